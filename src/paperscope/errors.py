@@ -1,0 +1,69 @@
+"""Every error paperscope raises on purpose.
+
+PaperscopeError
+ ├── ConfigError          bad config file or setting (names file, line, field)
+ ├── QueryError           a topic/search query that does not parse
+ ├── InputError           a bad input file (names file and line)
+ ├── StoreError           the library cannot be read or written
+ │    └── ModelMismatchError  vectors of another embedding model asked for
+ └── SourceError          anything that went wrong talking to a remote source
+      ├── HTTPError       a non-retryable HTTP status, or retries exhausted
+      │    └── RateLimitedError  429/503 after all retries
+      ├── ArxivAPIError   the arXiv API answered with an error entry
+      ├── UnexpectedEmptyPageError  a page came back empty where results were promised
+      └── ParseError      a response that is not the format it claims to be
+"""
+
+from __future__ import annotations
+
+
+class PaperscopeError(Exception):
+    """Base of every paperscope error; its message is meant for the user, on one line."""
+
+
+class ConfigError(PaperscopeError):
+    pass
+
+
+class QueryError(PaperscopeError):
+    pass
+
+
+class InputError(PaperscopeError):
+    pass
+
+
+class StoreError(PaperscopeError):
+    pass
+
+
+class ModelMismatchError(StoreError):
+    pass
+
+
+class SourceError(PaperscopeError):
+    def __init__(self, message: str, url: str = "") -> None:
+        super().__init__(f"{message} ({url})" if url else message)
+        self.url = url
+
+
+class HTTPError(SourceError):
+    def __init__(self, message: str, url: str = "", status: int | None = None) -> None:
+        super().__init__(message, url)
+        self.status = status
+
+
+class RateLimitedError(HTTPError):
+    pass
+
+
+class ArxivAPIError(SourceError):
+    pass
+
+
+class UnexpectedEmptyPageError(SourceError):
+    pass
+
+
+class ParseError(SourceError):
+    pass
