@@ -1,0 +1,233 @@
+"""Settings from one TOML file plus environment variables; every setting is declared once, with its help.
+
+Precedence: built-in default < config file < environment variable < command-line option.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from paperscope.errors import ConfigError
+from paperscope.models import Topic
+
+APP = "paperscope"
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    env: str | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("contact", "", "Your e-mail address, sent in the User-Agent so arXiv and OpenAlex can reach you.",
+            "PAPERSCOPE_CONTACT"),
+    Setting("arxiv_api_url", "https://export.arxiv.org/api/query", "arXiv API endpoint."),
+    Setting("arxiv_feed_url", "https://rss.arxiv.org/atom", "arXiv announcement feed base URL."),
+    Setting("arxiv_oai_url", "https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint."),
+    Setting("arxiv_pace", 3.0, "Seconds between any two requests to arXiv (arXiv asks for at least 3)."),
+    Setting("http_timeout", 60.0, "Seconds to wait for one HTTP answer."),
+    Setting("http_retries", 4, "Retries on 429, 5xx, time-outs and dropped connections."),
+    Setting("feed_categories", [], "Categories whose daily announcements `fetch` reads; default: the topics' own."),
+    Setting("max_papers", 100, "Papers kept per topic in the digest when the topic does not say."),
+    Setting("digest_dir", "", "Where `digest` writes its files when --out is not given."),
+    Setting("openalex_url", "https://api.openalex.org", "OpenAlex API endpoint."),
+    Setting("openalex_api_key", "", "OpenAlex API key.", "OPENALEX_API_KEY"),
+    Setting("semanticscholar_url", "https://api.semanticscholar.org/graph/v1", "Semantic Scholar Graph API."),
+    Setting("semanticscholar_api_key", "", "Semantic Scholar API key.", "S2_API_KEY"),
+    Setting("enrich_max_age_days", 30, "Citation figures older than this are refreshed by `enrich`."),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP)) / "config.toml"
+
+
+def default_db_path() -> Path:
+    return Path(platformdirs.user_data_dir(APP)) / "library.db"
+
+
+@dataclass(slots=True)
+class Config:
+    """Everything paperscope reads from its config file, resolved."""
+
+    path: Path | None
+    values: dict[str, Any] = field(default_factory=dict)
+    topics: list[Topic] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _BY_NAME:
+            return self.values.get(name, _BY_NAME[name].default)
+        raise AttributeError(name)
+
+
+def _line_of(text: str, table: str | None, index: int, key: str | None) -> int | None:
+    """Best-effort line number of `key` inside the index-th `[[table]]` (or the top level)."""
+    current, seen = None, -1
+    for no, line in enumerate(text.splitlines(), 1):
+        s = line.strip()
+        if s.startswith("[["):
+            current = s.strip("[] ")
+            if current == table:
+                seen += 1
+                if key is None and seen == index:
+                    return no
+            continue
+        if s.startswith("["):
+            current = s.strip("[] ")
+            continue
+        in_place = (table is None and current is None) or (current == table and seen == index)
+        if in_place and key and re.match(rf"{re.escape(key)}\s*=", s):
+            return no
+    return None
+
+
+def load_config(path: str | Path | None = None, *, must_exist: bool = False) -> Config:
+    """Read the config: `path`, else $PAPERSCOPE_CONFIG, else the platform's config folder; absent means defaults."""
+    chosen = Path(path) if path else Path(os.environ["PAPERSCOPE_CONFIG"]) if os.environ.get("PAPERSCOPE_CONFIG") \
+        else default_config_path()
+    values: dict[str, Any] = {}
+    topics: list[Topic] = []
+    if chosen.exists():
+        text = chosen.read_text(encoding="utf-8")
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{chosen}: {e}") from e
+        values, topics = _validate(data, text, chosen)
+    elif must_exist or path:
+        raise ConfigError(f"{chosen}: no such config file (run `paperscope init` to write one)")
+    for s in SETTINGS:
+        if s.env and os.environ.get(s.env):
+            values[s.name] = _coerce(os.environ[s.env], s, f"${s.env}")
+    return Config(chosen if chosen.exists() else None, values, topics)
+
+
+def _coerce(raw: str, s: Setting, where: str) -> Any:
+    try:
+        if isinstance(s.default, bool):
+            return raw.lower() in ("1", "true", "yes")
+        if isinstance(s.default, int):
+            return int(raw)
+        if isinstance(s.default, float):
+            return float(raw)
+        if isinstance(s.default, list):
+            return [x for x in re.split(r"[,\s]+", raw) if x]
+    except ValueError as e:
+        raise ConfigError(f"{where}: {s.name} must be a {type(s.default).__name__}, got {raw!r}") from e
+    return raw
+
+
+def _validate(data: dict[str, Any], text: str, path: Path) -> tuple[dict[str, Any], list[Topic]]:
+    def fail(msg: str, table: str | None = None, index: int = 0, key: str | None = None) -> ConfigError:
+        line = _line_of(text, table, index, key)
+        return ConfigError(f"{path}:{line}: {msg}" if line else f"{path}: {msg}")
+
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "topics":
+            continue
+        s = _BY_NAME.get(key)
+        if s is None:
+            known = ", ".join(sorted(_BY_NAME))
+            raise fail(f"unknown setting {key!r} (known: {known}, topics)", key=key)
+        expected = type(s.default)
+        ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
+        if not ok or isinstance(value, bool) != isinstance(s.default, bool):
+            raise fail(f"{key} must be a {expected.__name__}, got {type(value).__name__}", key=key)
+        values[key] = float(value) if expected is float else value
+    raw_topics = data.get("topics", [])
+    if not isinstance(raw_topics, list):
+        raise fail("topics must be an array of tables: write each topic under its own [[topics]]", key="topics")
+    topics: list[Topic] = []
+    names: set[str] = set()
+    default_max = values.get("max_papers", _BY_NAME["max_papers"].default)
+    for i, t in enumerate(raw_topics):
+        where = f"topic #{i + 1}"
+        if not isinstance(t, dict):
+            raise fail(f"{where}: must be a table", "topics", i)
+        for key in t:
+            if key not in ("name", "query", "categories", "max_papers"):
+                raise fail(f"{where}: unknown field {key!r} (name, query, categories, max_papers)", "topics", i, key)
+        name, query = t.get("name"), t.get("query")
+        if not isinstance(name, str) or not name.strip():
+            raise fail(f"{where}: field 'name' must be a non-empty string", "topics", i, "name" if "name" in t else None)
+        if name in names:
+            raise fail(f"{where}: field 'name' repeats topic {name!r}", "topics", i, "name")
+        names.add(name)
+        if not isinstance(query, str) or not query.strip():
+            raise fail(f"topic {name!r}: field 'query' must be a non-empty string", "topics", i,
+                       "query" if "query" in t else None)
+        cats = t.get("categories", [])
+        if not isinstance(cats, list) or not all(isinstance(c, str) and re.fullmatch(r"[a-z\-]+(\.[A-Za-z\-]+)?", c)
+                                                  for c in cats):
+            raise fail(f"topic {name!r}: field 'categories' must be a list of arXiv categories like \"cs.CL\"",
+                       "topics", i, "categories")
+        mp = t.get("max_papers", default_max)
+        if not isinstance(mp, int) or isinstance(mp, bool) or mp < 1:
+            raise fail(f"topic {name!r}: field 'max_papers' must be a positive integer", "topics", i, "max_papers")
+        from paperscope.query import parse_query  # late: query imports nothing of config
+        from paperscope.errors import QueryError
+
+        try:
+            parse_query(query)
+        except QueryError as e:
+            raise fail(f"topic {name!r}: field 'query': {e}", "topics", i, "query") from e
+        topics.append(Topic(name=name.strip(), query=query, categories=list(cats), max_papers=mp))
+    return values, topics
+
+
+STARTER = '''# paperscope configuration. Every setting is optional; `paperscope config` lists them all with their help.
+
+# Your e-mail address: arXiv and OpenAlex like to know who is asking (sent in the User-Agent).
+# contact = "you@example.org"
+
+# Seconds between any two requests to arXiv. arXiv asks for at least 3.
+# arxiv_pace = 3.0
+
+# OpenAlex asks for an API key; the environment variable OPENALEX_API_KEY works too.
+# openalex_api_key = ""
+
+# Each [[topics]] table is one topic of your digest.
+#   query:      words, "phrases", AND / OR / NOT and parentheses. OR binds tightest, then AND, then NOT:
+#               '"reward model" OR RLHF NOT survey' means ("reward model" OR RLHF) NOT survey.
+#               A word also matches its other forms (hallucination finds hallucinations).
+#               Field prefixes: ti: (title), abs: (abstract), au: (author), co: (comment), cat: (category).
+#   categories: optional arXiv categories the paper must be in (any of them).
+#   max_papers: how many of the newest papers the digest keeps (default 100).
+
+[[topics]]
+name = "Reward Model"
+query = '"reward model" OR RLHF NOT survey'
+categories = ["cs.CL", "cs.LG"]
+max_papers = 100
+
+[[topics]]
+name = "Hallucination"
+query = 'hallucination AND ("large language model" OR LLM OR VLM)'
+
+[[topics]]
+name = "Diffusion Models"
+query = '"diffusion model" OR "score-based"'
+categories = ["cs.CV", "cs.LG"]
+'''
+
+
+def write_starter(path: Path | None = None, *, force: bool = False) -> Path:
+    """Write the commented starter config; refuses to overwrite unless `force`."""
+    target = path or default_config_path()
+    if target.exists() and not force:
+        raise ConfigError(f"{target}: already exists (use --force to overwrite)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(STARTER, encoding="utf-8")
+    return target

@@ -1,0 +1,509 @@
+"""Who is who: name keys, parsing of arXiv author strings, identity merging.
+
+Pure functions, no I/O. arXiv names arrive as Unicode, as LaTeX (``J\\"urgen``, ``{\\O}bro``), as
+"Last, First", with initials glued together ("J.P.Hague"), with suffixes and particles; the
+functions here reduce all of these to one comparable form.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+__all__ = [
+    "Identity",
+    "IdentityRecord",
+    "display_name",
+    "merge_identities",
+    "name_key",
+    "names_compatible",
+    "parse_name",
+    "split_authors",
+]
+
+# --- LaTeX to Unicode -------------------------------------------------------------------------
+
+# Accent commands that take one letter; the value is the Unicode combining mark.
+_SYMBOL_ACCENTS = {
+    '"': "\u0308", "'": "\u0301", "`": "\u0300", "^": "\u0302", "~": "\u0303", "=": "\u0304",
+    ".": "\u0307",
+}
+_LETTER_ACCENTS = {
+    "u": "\u0306", "v": "\u030c", "H": "\u030b", "c": "\u0327", "k": "\u0328", "r": "\u030a",
+    "d": "\u0323", "b": "\u0331",
+}
+# Letters LaTeX writes as commands.
+_LATEX_LETTERS = {
+    "ss": "ß", "aa": "å", "AA": "Å", "ae": "æ", "AE": "Æ", "oe": "œ", "OE": "Œ", "o": "ø",
+    "O": "Ø", "l": "ł", "L": "Ł", "i": "ı", "j": "ȷ", "dh": "ð", "DH": "Ð", "th": "þ",
+    "TH": "Þ", "ng": "ŋ", "NG": "Ŋ",
+}
+_SYMBOL_RE = re.compile(
+    r"\\(?P<acc>[\"'`^~=.])\s*(?:\{\s*(?P<a>\\[ij]|[^\W\d_])\s*\}|(?P<a2>\\[ij](?![A-Za-z])|[^\W\d_]))"
+)
+# Letter accents need braces or a space before a bare letter: "\v{s}", "\c c".
+_LETTER_RE = re.compile(
+    r"\\(?P<acc>[uvHckrdb])(?:\s*\{\s*(?P<a>\\[ij]|[^\W\d_])\s*\}|\s+(?P<a2>[^\W\d_]))"
+)
+_LETTER_CMD_RE = re.compile(r"\\(ss|aa|AA|ae|AE|oe|OE|dh|DH|th|TH|ng|NG|o|O|l|L|i|j)(?![A-Za-z])(?:\{\})?\s?")
+_OTHER_CMD_RE = re.compile(r"\\(?:textsc|textit|textbf|emph|mathrm|text)\s*(?=\{)")
+_MOJIBAKE_RE = re.compile("[\u00c2\u00c3\u00c5][\u0080-\u00bf\u2018-\u203a\u0152-\u0178]")
+
+
+def _accent(match: re.Match[str], table: dict[str, str]) -> str:
+    letter = match["a"] or match["a2"]
+    base = {"\\i": "i", "\\j": "j"}.get(letter, letter)
+    return unicodedata.normalize("NFC", base + table[match["acc"]])
+
+
+def _unmojibake(s: str) -> str:
+    # UTF-8 read as Latin-1/CP1252 ("RamÃ\xadrez"); undo it only when the round trip is clean.
+    if not _MOJIBAKE_RE.search(s):
+        return s
+    for codec in ("cp1252", "latin-1"):
+        try:
+            return s.encode(codec).decode("utf-8")
+        except UnicodeError:
+            continue
+    return s
+
+
+def latex_to_unicode(s: str) -> str:
+    """Turn the LaTeX that arXiv metadata uses for names and places into plain Unicode."""
+    s = _SYMBOL_RE.sub(lambda m: _accent(m, _SYMBOL_ACCENTS), s)
+    s = _LETTER_RE.sub(lambda m: _accent(m, _LETTER_ACCENTS), s)
+    s = _LETTER_CMD_RE.sub(lambda m: _LATEX_LETTERS[m[1]], s)
+    s = _OTHER_CMD_RE.sub("", s)
+    s = s.replace("\\&", "&").replace("``", "\u201c").replace("''", "\u201d")
+    s = s.replace("---", "\u2014").replace("--", "\u2013")
+    # A leftover "\\" is a LaTeX line break; a lone "~" is a non-breaking space.
+    s = re.sub(r"\\\\", " ", s)
+    s = re.sub(r"(?<!\\)~", " ", s)
+    s = s.replace("{", "").replace("}", "")
+    # Whatever backslash is left belongs to a command we do not know ("St\\ütz" is a typo).
+    s = s.replace("\\", "")
+    return unicodedata.normalize("NFC", s)
+
+
+def display_name(name: str) -> str:
+    """A name fit to show: LaTeX turned into Unicode, glued initials split, spaces tidied."""
+    s = latex_to_unicode(_unmojibake(name))
+    # "J.P.Hague" -> "J. P. Hague", but keep "J.-P." and "Ph.D" style dots next to hyphens.
+    s = re.sub(r"(?<=\b[^\W\d_]\.)(?=[^\W\d_])", " ", s)
+    s = re.sub(r"\s+", " ", s).strip()
+    return s.strip(" ,;\\")
+
+
+# --- parsing a single name ---------------------------------------------------------------------
+
+_SUFFIXES = {"jr": "Jr.", "sr": "Sr.", "ii": "II", "iii": "III", "iv": "IV"}
+# Particles that belong to the last name. Lowercase ones always do; capitalised ones only after a
+# given name, so that "Le Song" keeps Song as the last name while "Korentin Le Floch" gets "Le Floch".
+_PARTICLES = {
+    "van", "von", "de", "der", "den", "da", "di", "del", "della", "dos", "das", "du", "la", "le",
+    "ten", "ter", "bin", "al", "el", "y", "zu", "dei", "degli", "des", "het", "st", "st.",
+}
+_CAP_PARTICLES = {
+    "van", "von", "de", "der", "den", "del", "della", "dos", "das", "du", "ten", "ter", "zu", "di",
+    "da", "le", "la", "el", "al",
+}
+_GROUP_WORDS = re.compile(
+    r"(?i)\b(collaboration|consortium|team|group|initiative|project|alliance|committee|authors)\b"
+)
+
+
+def _is_suffix(token: str) -> bool:
+    # "SR" or "JR" in capitals are initials ("Nikitha SR"), not Senior/Junior.
+    t = token.strip(".,")
+    return t.lower() in _SUFFIXES and t not in ("SR", "JR")
+
+
+def _is_initial(token: str) -> bool:
+    # "J.", "J", "J.-P.", "Ch." are initials; "Jo" without a dot is a name.
+    t = token.strip(",")
+    return bool(re.fullmatch(r"(?:[^\W\d_]\.?-?)+", t)) and (
+        len(t.replace(".", "").replace("-", "")) == 1 or (t.endswith(".") and len(t) <= 4)
+        or bool(re.fullmatch(r"(?:[^\W\d_]\.-?)+", t))
+    )
+
+
+def _split_first_last(s: str) -> tuple[str, str, str]:
+    tokens = s.split()
+    if not tokens:
+        return "", "", ""
+    if _GROUP_WORDS.search(s):
+        return "", s, ""
+    suffix = ""
+    if len(tokens) > 1 and _is_suffix(tokens[-1]):
+        suffix = _SUFFIXES[tokens.pop().strip(".,").lower()]
+    elif m := re.fullmatch(r"(.+?)-(jr|sr)\.?", tokens[-1], flags=re.I):
+        # Brazilian "Rodrigues-Jr" glues the suffix to the last name.
+        tokens[-1], suffix = m[1], _SUFFIXES[m[2].lower()]
+    if len(tokens) == 1:
+        return "", tokens[0], suffix
+    # "Adolfo De Unánue T.", "Abhishek H S": trailing initials are not the family name.
+    end = len(tokens)
+    while end > 1 and _is_initial(tokens[end - 1]):
+        end -= 1
+    if end == 0 or all(_is_initial(t) for t in tokens[:end]):
+        end = len(tokens)
+    start = end - 1
+    while start > 0:
+        prev = tokens[start - 1]
+        low = prev.lower()
+        if prev.islower() and low in _PARTICLES:
+            start -= 1
+        elif low in _CAP_PARTICLES and start - 1 > 0 and not _is_initial(prev):
+            start -= 1
+        else:
+            break
+    last = " ".join(tokens[start:end])
+    first = " ".join(tokens[:start] + tokens[end:])
+    return first, last, suffix
+
+
+def parse_name(name: str) -> tuple[str, str, str]:
+    """Split a name into (first, last, suffix); accepts "First Last" and "Last, First" forms."""
+    s = display_name(name)
+    if "," in s:
+        parts = [p.strip() for p in s.split(",") if p.strip()]
+        if len(parts) == 2 and _is_suffix(parts[1]):
+            first, last, _ = _split_first_last(parts[0])
+            return first, last, _SUFFIXES[parts[1].strip(".").lower()]
+        if len(parts) == 2:
+            return parts[1], parts[0], ""
+        if len(parts) == 3 and _is_suffix(parts[1]):
+            return parts[2], parts[0], _SUFFIXES[parts[1].strip(".").lower()]
+        if len(parts) == 3 and _is_suffix(parts[2]):
+            return parts[1], parts[0], _SUFFIXES[parts[2].strip(".").lower()]
+        s = " ".join(parts)
+    return _split_first_last(s)
+
+
+# --- keys and comparison -----------------------------------------------------------------------
+
+_FOLD_EXTRA = str.maketrans({
+    "ø": "o", "Ø": "O", "ł": "l", "Ł": "L", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe",
+    "Œ": "OE", "đ": "d", "Đ": "D", "ı": "i", "ȷ": "j", "ð": "d", "Ð": "D", "þ": "th",
+    "Þ": "Th", "ŋ": "ng", "Ŋ": "Ng", "ħ": "h", "Ħ": "H",
+})
+_GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def _fold(s: str) -> str:
+    """Lowercase ASCII: accents dropped, special letters spelled out."""
+    s = unicodedata.normalize("NFKD", s.translate(_FOLD_EXTRA))
+    s = "".join(c for c in s if not unicodedata.combining(c))
+    return s.translate(_FOLD_EXTRA).lower()
+
+
+def _compact(s: str) -> str:
+    folded = re.sub(r"[^a-z0-9]", "", _fold(s))
+    # Names in scripts without an ASCII folding keep their own letters.
+    return folded or re.sub(r"[\W_]", "", unicodedata.normalize("NFKC", s).lower())
+
+
+def name_key(name: str) -> str:
+    """A key for "probably the same person": folded last name plus first initial, e.g. 'schmidhuber-j'."""
+    first, last, _ = parse_name(name)
+    last_k = _compact(last)
+    initial = _compact(first)[:1]
+    return f"{last_k}-{initial}" if initial else last_k
+
+
+def _given_parts(first: str) -> list[str]:
+    return [p for p in re.split(r"[\s.\-\u2010\u2011]+", first) if p]
+
+
+def _part_variants(part: str) -> set[str]:
+    return {_compact(part), _compact(part.translate(_GERMAN))}
+
+
+def _parts_compatible(a: str, b: str) -> bool:
+    va, vb = _part_variants(a), _part_variants(b)
+    if va & vb:
+        return True
+    fa, fb = _compact(a), _compact(b)
+    # An initial matches any name with that first letter.
+    return (len(fa) == 1 or len(fb) == 1) and fa[:1] == fb[:1]
+
+
+def _first_compatible(a: str, b: str) -> bool:
+    pa, pb = _given_parts(a), _given_parts(b)
+    if not pa or not pb:
+        return True
+    # "Xue-Qian" and "Xueqian" are the same given name written two ways.
+    if {"".join(_compact(p) for p in pa)} & {"".join(_compact(p) for p in pb)}:
+        return True
+    # Compare aligned parts; a missing middle name is no evidence against.
+    return all(_parts_compatible(x, y) for x, y in zip(pa, pb))
+
+
+def names_compatible(a: str, b: str) -> bool:
+    """True when two name strings can be the same person: same last name, first names that agree."""
+    fa, la, _ = parse_name(a)
+    fb, lb, _ = parse_name(b)
+    if not (_part_variants(la) & _part_variants(lb)):
+        return False
+    return _first_compatible(fa, fb)
+
+
+# --- author strings ----------------------------------------------------------------------------
+
+_MARKER_RE = re.compile(r"^\s*\d+(?:\s*(?:,|and|&|-)\s*\d+)*\s*$")
+_ET_AL_RE = re.compile(r"(?i)^(?:and\s+)?et\.?\s*al\.?$")
+
+
+def _top_level(s: str) -> list[tuple[str, str]]:
+    """Cut s into ('text', ...) and ('paren', inner) pieces, honouring nesting."""
+    pieces: list[tuple[str, str]] = []
+    buf: list[str] = []
+    depth = 0
+    for ch in s:
+        if ch == "(":
+            if depth == 0:
+                pieces.append(("text", "".join(buf)))
+                buf = []
+            else:
+                buf.append(ch)
+            depth += 1
+        elif ch == ")" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                pieces.append(("paren", "".join(buf)))
+                buf = []
+            else:
+                buf.append(ch)
+        else:
+            buf.append(ch)
+    if buf:
+        pieces.append(("paren" if depth else "text", "".join(buf)))
+    return [p for p in pieces if p[1].strip() or p[0] == "paren"]
+
+
+def _footnotes(inner: str) -> dict[str, str] | None:
+    """Parse '(1) A, (2) B' or '1 A; 2 B' footnote blocks into {'1': 'A', ...}; None if not one."""
+    text = re.sub(r"\s+", " ", inner).strip()
+    if re.match(r"\(\d+\)", text):
+        parts = re.split(r"\((\d+)\)", text)[1:]
+        return {n: _clean_affil(a) for n, a in zip(parts[::2], parts[1::2])}
+    if not re.match(r"1\s+[^\W\d_]", text):
+        return None
+    # Bare numbers: look for "2", "3", ... in turn, each after a separator, so that street
+    # numbers inside an address ("Via Beirut 2 - 4") are not taken for footnote numbers.
+    cuts: list[tuple[int, int]] = [(0, 0)]  # (where the previous entry ends, where this one starts)
+    n = 1
+    while m := re.compile(rf"[;,]\s*({n + 1})\s+(?=[^\W\d_])").search(text, cuts[-1][1]):
+        cuts.append((m.start(), m.start(1)))
+        n += 1
+    ends = [c[0] for c in cuts[1:]] + [len(text)]
+    return {
+        str(k + 1): _clean_affil(re.sub(r"^\d+\s+", "", text[start:end]))
+        for k, ((_, start), end) in enumerate(zip(cuts, ends))
+    }
+
+
+def _clean_affil(s: str) -> str:
+    return re.sub(r"\s+", " ", latex_to_unicode(_unmojibake(s))).strip(" ,;.")
+
+
+def _split_names(text: str) -> list[str]:
+    out: list[str] = []
+    for chunk in re.split(r"[,;]|\s+and\s+|\s+&\s+", text):
+        chunk = re.sub(r"^\s*and\s+", "", chunk).strip()
+        if not chunk or _ET_AL_RE.match(chunk):
+            continue
+        if out and _is_suffix(chunk) and len(chunk.split()) == 1:
+            out[-1] = f"{out[-1]}, {chunk}"  # "Jonathan A. Karr, Jr."
+            continue
+        out.append(chunk)
+    return out
+
+
+def split_authors(s: str) -> list[tuple[str, list[str]]]:
+    """Split an arXiv author string into (name, [affiliations]) pairs, in order.
+
+    Handles "A, B and C", "A, B, and C", "A (MIT), B (CMU)", "A and B (Leiden)" (the place applies
+    to every preceding author still without one) and numbered footnotes "A (1), B (1,2) ((1) X, (2) Y)".
+    """
+    authors: list[list] = []  # [name, [affils], [footnote refs]]
+    pending_from = 0  # first author not yet given an affiliation by a trailing group
+    notes: dict[str, str] = {}
+    pieces = _top_level(re.sub(r"\s+", " ", s))
+    for kind, value in pieces:
+        if kind == "text":
+            for name in _split_names(value):
+                authors.append([display_name(name), [], []])
+            continue
+        if _MARKER_RE.match(value):
+            if authors:
+                authors[-1][2].extend(re.findall(r"\d+", value))
+                pending_from = len(authors)
+            continue
+        if (fn := _footnotes(value)) is not None:
+            notes.update(fn)
+            continue
+        if not authors:
+            continue
+        affil = _clean_affil(value)
+        for a in authors[pending_from:]:
+            if not a[1] and not a[2]:
+                a[1].append(affil)
+        pending_from = len(authors)
+    result: list[tuple[str, list[str]]] = []
+    for name, affils, refs in authors:
+        affils = affils + [notes[r] for r in refs if r in notes and notes[r] not in affils]
+        if name:
+            result.append((name, affils))
+    return result
+
+
+# --- identities --------------------------------------------------------------------------------
+
+IdentityRecord = tuple[str, "str | None", "str | None", str]
+
+
+@dataclass(slots=True)
+class Identity:
+    """One person as far as the evidence goes: the names they wrote, their ids, their papers."""
+
+    key: str
+    name: str
+    names: list[str] = field(default_factory=list)
+    openalex_id: str | None = None
+    orcid: str | None = None
+    paper_ids: list[str] = field(default_factory=list)
+
+
+def _norm_openalex(v: str | None) -> str | None:
+    if not v:
+        return None
+    return v.strip().rstrip("/").rsplit("/", 1)[-1].upper() or None
+
+
+def _norm_orcid(v: str | None) -> str | None:
+    if not v:
+        return None
+    return v.strip().rstrip("/").rsplit("/", 1)[-1].upper() or None
+
+
+class _Group:
+    __slots__ = ("members", "openalex", "orcid")
+
+    def __init__(self, index: int, openalex: str | None, orcid: str | None) -> None:
+        self.members = [index]
+        self.openalex = openalex
+        self.orcid = orcid
+
+    def can_take(self, other: "_Group") -> bool:
+        # Two different ids of one kind are two people, whatever else they share.
+        return (not self.openalex or not other.openalex or self.openalex == other.openalex) and (
+            not self.orcid or not other.orcid or self.orcid == other.orcid
+        )
+
+    def take(self, other: "_Group") -> None:
+        self.members += other.members
+        self.openalex = self.openalex or other.openalex
+        self.orcid = self.orcid or other.orcid
+
+
+def _group_compatible(names: Sequence[str], name: str) -> bool:
+    # Every spelling must agree: "J. Schmidhuber" fits both Jürgen and Jan, so it proves nothing.
+    return all(names_compatible(n, name) for n in names)
+
+
+def merge_identities(records: Iterable[IdentityRecord]) -> list[Identity]:
+    """Group (name, openalex_id, orcid, paper_id) records into people.
+
+    Records sharing an ORCID or an OpenAlex id are one person, unless that would join two
+    different ids of the same kind. A record without ids joins the one id-bearing person whose
+    name is compatible; when there is none, or more than one, it is grouped with id-less records
+    of the same name key whose given names agree.
+    """
+    recs = [(display_name(n), _norm_openalex(oa), _norm_orcid(oc), p) for n, oa, oc, p in records]
+    groups: dict[int, _Group] = {}
+    owner: dict[int, int] = {}  # record -> the record whose group holds it
+    first_seen: dict[tuple[str, str], int] = {}
+    loose: list[int] = []
+
+    def root(i: int) -> int:
+        while owner[i] != i:
+            i = owner[i]
+        return i
+
+    for i, (_, oa, oc, _) in enumerate(recs):
+        if not oa and not oc:
+            loose.append(i)
+            continue
+        owner[i] = i
+        groups[i] = _Group(i, oa, oc)
+        # ORCID first: a person asserts it, whereas OpenAlex ids are inferred clusters.
+        for kind, value in (("orcid", oc), ("openalex", oa)):
+            if not value:
+                continue
+            j = first_seen.setdefault((kind, value), i)
+            ri, rj = root(i), root(j)
+            if ri != rj and groups[rj].can_take(groups[ri]):
+                groups[rj].take(groups.pop(ri))
+                owner[ri] = rj
+    id_groups = list(groups.values())
+
+    by_key: dict[str, list[int]] = {}
+    for i in loose:
+        name = recs[i][0]
+        key = name_key(name)
+        hits = [
+            g for g in id_groups
+            if any(name_key(recs[j][0]) == key for j in g.members)
+            and _group_compatible([recs[j][0] for j in g.members], name)
+        ]
+        if len(hits) == 1:
+            hits[0].members.append(i)
+        else:
+            by_key.setdefault(key, []).append(i)
+
+    clusters: list[list[int]] = [g.members for g in id_groups]
+    for members in by_key.values():
+        clusters.extend(_cluster_loose(members, [r[0] for r in recs]))
+    return [_identity(c, recs) for c in clusters]
+
+
+def _cluster_loose(members: list[int], names: list[str]) -> list[list[int]]:
+    """Split id-less records of one key into people whose given names agree."""
+    full: list[list[int]] = []
+    initials: list[int] = []
+    for i in members:
+        first = parse_name(names[i])[0]
+        if not first or all(_is_initial(t) for t in first.split()):
+            initials.append(i)
+            continue
+        for c in full:
+            if all(names_compatible(names[j], names[i]) for j in c):
+                c.append(i)
+                break
+        else:
+            full.append([i])
+    rest: list[int] = []
+    for i in initials:
+        hits = [c for c in full if _group_compatible([names[j] for j in c], names[i])]
+        (hits[0] if len(hits) == 1 else rest).append(i)
+    return full + ([rest] if rest else [])
+
+
+def _identity(members: list[int], recs: list[tuple[str, str | None, str | None, str]]) -> Identity:
+    names = [recs[i][0] for i in members]
+    counts = Counter(names)
+    # The most used spelling wins; ties go to the fullest (longest) one.
+    best = max(counts, key=lambda n: (counts[n], len(n)))
+    papers = list(dict.fromkeys(recs[i][3] for i in members))
+    return Identity(
+        key=name_key(best),
+        name=best,
+        names=list(counts),
+        openalex_id=next((recs[i][1] for i in members if recs[i][1]), None),
+        orcid=next((recs[i][2] for i in members if recs[i][2]), None),
+        paper_ids=papers,
+    )

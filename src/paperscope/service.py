@@ -1,0 +1,225 @@
+"""The verbs the CLI (and later the web app) share: import, fetch, digest, search, demo.
+
+Each function takes its dependencies (store, config, sources, clock) as arguments, so tests drive the
+very code the CLI runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from paperscope.config import Config, default_db_path
+from paperscope.errors import PaperscopeError, QueryError
+from paperscope.models import UTC, Paper, Topic, UpsertStats
+from paperscope.store.sqlite import SQLiteStore, iso
+
+FORMATS = ("markdown", "html", "atom", "json")
+
+
+def resolve_db(db: str | Path | None) -> Path:
+    """--db, else $PAPERSCOPE_DB, else the platform's data folder."""
+    if db:
+        return Path(db)
+    if os.environ.get("PAPERSCOPE_DB"):
+        return Path(os.environ["PAPERSCOPE_DB"])
+    return default_db_path()
+
+
+def open_store(db: str | Path | None = None) -> SQLiteStore:
+    return SQLiteStore(resolve_db(db))
+
+
+# ---------------------------------------------------------------------------------------------- import
+@dataclass(slots=True)
+class ImportReport:
+    path: str
+    format: str
+    stats: UpsertStats
+    skipped: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.stats
+        return {"file": self.path, "format": self.format, "new": s.new, "updated": s.updated,
+                "unchanged": s.unchanged, "skipped": len(self.skipped), "problems": self.skipped}
+
+
+def import_file(store: SQLiteStore, path: str | Path, *, progress: bool = False) -> ImportReport:
+    """Read a snapshot, an Atom feed or an OAI-PMH response (recognised by content) into the library."""
+    from paperscope.sources.detect import detect_format, read_file
+
+    fmt = detect_format(path)
+    skipped: list[str] = []
+
+    def on_error(issue: Any) -> None:
+        skipped.append(str(issue))
+
+    stats = bulk_upsert(store, read_file(path, on_error=on_error, progress=progress))
+    return ImportReport(str(path), fmt, stats, skipped)
+
+
+def bulk_upsert(store: SQLiteStore, papers: Any) -> UpsertStats:
+    """Upsert with parsing and writing overlapped: a reader thread parses while SQLite writes.
+
+    SQLite releases the GIL while it builds index pages, so the two threads really run side by side.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue[list[Paper] | None | BaseException] = queue.Queue(maxsize=8)
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            chunk: list[Paper] = []
+            for p in papers:
+                chunk.append(p)
+                if len(chunk) >= 2000:
+                    q.put(chunk)
+                    chunk = []
+                    if stop.is_set():
+                        return
+            if chunk:
+                q.put(chunk)
+            q.put(None)
+        except BaseException as e:  # handed to the writer, raised there
+            q.put(e)
+
+    t = threading.Thread(target=reader, daemon=True, name="paperscope-reader")
+    t.start()
+    stats = UpsertStats()
+    try:
+        while True:
+            item = q.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            stats.add(store.upsert_papers(item))
+    finally:
+        stop.set()
+        while t.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                t.join(0.05)
+    return stats
+
+
+# ---------------------------------------------------------------------------------------------- topics
+def topic_match(topic: Topic) -> str:
+    """The FTS5 expression that selects a topic's papers in the library."""
+    from paperscope.query import parse_query
+
+    try:
+        return parse_query(topic.query).to_fts5(topic.categories)
+    except QueryError as e:
+        raise QueryError(f"topic {topic.name!r}: {e}") from e
+
+
+def topic_papers(store: SQLiteStore, topic: Topic, limit: int | None = None) -> list[Paper]:
+    """The newest papers of a topic, newest first by last update, ties by id."""
+    return store.newest_matching(topic_match(topic), limit or topic.max_papers)
+
+
+def search(store: SQLiteStore, query: str, *, order: str = "relevance", limit: int = 20,
+           categories: Sequence[str] = ()) -> list[Paper]:
+    """Full-text search with the topic query syntax."""
+    from paperscope.query import parse_query
+
+    return store.search(parse_query(query).to_fts5(categories), order=order, limit=limit)
+
+
+# ---------------------------------------------------------------------------------------------- digest
+def build_digest(store: SQLiteStore, topics: Sequence[Topic], *, today: date | None = None) -> Any:
+    """One section per topic with its newest papers."""
+    from paperscope.digest import Digest, DigestSection
+
+    sections = []
+    last = store.get_state("announce:last") or {}
+    for t in topics:
+        papers = topic_papers(store, t)
+        note = ""
+        if not papers:
+            note = "No papers in the library match this topic yet."
+            if last.get("empty"):
+                note = f"arXiv announced nothing on {last.get('date')} (weekend or holiday)."
+        sections.append(DigestSection(title=t.name, papers=papers, topic=t, note=note))
+    return Digest(generated=today or datetime.now(UTC).date(), sections=sections)
+
+
+def render_digest(digest: Any, fmt: str) -> str:
+    """The digest as one text: markdown, html, json, or atom (all topics' feeds, one after another)."""
+    from paperscope.digest import render_atom, render_html, render_json, render_markdown
+
+    if fmt == "markdown":
+        return render_markdown(digest)
+    if fmt == "html":
+        return render_html(digest)
+    if fmt == "json":
+        return render_json(digest)
+    if fmt == "atom":
+        return "\n".join(render_atom(s, digest) for s in digest.sections)
+    raise PaperscopeError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+
+
+def slug(name: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    return s or "topic"
+
+
+def write_digest(digest: Any, out_dir: str | Path) -> list[Path]:
+    """Write README.md (Markdown), index.html, digest.json and one Atom feed per topic under feeds/."""
+    from paperscope.digest import render_atom, render_html, render_json, render_markdown
+
+    out = Path(out_dir)
+    (out / "feeds").mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in (("README.md", render_markdown(digest)), ("index.html", render_html(digest)),
+                       ("digest.json", render_json(digest))):
+        (out / name).write_text(text, encoding="utf-8")
+        written.append(out / name)
+    for s in digest.sections:
+        p = out / "feeds" / f"{slug(s.title)}.xml"
+        p.write_text(render_atom(s, digest), encoding="utf-8")
+        written.append(p)
+    return written
+
+
+# ---------------------------------------------------------------------------------------------- demo
+DEMO_TOPICS = (
+    Topic("Reward Model", '"reward model" OR RLHF NOT survey', ["cs.CL", "cs.LG", "cs.AI"]),
+    Topic("Hallucination", 'hallucination AND ("large language model" OR LLM OR VLM OR MLLM)'),
+    Topic("Diffusion Models", '"diffusion model" OR "score-based"', ["cs.CV", "cs.LG"]),
+    Topic("LLM Agents", '(agent OR agentic) AND (LLM OR "language model") NOT survey', [], 50),
+)
+
+
+def sample_path() -> Path:
+    """The bundled sample of real arXiv papers (snapshot JSON lines, gzip)."""
+    return Path(__file__).parent / "data" / "sample.jsonl.gz"
+
+
+def run_demo(out_dir: str | Path, *, db: str | Path | None = None, progress: bool = False,
+             today: date | None = None) -> dict[str, Any]:
+    """Load the bundled sample into a library (default: <out>/library.db), run the demo topics, write the digest."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    db_path = Path(db) if db else out / "library.db"
+    with SQLiteStore(db_path) as store:
+        report = import_file(store, sample_path(), progress=progress)
+        store.optimize()
+        digest = build_digest(store, DEMO_TOPICS, today=today)
+        files = write_digest(digest, out)
+        total = store.count()
+    return {
+        "db": str(db_path), "papers": total, "imported": report.to_dict(), "out": str(out),
+        "markdown": str(out / "README.md"), "html": str(out / "index.html"),
+        "files": [str(f) for f in files],
+        "topics": [{"name": s.title, "papers": len(s.papers)} for s in digest.sections],
+    }

@@ -1,0 +1,88 @@
+"""Versioned schema migrations for the SQLite library; PRAGMA user_version records the applied version.
+
+Each migration runs once, in order, inside one transaction. Never edit a released migration: add a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE papers (
+            pk INTEGER PRIMARY KEY,
+            arxiv_id TEXT NOT NULL UNIQUE,
+            -- FTS rowid: (unix seconds of last update) << 20 | slot, so rowid order is newest-first order
+            sort_key INTEGER NOT NULL UNIQUE,
+            version INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            abstract TEXT NOT NULL,
+            authors TEXT NOT NULL,
+            comment TEXT NOT NULL DEFAULT '',
+            categories TEXT NOT NULL DEFAULT '',
+            primary_category TEXT NOT NULL DEFAULT '',
+            journal_ref TEXT NOT NULL DEFAULT '',
+            doi TEXT NOT NULL DEFAULT '',
+            license TEXT NOT NULL DEFAULT '',
+            report_no TEXT NOT NULL DEFAULT '',
+            submitter TEXT NOT NULL DEFAULT '',
+            published TEXT,
+            updated TEXT NOT NULL,
+            authors_json TEXT NOT NULL,
+            versions_json TEXT NOT NULL
+        );
+        CREATE VIRTUAL TABLE papers_fts USING fts5(
+            title, abstract, authors, comment, categories,
+            content='papers', content_rowid='sort_key',
+            tokenize='porter unicode61 remove_diacritics 2'
+        );
+        CREATE TABLE state (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """,
+    ),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Bring the database to the latest schema; returns the version it was at before."""
+    before = conn.execute("PRAGMA user_version").fetchone()[0]
+    if before > LATEST:
+        from paperscope.errors import StoreError
+
+        raise StoreError(
+            f"library schema version {before} is newer than this paperscope knows ({LATEST}); upgrade paperscope"
+        )
+    for version, sql in MIGRATIONS:
+        if version <= before:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return before
+
+
+def _statements(sql: str) -> list[str]:
+    parts, buf = [], []
+    for line in sql.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        buf.append(line)
+        joined = "\n".join(buf)
+        if joined.rstrip().endswith(";") and sqlite3.complete_statement(joined):
+            parts.append(joined.strip())
+            buf = []
+    if "".join(buf).strip():
+        parts.append("\n".join(buf).strip())
+    return parts

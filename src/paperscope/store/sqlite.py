@@ -1,0 +1,416 @@
+"""The SQLite library: papers, their full-text index and harvest state, in one WAL-mode file.
+
+Layout choice that makes digests fast: the FTS5 rowid of a paper is its *sort key*,
+`(unix seconds of last update) << 20 | slot`. FTS5 can walk matches in descending rowid order without
+sorting, so "the newest 100 papers matching a topic" reads about 100 index entries even when the topic
+matches a quarter of the library.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from paperscope.errors import QueryError, StoreError
+from paperscope.models import UTC, Author, Paper, UpsertStats, Version
+from paperscope.store.migrations import migrate
+
+SLOT_BITS = 20
+BATCH = 2000
+# SQLite 3.32+ allows 32766 bound variables; stay well below.
+MAX_VARS = 30000
+
+_COLUMNS = (
+    "arxiv_id, sort_key, version, title, abstract, authors, comment, categories, primary_category, "
+    "journal_ref, doi, license, report_no, submitter, published, updated, authors_json, versions_json"
+)
+_FTS_COLUMNS = ("title", "abstract", "authors", "comment", "categories")
+_INSERT = f"INSERT INTO papers ({_COLUMNS}) VALUES ({', '.join('?' * 18)})"
+_INSERT_FTS = "INSERT INTO papers_fts(rowid, title, abstract, authors, comment, categories) VALUES (?,?,?,?,?,?)"
+_DELETE_FTS = (
+    "INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors, comment, categories) "
+    "VALUES ('delete',?,?,?,?,?,?)"
+)
+_SELECT = f"SELECT pk, {_COLUMNS} FROM papers"
+
+
+def iso(dt: datetime | None) -> str | None:
+    """UTC datetime as 'YYYY-MM-DDTHH:MM:SSZ' (sortable text)."""
+    if dt is None:
+        return None
+    if dt.tzinfo is not None and dt.utcoffset():
+        dt = dt.astimezone(UTC)
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}Z"
+
+
+def _parse_iso(s: str | None) -> datetime | None:
+    if not s:
+        return None
+    return datetime.fromisoformat(s)
+
+
+def _authors_json(authors: list[Author]) -> bytes:
+    return orjson.dumps([[a.name, a.affiliations] if a.affiliations else a.name for a in authors])
+
+
+def _authors_from_json(raw: str | bytes) -> list[Author]:
+    out = []
+    for item in orjson.loads(raw):
+        if isinstance(item, str):
+            out.append(Author(item))
+        else:
+            out.append(Author(item[0], list(item[1])))
+    return out
+
+
+def _versions_json(versions: list[Version]) -> bytes:
+    return orjson.dumps([[v.version, iso(v.created)] for v in versions])
+
+
+def _versions_from_json(raw: str | bytes) -> list[Version]:
+    return [Version(v, _parse_iso(c)) for v, c in orjson.loads(raw)]
+
+
+def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
+    """Union of two version histories by number; a known date beats an unknown one, the older record wins ties."""
+    by_num: dict[int, Version] = {v.version: v for v in old}
+    for v in new:
+        have = by_num.get(v.version)
+        if have is None or (have.created is None and v.created is not None):
+            by_num[v.version] = Version(v.version, v.created)
+    return [by_num[k] for k in sorted(by_num)]
+
+
+class SQLiteStore:
+    """The default library backend. Thread-safe for one writer; readers may use other connections."""
+
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA busy_timeout = 30000")
+            if self.path != ":memory:":
+                self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA cache_size = -65536")
+            self.conn.execute("PRAGMA temp_store = MEMORY")
+            if not readonly:
+                migrate(self.conn)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"cannot open library {self.path}: {e}") from e
+        self._lock = threading.RLock()
+        self._slots: dict[int, int] = {}
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "SQLiteStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ writing
+    def _sort_key(self, updated: datetime) -> int:
+        sec = int(updated.timestamp())
+        nxt = self._slots.get(sec)
+        if nxt is None:
+            base = sec << SLOT_BITS
+            row = self.conn.execute(
+                "SELECT max(sort_key) FROM papers WHERE sort_key >= ? AND sort_key < ?",
+                (base, base + (1 << SLOT_BITS)),
+            ).fetchone()
+            nxt = 0 if row[0] is None else (row[0] - base) + 1
+        if nxt >= 1 << SLOT_BITS:
+            raise StoreError(f"more than {1 << SLOT_BITS} papers updated in the same second ({iso(updated)})")
+        self._slots[sec] = nxt + 1
+        return (sec << SLOT_BITS) | nxt
+
+    @staticmethod
+    def _row(p: Paper, key: int) -> tuple[Any, ...]:
+        return (
+            p.id,
+            key,
+            p.version,
+            p.title,
+            p.abstract,
+            ", ".join(a.name for a in p.authors),
+            p.comment,
+            " ".join(p.categories),
+            p.primary_category or (p.categories[0] if p.categories else ""),
+            p.journal_ref,
+            p.doi,
+            p.license,
+            p.report_no,
+            p.submitter,
+            iso(p.published),
+            iso(p.updated),
+            _authors_json(p.authors),
+            _versions_json(p.versions or [Version(p.version, p.updated)]),
+        )
+
+    def upsert_papers(
+        self, papers: Iterable[Paper], *, progress: Callable[[int], None] | None = None
+    ) -> UpsertStats:
+        """Add or update papers in batches, each batch one transaction.
+
+        A newer version replaces the text and joins the history; an older or equal one never overwrites
+        a newer one (it may only fill fields that are empty, such as a DOI added later).
+        """
+        stats = UpsertStats()
+        batch: list[Paper] = []
+        for p in papers:
+            batch.append(p)
+            if len(batch) >= BATCH:
+                stats.add(self._upsert_batch(batch))
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            stats.add(self._upsert_batch(batch))
+            if progress:
+                progress(len(batch))
+        return stats
+
+    def _upsert_batch(self, batch: list[Paper]) -> UpsertStats:
+        # Within one batch the same id may appear twice: fold them first, newest version wins.
+        folded: dict[str, Paper] = {}
+        for p in batch:
+            have = folded.get(p.id)
+            folded[p.id] = p if have is None else _newer(have, p)
+        stats = UpsertStats()
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                existing = self._existing(list(folded))
+                new_rows, fts_rows = [], []
+                for p in folded.values():
+                    old = existing.get(p.id)
+                    if old is None:
+                        row = self._row(p, self._sort_key(p.updated))
+                        new_rows.append(row)
+                        fts_rows.append((row[1], row[3], row[4], row[5], row[6], row[7]))
+                        stats.new += 1
+                        stats.new_ids.append(p.id)
+                    elif self._merge_existing(old, p):
+                        stats.updated += 1
+                        stats.updated_ids.append(p.id)
+                    else:
+                        stats.unchanged += 1
+                if new_rows:
+                    self.conn.executemany(_INSERT, new_rows)
+                    self.conn.executemany(_INSERT_FTS, fts_rows)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                self._slots.clear()
+                raise
+        return stats
+
+    def _existing(self, ids: list[str]) -> dict[str, sqlite3.Row | tuple[Any, ...]]:
+        out: dict[str, Any] = {}
+        for i in range(0, len(ids), MAX_VARS):
+            chunk = ids[i : i + MAX_VARS]
+            q = f"{_SELECT} WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
+            for row in self.conn.execute(q, chunk):
+                out[row[1]] = row
+        return out
+
+    def _merge_existing(self, old: tuple[Any, ...], p: Paper) -> bool:
+        """Apply `p` over the stored row `old`; True when the paper's text moved to a newer version."""
+        pk, old_key, old_version = old[0], old[2], old[3]
+        old_versions = _versions_from_json(old[18])
+        merged_versions = merge_versions(old_versions, p.versions or [Version(p.version, p.updated)])
+        if p.version > old_version:
+            row = self._row(p, self._sort_key(p.updated))
+            row = row[:-1] + (_versions_json(merged_versions),)
+            self.conn.execute(_DELETE_FTS, (old_key, old[4], old[5], old[6], old[7], old[8]))
+            self.conn.execute(
+                f"UPDATE papers SET ({_COLUMNS}) = ({', '.join('?' * 18)}) WHERE pk = ?", (*row, pk)
+            )
+            self.conn.execute(_INSERT_FTS, (row[1], row[3], row[4], row[5], row[6], row[7]))
+            return True
+        # Older or equal version: keep the text, only fill what is missing.
+        fills: dict[str, Any] = {}
+        for col, idx, value in (
+            ("journal_ref", 10, p.journal_ref),
+            ("doi", 11, p.doi),
+            ("license", 12, p.license),
+            ("report_no", 13, p.report_no),
+            ("submitter", 14, p.submitter),
+        ):
+            if value and not old[idx]:
+                fills[col] = value
+        if p.published is not None and old[15] is None:
+            fills["published"] = iso(p.published)
+        if merged_versions != old_versions:
+            fills["versions_json"] = _versions_json(merged_versions)
+        if p.version == old_version and any(a.affiliations for a in p.authors):
+            old_authors = _authors_from_json(old[17])
+            if not any(a.affiliations for a in old_authors) and len(old_authors) == len(p.authors):
+                fills["authors_json"] = _authors_json(p.authors)
+        if fills:
+            sets = ", ".join(f"{c} = ?" for c in fills)
+            self.conn.execute(f"UPDATE papers SET {sets} WHERE pk = ?", (*fills.values(), pk))
+        return False
+
+    def optimize(self) -> None:
+        """Merge the full-text index into one segment (after a bulk import) and refresh planner stats."""
+        with self._lock:
+            self.conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('optimize')")
+            self.conn.execute("PRAGMA optimize")
+
+    # ------------------------------------------------------------------ reading
+    @staticmethod
+    def _paper(row: Sequence[Any]) -> Paper:
+        return Paper(
+            id=row[1],
+            version=row[3],
+            title=row[4],
+            abstract=row[5],
+            comment=row[7],
+            categories=row[8].split() if row[8] else [],
+            primary_category=row[9],
+            journal_ref=row[10],
+            doi=row[11],
+            license=row[12],
+            report_no=row[13],
+            submitter=row[14],
+            published=_parse_iso(row[15]),
+            updated=_parse_iso(row[16]),  # type: ignore[arg-type]
+            authors=_authors_from_json(row[17]),
+            versions=_versions_from_json(row[18]),
+        )
+
+    def get_paper(self, arxiv_id: str) -> Paper | None:
+        row = self.conn.execute(f"{_SELECT} WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+        return self._paper(row) if row else None
+
+    def get_papers(self, arxiv_ids: Sequence[str]) -> list[Paper]:
+        """Papers for the ids that are in the library, in the order asked."""
+        found = {row[1]: row for row in self._rows_where("arxiv_id", list(arxiv_ids))}
+        return [self._paper(found[i]) for i in arxiv_ids if i in found]
+
+    def _rows_where(self, column: str, values: list[Any]) -> Iterator[tuple[Any, ...]]:
+        for i in range(0, len(values), MAX_VARS):
+            chunk = values[i : i + MAX_VARS]
+            yield from self.conn.execute(f"{_SELECT} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
+
+    def count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+
+    def iter_papers(self, *, batch: int = 5000) -> Iterator[Paper]:
+        """Every paper, in storage order (for embedding and exports)."""
+        last = 0
+        while True:
+            rows = self.conn.execute(f"{_SELECT} WHERE pk > ? ORDER BY pk LIMIT ?", (last, batch)).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield self._paper(row)
+            last = rows[-1][0]
+
+    def _match(self, sql: str, params: Sequence[Any]) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, params)
+        except sqlite3.OperationalError as e:
+            msg = str(e)
+            if "fts5" in msg or "syntax" in msg or "no such column" in msg:
+                raise QueryError(f"full-text query rejected: {msg}") from e
+            raise StoreError(msg) from e
+
+    def newest_matching(self, match: str, limit: int, *, within: Sequence[str] | None = None) -> list[Paper]:
+        """The newest `limit` papers matching an FTS5 expression, by last update then id, both descending."""
+        if within is not None:
+            keys = self._keys_for(within)
+            if not keys:
+                return []
+            cur = self._match(
+                f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN ({','.join('?' * len(keys))})"
+                " ORDER BY rowid DESC",
+                (match, *keys),
+            )
+        else:
+            cur = self._match("SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid DESC", (match,))
+        picked: list[int] = []
+        boundary = None
+        # Rowids come newest second first; keep going past `limit` only while still in the same second,
+        # so that ties inside that second can be ordered by id exactly.
+        for (key,) in cur:
+            sec = key >> SLOT_BITS
+            if len(picked) >= limit and sec != boundary:
+                break
+            picked.append(key)
+            if len(picked) == limit:
+                boundary = sec
+        cur.close()
+        papers = [self._paper(r) for r in self._rows_where("sort_key", picked)]
+        papers.sort(key=lambda p: (p.updated, p.id), reverse=True)
+        return papers[:limit]
+
+    def _keys_for(self, arxiv_ids: Sequence[str]) -> list[int]:
+        keys: list[int] = []
+        for i in range(0, len(arxiv_ids), MAX_VARS):
+            chunk = list(arxiv_ids[i : i + MAX_VARS])
+            keys.extend(
+                k
+                for (k,) in self.conn.execute(
+                    f"SELECT sort_key FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            )
+        return keys
+
+    def count_matching(self, match: str) -> int:
+        return self._match("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0]
+
+    def search(self, match: str, *, order: str = "relevance", limit: int = 50) -> list[Paper]:
+        """Full-text search; `order` is 'relevance' (BM25, title weighted highest) or 'date' (newest first)."""
+        if order == "date":
+            return self.newest_matching(match, limit)
+        if order != "relevance":
+            raise QueryError(f"unknown order {order!r}: use 'relevance' or 'date'")
+        rows = self._match(
+            "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? "
+            "ORDER BY bm25(papers_fts, 8.0, 1.0, 4.0, 0.5, 0.0) LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        keys = [r[0] for r in rows]
+        by_key = {r[2]: r for r in self._rows_where("sort_key", keys)}
+        return [self._paper(by_key[k]) for k in keys if k in by_key]
+
+    # ------------------------------------------------------------------ state
+    def get_state(self, key: str, default: Any = None) -> Any:
+        row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
+        return default if row is None else orjson.loads(row[0])
+
+    def set_state(self, key: str, value: Any) -> None:
+        with self._lock:
+            self.conn.execute(
+                "INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                (key, orjson.dumps(value, default=str)),
+            )
+
+    def integrity_check(self) -> None:
+        """Raise StoreError if the full-text index disagrees with the papers table."""
+        try:
+            self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"full-text index out of step with papers: {e}") from e
+
+
+def _newer(a: Paper, b: Paper) -> Paper:
+    """Of two records of the same paper, the one with the higher version (the first on a tie)."""
+    if b.version > a.version:
+        b.versions = merge_versions(a.versions, b.versions)
+        return b
+    a.versions = merge_versions(a.versions, b.versions)
+    return a
