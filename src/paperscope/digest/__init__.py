@@ -1,0 +1,22 @@
+"""Digest renderers: pure functions from a Digest to Markdown, HTML, Atom or JSON text (no I/O)."""
+
+from paperscope.digest.atom import render_atom
+from paperscope.digest.html import render_html
+from paperscope.digest.jsonout import digest_to_dict, paper_from_dict, paper_to_dict, render_json
+from paperscope.digest.markdown import ParsedDigest, ParsedSection, parse_markdown, render_markdown
+from paperscope.digest.model import Digest, DigestSection
+
+__all__ = [
+    "Digest",
+    "DigestSection",
+    "ParsedDigest",
+    "ParsedSection",
+    "digest_to_dict",
+    "paper_from_dict",
+    "paper_to_dict",
+    "parse_markdown",
+    "render_atom",
+    "render_html",
+    "render_json",
+    "render_markdown",
+]

@@ -16,7 +16,9 @@ from typing import Iterable, Sequence
 __all__ = [
     "Identity",
     "IdentityRecord",
+    "ascii_fold",
     "display_name",
+    "latex_to_unicode",
     "merge_identities",
     "name_key",
     "names_compatible",
@@ -193,15 +195,15 @@ _FOLD_EXTRA = str.maketrans({
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
 
 
-def _fold(s: str) -> str:
-    """Lowercase ASCII: accents dropped, special letters spelled out."""
+def ascii_fold(s: str) -> str:
+    """Lowercase ASCII: accents dropped, special letters spelled out ('Øbro' -> 'obro')."""
     s = unicodedata.normalize("NFKD", s.translate(_FOLD_EXTRA))
     s = "".join(c for c in s if not unicodedata.combining(c))
     return s.translate(_FOLD_EXTRA).lower()
 
 
 def _compact(s: str) -> str:
-    folded = re.sub(r"[^a-z0-9]", "", _fold(s))
+    folded = re.sub(r"[^a-z0-9]", "", ascii_fold(s))
     # Names in scripts without an ASCII folding keep their own letters.
     return folded or re.sub(r"[\W_]", "", unicodedata.normalize("NFKC", s).lower())
 

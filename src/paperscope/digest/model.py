@@ -1,0 +1,86 @@
+"""What a digest is (sections of papers), plus the small text helpers every renderer shares. No I/O."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from paperscope.models import Paper, Topic, utc
+
+
+@dataclass(slots=True)
+class DigestSection:
+    """One block of a digest: usually one topic's papers, in the order the store returned them.
+
+    `note` is said when there is nothing to list (e.g. "arXiv announced nothing today");
+    `labels` maps a paper id to a short tag shown next to it (e.g. "new" / "revised").
+    """
+
+    title: str
+    papers: list[Paper]
+    topic: Topic | None = None
+    note: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Digest:
+    """A dated digest made of sections; renderers turn it into Markdown, HTML, Atom or JSON."""
+
+    generated: date
+    sections: list[DigestSection]
+    title: str = "Daily Papers"
+
+
+_WS = re.compile(r"\s+")
+# Characters XML 1.0 forbids (C0 controls except tab/newline/CR, lone surrogates, U+FFFE/U+FFFF).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def one_line(text: str) -> str:
+    """Collapse every run of whitespace (arXiv's line folding included) to one space and strip."""
+    return _WS.sub(" ", text).strip()
+
+
+def xml_text(text: str) -> str:
+    """Drop the characters an XML/HTML document cannot carry (they would make the output invalid)."""
+    return _XML_ILLEGAL.sub("", text)
+
+
+def slugify(text: str) -> str:
+    """A stable ASCII anchor/id fragment: 'Graph Neural Networks' -> 'graph-neural-networks'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug or "section"
+
+
+def unique_slugs(titles: list[str]) -> list[str]:
+    """Slugs for titles, suffixed -2, -3... where two titles would collide."""
+    seen: dict[str, int] = {}
+    out = []
+    for title in titles:
+        base = slugify(title)
+        slug = base
+        while slug in seen:
+            seen[base] += 1
+            slug = f"{base}-{seen[base]}"
+        seen.setdefault(slug, 1)
+        out.append(slug)
+    return out
+
+
+def day(dt: datetime) -> str:
+    """The UTC calendar date of a timestamp, YYYY-MM-DD."""
+    return utc(dt).date().isoformat()
+
+
+def rfc3339(dt: datetime) -> str:
+    """A UTC timestamp as RFC 3339 / ISO 8601 with a Z suffix."""
+    return utc(dt).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def pdf_url(paper: Paper) -> str:
+    """The PDF link of the version shown."""
+    return f"http://arxiv.org/pdf/{paper.id}v{paper.version}"

@@ -1,0 +1,289 @@
+"""Find links to code (and project pages) in an arXiv abstract and comment.
+
+Pure functions, no network. arXiv text breaks URLs in many ways: line breaks and spaces inside
+them ("https://github.com/ foo/bar", "https: //github. com/x"), LaTeX wrappers (\\url{...},
+\\href{...}{...}, "github$.$com"), trailing sentence punctuation. `_repair` undoes these before
+the URLs are read; `_kind` then decides, from the host and the words just before the URL, whether
+a link is code, a Hugging Face artefact, a project page, or nothing we care about.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+__all__ = ["CODE_KINDS", "KINDS", "CodeLink", "find_code_links", "has_code", "primary_code_url"]
+
+KINDS = frozenset({
+    "github", "gitlab", "huggingface-model", "huggingface-dataset", "huggingface-space",
+    "codeberg", "bitbucket", "other-code", "project-page",
+})
+# Kinds that mean "the source is there". Hugging Face models and datasets are artefacts, not
+# code, and a project page only links onwards.
+CODE_KINDS = frozenset({"github", "gitlab", "codeberg", "bitbucket", "other-code"})
+
+
+@dataclass(frozen=True, slots=True)
+class CodeLink:
+    """A cleaned-up URL found in the text and what it points at (one of KINDS).
+
+    `claimed_code` is True when the words just before the URL say code is there ("Code:",
+    "our implementation is available at"), whatever the host.
+    """
+
+    url: str
+    kind: str
+    claimed_code: bool = False
+
+    @property
+    def is_code(self) -> bool:
+        """Source code is there: a code host, or a URL the authors introduce as code."""
+        return self.kind in CODE_KINDS or (self.claimed_code and self.kind != "project-page")
+
+
+# --- repairing the text ------------------------------------------------------------------------
+
+_CONT_STOP = {
+    "and", "or", "the", "a", "an", "to", "for", "of", "in", "on", "at", "with", "by", "from",
+    "code", "codes", "is", "are", "will", "be", "as", "our", "we", "this", "that", "which",
+    "project", "page", "data", "dataset", "datasets", "models", "model", "respectively",
+    "accepted", "pages", "figures", "github", "demo", "website", "available", "also", "more",
+    "all", "its", "their", "under", "via", "here", "paper", "submitted",
+}
+_TLDS = r"(?:com|io|co|org|net|ai|edu|science|dev|app|page|me|info|cn|de|fr|uk|jp|kr|ch)"
+
+
+def _unlatex(t: str) -> str:
+    t = re.sub(r"\\href\s*\{([^{}]*)\}\s*\{(?:[^{}]|\{[^{}]*\})*\}", r" \1 ", t)
+    t = re.sub(r"\\(?:url|path|texttt|nolinkurl)\s*\{([^{}]*)\}", r" \1 ", t)
+    t = t.replace("$.$", ".").replace("{.}", ".").replace("\\_", "_").replace("\\#", "#")
+    t = t.replace("\\%", "%").replace("\\&", "&").replace("\\~{}", "~").replace("$\\sim$", "~")
+    t = t.replace("\\textasciitilde{}", "~").replace("\\slash", "/")
+    return t
+
+
+def _join_breaks(t: str) -> str:
+    """Glue URLs that line breaks or stray spaces cut in two."""
+    t = re.sub(r"\b(https?)\s*:\s*/\s*/\s*", r"\1://", t, flags=re.I)
+    # A URL glued to the word before it ("code:https://", "githubhttps://") starts afresh.
+    t = re.sub(r"(?<=\S)(?=https?://)", " ", t)
+    out: list[str] = []
+    pos = 0
+    for m in re.finditer(r"https?://\S+", t):
+        if m.start() < pos:
+            continue
+        url, end = m.group(), m.end()
+        while True:
+            nxt = re.match(r"\s+(\S+)", t[end:])
+            if not nxt or nxt.group(1).startswith("http"):
+                break
+            token = nxt.group(1)
+            bare = token.rstrip(".,;:)]}'\"")
+            if not bare or bare.lower() in _CONT_STOP:
+                break
+            host_open = "/" not in url.split("://", 1)[1]
+            path_like = bool(re.search(r"[/_\-0-9A-Z]", bare)) or bare.endswith(".git")
+            if (
+                # "https://github.\ncom/x", "https://foo.github. io/x"
+                (host_open and url.endswith(".") and re.match(
+                    _TLDS + r"\b|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}(?:/|$)", bare))
+                # "https://huajian- zeng.github.io", "https://github.com/KD- OCT"
+                or (url.endswith("-") and re.match(r"[\w.]", bare))
+                # "https://github.com/ foo/bar", "https://x.github.io/ sail-recon/"
+                or (url.endswith("/") and (path_like or url.count("/") <= 3))
+            ):
+                url += token
+                end += nxt.end()
+                continue
+            break
+        out.append(t[pos:m.start()])
+        out.append(url)
+        pos = end
+    out.append(t[pos:])
+    return "".join(out)
+
+
+def _repair(text: str) -> str:
+    return _join_breaks(_unlatex(text or ""))
+
+
+# --- finding and cleaning URLs -----------------------------------------------------------------
+
+_BARE_HOSTS = (
+    r"(?:www\.)?(?:github\.com|gitlab\.com|huggingface\.co|hf\.co|codeberg\.org|bitbucket\.org"
+    r"|anonymous\.4open\.science|gitee\.com|[\w-]+\.github\.io)"
+)
+_URL_RE = re.compile(
+    r"(?:https?://|\bwww\.|(?<![\w./@-])" + _BARE_HOSTS + r"/)[^\s<>\"{}|\\^`]+",
+    flags=re.I,
+)
+
+
+def _trim(url: str) -> str:
+    url = url.rstrip(".,;:!?'\"*")
+    # Drop closing brackets that close something outside the URL.
+    for close, open_ in ((")", "("), ("]", "["), ("}", "{")):
+        while url.endswith(close) and url.count(close) > url.count(open_):
+            url = url[:-1].rstrip(".,;:!?'\"*")
+    return url
+
+
+def _normalise(url: str) -> str:
+    url = _trim(url)
+    if not re.match(r"https?://", url, flags=re.I):
+        url = "https://" + url
+    parts = urlsplit(url)
+    host = parts.netloc.lower()
+    path = parts.path
+    if host in ("github.com", "www.github.com", "gitlab.com", "www.gitlab.com"):
+        host = host.removeprefix("www.")
+        path = re.sub(r"\.git$", "", path.rstrip("/"))
+    rest = (f"?{parts.query}" if parts.query else "") + (f"#{parts.fragment}" if parts.fragment else "")
+    return f"{parts.scheme.lower()}://{host}{path}{rest}"
+
+
+# --- deciding what a URL is --------------------------------------------------------------------
+
+_CODE_WORDS = re.compile(
+    r"(?i)\b(?:code|codes|codebase|source|sources|implementation|implementations|repository|"
+    r"repositories|repo|software|package|library|toolkit|toolbox|scripts|open[- ]?sourced?|pip|"
+    r"github|gitlab)\b"
+)
+_PAGE_WORDS = re.compile(
+    r"(?i)\b(?:project\s+(?:page|website|site|webpage)|home\s*page|web\s*site|web\s*page|page|"
+    r"demos?|videos?|visuali[sz]ations?|samples?|examples?|results|audio|gallery|leaderboard)\b"
+)
+_PAGE_HOSTS = re.compile(
+    r"(?i)(?:\.github\.io|\.gitlab\.io|^sites\.google\.com|\.pages\.dev|\.netlify\.app|"
+    r"\.vercel\.app|\.readthedocs\.io)$"
+)
+_CODE_HOSTS = re.compile(
+    r"(?i)^(?:anonymous\.4open\.science|gitee\.com|git\..+|gitlab\..+|.+\.gitlab\..+|"
+    r"gitea\..+|sourceforge\.net|archive\.softwareheritage\.org|code\.google\.com)$"
+)
+# Publishers, archives and video sites: whatever the words around them say, not code.
+_NEVER_CODE = re.compile(
+    r"(?i)(?:^|\.)(?:doi\.org|arxiv\.org|openreview\.net|sciencedirect\.com|springer\.com|"
+    r"ieeexplore\.ieee\.org|dl\.acm\.org|aclanthology\.org|youtube\.com|youtu\.be|"
+    r"vimeo\.com|twitter\.com|x\.com|linkedin\.com|wiley\.com|nature\.com|mdpi\.com|"
+    r"proceedings\.mlr\.press|neurips\.cc|papers\.nips\.cc|openaccess\.thecvf\.com|"
+    r"semanticscholar\.org|researchgate\.net)$"
+)
+_HF_RESERVED = {
+    "papers", "docs", "blog", "learn", "join", "login", "settings", "pricing", "tasks",
+    "organizations", "new", "enterprise", "chat", "inference-endpoints",
+}
+_GITHUB_RESERVED = {"topics", "features", "marketplace", "about", "sponsors", "pricing", "explore", "login"}
+
+
+def _context(text: str, start: int, end: int) -> tuple[str, str]:
+    """The clause before a URL (back to the previous URL or sentence end) and a little after.
+
+    The text after is kept only when no other URL follows closely: in "X: url1 Code: url2" the
+    word "Code" belongs to url2, not url1.
+    """
+    before = text[max(0, start - 120):start]
+    before = re.split(r"https?://\S+|(?<=[a-z0-9)\]])[.;!?](?:\s|$)", before)[-1]
+    after = text[end:end + 40]
+    parts = re.split(r"([.;!?](?:\s|$)|https?://|\b(?:github|gitlab)\.com/)", after, maxsplit=1)
+    if len(parts) > 1 and not re.match(r"[.;!?]", parts[1]):
+        return before, ""
+    return before, parts[0]
+
+
+def _kind(url: str, before: str, after: str) -> str | None:
+    parts = urlsplit(url)
+    host = parts.netloc.lower().removeprefix("www.")
+    segs = [s for s in parts.path.split("/") if s]
+    if host in ("github.com", "raw.githubusercontent.com", "gist.github.com"):
+        return "github" if segs and segs[0].lower() not in _GITHUB_RESERVED else None
+    if host == "gitlab.com":
+        return "gitlab" if segs else None
+    if host == "codeberg.org":
+        return "codeberg" if segs else None
+    if host == "bitbucket.org":
+        return "bitbucket" if segs else None
+    if host in ("huggingface.co", "hf.co"):
+        if not segs or segs[0].lower() in _HF_RESERVED:
+            return None
+        if segs[0] == "datasets":
+            return "huggingface-dataset" if len(segs) > 1 else None
+        if segs[0] == "spaces":
+            return "huggingface-space" if len(segs) > 1 else None
+        return "huggingface-model"
+    if host == "anonymous.4open.science":
+        # /r/<name> is an anonymised repository, /w/<name> its rendered web page.
+        return "project-page" if segs[:1] == ["w"] else "other-code"
+    if _CODE_HOSTS.match(host):
+        return "other-code"
+    if _NEVER_CODE.search(host):
+        return None
+    # Elsewhere the words decide: the nearest claim before the URL wins.
+    if _claims_code(before):
+        return "other-code"
+    if _PAGE_WORDS.search(before) or _PAGE_HOSTS.search(host):
+        return "project-page"
+    if _CODE_WORDS.search(after) and not _PAGE_WORDS.search(after):
+        return "other-code"
+    if _PAGE_WORDS.search(after):
+        return "project-page"
+    return None
+
+
+def _pairs_code_and_page(before: str) -> bool:
+    # "code and demos are available at", "project page and code:": both promised at one URL.
+    return bool(re.search(r"(?i)\bcodes?\s+(?:and|&)\s+\w+|\b\w+\s+(?:and|&)\s+codes?\b", before))
+
+
+def _links_in(text: str) -> list[CodeLink]:
+    fixed = _repair(text)
+    links: list[CodeLink] = []
+    for m in _URL_RE.finditer(fixed):
+        url = _normalise(m.group())
+        if not urlsplit(url).netloc or "." not in urlsplit(url).netloc:
+            continue
+        before, after = _context(fixed, m.start(), m.end())
+        kind = _kind(url, before, after)
+        if kind:
+            links.append(CodeLink(url, kind, _claims_code(before)))
+    return links
+
+
+def _claims_code(before: str) -> bool:
+    """The nearest promise before the URL is about code, not about a page or demo."""
+    code = list(_CODE_WORDS.finditer(before))
+    page = list(_PAGE_WORDS.finditer(before))
+    if not code:
+        return False
+    return not page or code[-1].start() > page[-1].start() or _pairs_code_and_page(before)
+
+
+def find_code_links(abstract: str, comment: str = "") -> list[CodeLink]:
+    """Every code, Hugging Face and project-page link in the abstract then the comment, once each."""
+    seen: dict[str, CodeLink] = {}
+    for link in _links_in(abstract) + _links_in(comment):
+        key = link.url.lower().rstrip("/")
+        if key not in seen:
+            seen[key] = link
+    return list(seen.values())
+
+
+def has_code(abstract: str, comment: str = "") -> bool:
+    """True when the text links to source code (a repository, or a URL introduced as code)."""
+    return any(link.is_code for link in find_code_links(abstract, comment))
+
+
+def _is_repo(link: CodeLink) -> bool:
+    segs = [s for s in urlsplit(link.url).path.split("/") if s]
+    return link.kind not in ("github", "gitlab", "codeberg", "bitbucket") or len(segs) >= 2
+
+
+def primary_code_url(abstract: str, comment: str = "") -> str | None:
+    """The first code link: a repository on a code host first, then a user or organisation
+    page there, then any other URL the text introduces as code."""
+    links = find_code_links(abstract, comment)
+    hosted = [link for link in links if link.kind in CODE_KINDS]
+    if hosted:
+        return next((link.url for link in hosted if _is_repo(link)), hosted[0].url)
+    return next((link.url for link in links if link.is_code), None)

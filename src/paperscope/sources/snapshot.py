@@ -1,0 +1,470 @@
+"""Reader for arXiv's public metadata snapshot (`arxiv-metadata-oai-snapshot.json`): one JSON object per line.
+
+The reader streams (plain or gzip, told apart by magic bytes), maps each line to a `Paper`, and skips a
+malformed line after reporting it as a `SnapshotIssue` naming the file, the line and the field. It is the
+hot path of a million-record import, so the per-line work avoids regexes, `strptime` and `email.utils`.
+
+Also here, because the OAI-PMH reader needs them too: `parse_rfc2822` (arXiv's version dates) and
+`split_authors` (arXiv's free-text author lists, with their parenthesised affiliations).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import gzip
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import IO, Any
+
+import orjson
+
+from paperscope.errors import InputError
+from paperscope.models import Author, Paper, Version
+
+UTC = timezone.utc
+GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 22  # 4 MiB reads: few syscalls, and a natural point to move the progress bar
+_MONTH_DIGITS = {m: f"{i:02d}" for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_UTC_ZONES = frozenset({"GMT", "UTC", "UT", "Z", "+0000", "-0000"})
+
+
+@dataclass(frozen=True, slots=True)
+class SnapshotIssue:
+    """A line that was skipped: where it is and what was wrong with it."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+
+
+class _Bad(Exception):
+    """A record that cannot become a Paper; the message names the field."""
+
+
+# --------------------------------------------------------------------------------------------- dates
+
+
+def parse_rfc2822(s: str) -> datetime:
+    """Parse arXiv's 'Mon, 2 Apr 2007 19:18:42 GMT' (day padded or not) into an aware UTC datetime."""
+    parts = s.split(" ")
+    if len(parts) == 6 and parts[5] in _UTC_ZONES:
+        day = parts[1]
+        month = _MONTH_DIGITS.get(parts[2])
+        if month is not None and len(parts[3]) == 4:
+            # Rebuilding ISO text for the C parser is cheaper than six int() calls and datetime(...).
+            try:
+                return datetime.fromisoformat(
+                    parts[3] + "-" + month + "-" + (day if len(day) == 2 else "0" + day) + "T" + parts[4] + "+00:00"
+                )
+            except ValueError:
+                pass
+    # Rare shapes (no weekday, a numeric offset, odd spacing): the general parser, off the hot path.
+    try:
+        dt = email.utils.parsedate_to_datetime(s)
+    except (TypeError, ValueError, IndexError):
+        raise ValueError(f"not an RFC 2822 date: {s!r}") from None
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+_DAYS: dict[str, datetime] = {}
+
+
+def parse_day(s: str) -> datetime:
+    """Parse 'YYYY-MM-DD' into midnight UTC (memoised: a snapshot repeats the same few thousand days)."""
+    dt = _DAYS.get(s)
+    if dt is None:
+        d = date.fromisoformat(s)
+        dt = datetime(d.year, d.month, d.day, tzinfo=UTC)
+        if len(_DAYS) < 100_000:
+            _DAYS[s] = dt
+    return dt
+
+
+def squash(s: str) -> str:
+    """Collapse whitespace runs to one space and strip (arXiv folds long titles and abstracts with newlines)."""
+    t = s.strip().replace("\n", " ")
+    # Most snapshot text is wrapped with single newlines, so the replace above is all it needs; only
+    # indented or tabbed text pays for the general split/join.
+    if "  " in t or "\t" in t or "\r" in t:
+        return " ".join(t.split())
+    return t
+
+
+# ------------------------------------------------------------------------------------------- authors
+
+_SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV", "V"})
+_REFS = re.compile(r"^\d+(?:\s*(?:,|and|&)\s*\d+)*$")
+_TABLE_MARK = re.compile(r"\((\d+)\)")
+
+
+def _top_level(s: str) -> list[str]:
+    """Split an author list on ',', ';' and ' and ' that are not inside parentheses."""
+    pieces: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    n = len(s)
+    while i < n:
+        c = s[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            if c in ",;":
+                pieces.append(s[start:i])
+                start = i + 1
+            elif c == " " and s.startswith(" and ", i):
+                pieces.append(s[start:i])
+                start = i + 5
+                i += 4
+        i += 1
+    pieces.append(s[start:])
+    return [p.strip() for p in pieces]
+
+
+def _groups(piece: str) -> tuple[str, list[str]]:
+    """Split 'A. Name (Inst) (2)' into the name outside parentheses and the top-level groups' contents."""
+    name_parts: list[str] = []
+    groups: list[str] = []
+    depth = 0
+    start = 0
+    for i, c in enumerate(piece):
+        if c == "(":
+            if depth == 0:
+                name_parts.append(piece[start:i])
+                start = i + 1
+            depth += 1
+        elif c == ")" and depth:
+            depth -= 1
+            if depth == 0:
+                groups.append(piece[start:i].strip())
+                start = i + 1
+    if depth:  # an unclosed parenthesis: keep its text as part of the name rather than lose it
+        name_parts.append(piece[start - 1:])
+    else:
+        name_parts.append(piece[start:])
+    return " ".join(" ".join(name_parts).split()), groups
+
+
+def _affiliation_table(group: str) -> dict[str, str] | None:
+    """'(1) Univ A, (2) Univ B' -> {'1': 'Univ A', '2': 'Univ B'}; None when the group is not such a table."""
+    if not group.startswith("("):
+        return None
+    marks = list(_TABLE_MARK.finditer(group))
+    if not marks or marks[0].start() != 0:
+        return None
+    table = {}
+    for m, nxt in zip(marks, marks[1:] + [None]):
+        text = group[m.end(): nxt.start() if nxt else len(group)].strip().rstrip(",;").strip()
+        table[m.group(1)] = text
+    return table
+
+
+def split_authors(raw: str) -> list[Author]:
+    """Split arXiv's free-text author list ('A. One (MIT), B. Two and C. Three ((1) X, (2) Y)') into Authors.
+
+    Follows arXiv's own reading: ',' and 'and' separate authors, a parenthesised group after a name is its
+    affiliation, numbered references resolve against a trailing '((1) ..., (2) ...)' table, and an
+    affiliation also applies to the authors just before it that have none.
+    """
+    s = " ".join(raw.split())
+    if not s:
+        return []
+    entries: list[tuple[str, list[str], list[str]]] = []  # (name, affiliations, numbered refs)
+    table: dict[str, str] = {}
+    for piece in _top_level(s):
+        if not piece:
+            continue
+        name, groups = _groups(piece)
+        affs: list[str] = []
+        refs: list[str] = []
+        for g in groups:
+            t = _affiliation_table(g)
+            if t is not None:
+                table.update(t)
+            elif _REFS.match(g):
+                refs.extend(x for x in re.split(r"\D+", g) if x)
+            elif g and g[0].isdigit() and not name:
+                continue  # an unnumbered-parenthesis table ('(1 Univ A; 2 Univ B)') we cannot read safely
+            elif g:
+                affs.append(g)
+        if not name:
+            if entries and affs:  # '..., B. Two, (Univ)' : a dangling group belongs to the author before
+                entries[-1][1].extend(affs)
+            continue
+        if name in _SUFFIXES and entries:
+            prev = entries[-1]
+            entries[-1] = (f"{prev[0]} {name}", prev[1] + affs, prev[2] + refs)
+            continue
+        entries.append((name, affs, refs))
+    authors: list[Author] = []
+    pending: list[Author] = []  # authors still waiting for an affiliation from a later name
+    for name, affs, refs in entries:
+        resolved = affs + [table[r] for r in refs if r in table]
+        author = Author(name, resolved)
+        if resolved and not refs:
+            for p in pending:
+                p.affiliations = list(resolved)
+            pending = []
+        elif resolved:
+            pending = []
+        else:
+            pending.append(author)
+        authors.append(author)
+    return authors
+
+
+def _clean_affiliations(items: list[Any]) -> list[str]:
+    """The 4th+ elements of an authors_parsed entry, minus bare reference numbers such as '1 and 2'."""
+    out = []
+    for x in items:
+        if x.__class__ is not str:
+            raise _Bad("authors_parsed: affiliation is not a string")
+        x = " ".join(x.split())
+        if x and not _REFS.match(x):
+            out.append(x)
+    return out
+
+
+# --------------------------------------------------------------------------------------------- files
+
+
+def open_input(path: str | Path) -> tuple[IO[bytes], IO[bytes]]:
+    """Open a file for binary reading, decompressing when it starts with the gzip magic bytes.
+
+    Returns (stream, raw): read from `stream`; `raw.tell()` is how far into the file on disk we are.
+    """
+    p = Path(path)
+    try:
+        raw = open(p, "rb")
+    except OSError as e:
+        raise InputError(f"cannot open {p}: {e.strerror or e}") from None
+    if raw.read(2) == GZIP_MAGIC:
+        raw.seek(0)
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
+    raw.seek(0)
+    return raw, raw
+
+
+def _text(rec: dict[str, Any], key: str) -> str:
+    v = rec.get(key)
+    if v is None:
+        return ""
+    if v.__class__ is not str:
+        raise _Bad(f"{key}: expected a string, got {type(v).__name__}")
+    return v
+
+
+def record_to_paper(rec: Any) -> Paper:
+    """Map one decoded snapshot object to a Paper; raises ValueError naming the field when it cannot."""
+    try:
+        return _to_paper(rec)
+    except _Bad as e:
+        raise ValueError(str(e)) from None
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
+        raise ValueError(_diagnose(rec, e)) from None
+
+
+def _to_paper(rec: Any) -> Paper:
+    if rec.__class__ is not dict:
+        raise _Bad(f"expected a JSON object, got {type(rec).__name__}")
+    get = rec.get
+    pid = get("id")
+    if pid.__class__ is not str or not pid:
+        raise _Bad("id: missing" if pid is None or pid == "" else f"id: expected a string, got {type(pid).__name__}")
+    title = get("title")
+    if title.__class__ is not str:
+        raise _Bad("title: missing" if title is None else f"title: expected a string, got {type(title).__name__}")
+    title = squash(title)
+    if not title:
+        raise _Bad("title: empty")
+
+    vlist = get("versions")
+    versions: list[Version] = []
+    if vlist:
+        ordered = True
+        prev = 0
+        for v in vlist:
+            tag = v["version"]
+            num = int(tag[1:]) if tag[0] == "v" else int(tag)
+            if num <= prev:
+                ordered = False
+            prev = num
+            versions.append(Version(num, parse_rfc2822(v["created"])))
+        if not ordered:
+            versions.sort(key=_version_number)
+        latest = versions[-1]
+        version = latest.version
+        updated = latest.created
+        published = versions[0].created
+    else:
+        ud = get("update_date")
+        if ud.__class__ is not str:
+            raise _Bad("update_date: needed when versions is empty, got " + type(ud).__name__)
+        updated = published = parse_day(ud)
+        version = 1
+
+    parsed = get("authors_parsed")
+    if parsed:
+        authors = []
+        append = authors.append
+        for a in parsed:
+            n = len(a)
+            last = a[0]
+            first = a[1] if n > 1 else ""
+            # `+ ""` doubles as the type check: a non-string part raises TypeError, diagnosed below.
+            if first:
+                name = first + " " + last if last else first + ""
+            else:
+                name = last + ""
+            if n > 2 and a[2]:
+                name = name + " " + a[2]
+            append(Author(name, _clean_affiliations(a[3:]) if n > 3 else []))
+    else:
+        authors = split_authors(_text(rec, "authors"))
+
+    cats = get("categories")
+    categories = cats.split() if cats else []
+    abstract = get("abstract")
+    comment = get("comments")
+    jref = get("journal-ref")
+    doi = get("doi") or ""
+    lic = get("license") or ""
+    rno = get("report-no") or ""
+    sub = get("submitter") or ""
+    if not (doi.__class__ is lic.__class__ is rno.__class__ is sub.__class__ is str):
+        for key in ("doi", "license", "report-no", "submitter"):
+            _text(rec, key)  # raises naming the field
+    # Positional on purpose: keyword construction of this 16-field dataclass costs three times as much,
+    # which is a second per million records. The order is Paper's field order (a test pins the mapping).
+    return Paper(
+        pid,
+        title,
+        squash(abstract) if abstract else "",
+        updated,
+        version,
+        authors,
+        squash(comment) if comment else "",
+        squash(jref) if jref else "",
+        doi,
+        lic,
+        rno,
+        sub,
+        categories[0] if categories else "",
+        categories,
+        published,
+        versions,
+    )
+
+
+def _version_number(v: Version) -> int:
+    return v.version
+
+
+def _diagnose(rec: dict[str, Any], err: Exception) -> str:
+    """Off the hot path: find which field made the fast mapping fail, for a message naming it."""
+    for key in ("abstract", "comments", "journal-ref", "categories", "authors"):
+        v = rec.get(key)
+        if v is not None and v.__class__ is not str:
+            return f"{key}: expected a string, got {type(v).__name__}"
+    vs = rec.get("versions")
+    if vs is not None and not isinstance(vs, list):
+        return f"versions: expected a list, got {type(vs).__name__}"
+    for i, v in enumerate(vs or []):
+        if not isinstance(v, dict):
+            return f"versions[{i}]: expected an object, got {type(v).__name__}"
+        tag, created = v.get("version"), v.get("created")
+        if not isinstance(tag, str) or not tag.lstrip("v").isdigit():
+            return f"versions[{i}].version: expected 'vN', got {tag!r}"
+        if not isinstance(created, str):
+            return f"versions[{i}].created: expected a date string, got {created!r}"
+        try:
+            parse_rfc2822(created)
+        except ValueError:
+            return f"versions[{i}].created: not a date: {created!r}"
+    if not vs:
+        try:
+            parse_day(rec.get("update_date"))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return f"update_date: not a YYYY-MM-DD date: {rec.get('update_date')!r}"
+    ap = rec.get("authors_parsed")
+    if ap is not None and not isinstance(ap, list):
+        return f"authors_parsed: expected a list, got {type(ap).__name__}"
+    for i, a in enumerate(ap or []):
+        if not isinstance(a, list) or not a or not all(isinstance(x, str) for x in a):
+            return f"authors_parsed[{i}]: expected a list of strings, got {a!r}"
+    return f"cannot read record: {type(err).__name__}: {err}"
+
+
+def iter_snapshot(
+    path: str | Path,
+    *,
+    on_error: Callable[[SnapshotIssue], None] | None = None,
+    progress: bool = False,
+) -> Iterator[Paper]:
+    """Stream Papers from an arXiv metadata snapshot (JSON lines, plain or gzip); bad lines go to on_error."""
+    p = Path(path)
+    name = str(p)
+    stream, raw = open_input(p)
+    bar = None
+    if progress:
+        from tqdm import tqdm  # only when asked: keeps import time off the library path
+
+        size = p.stat().st_size
+        bar = tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, desc=p.name, leave=False)
+    loads = orjson.loads
+    decode_error = orjson.JSONDecodeError
+    lineno = 0
+    done = 0
+    rest = b""
+    try:
+        while True:
+            try:
+                block = stream.read(_CHUNK)
+            except (OSError, EOFError, gzip.BadGzipFile) as e:
+                raise InputError(f"{name}: cannot read past line {lineno}: {e}") from None
+            if block:
+                lines = (rest + block).split(b"\n")
+                rest = lines.pop()
+            elif rest:
+                lines, rest = [rest], b""
+            else:
+                break
+            for line in lines:
+                lineno += 1
+                try:
+                    paper = _to_paper(loads(line))
+                except decode_error as e:
+                    if line.strip():
+                        _report(on_error, name, lineno, f"not valid JSON: {e}")
+                    continue
+                except _Bad as e:
+                    _report(on_error, name, lineno, str(e))
+                    continue
+                except (TypeError, ValueError, KeyError, IndexError, AttributeError) as e:
+                    _report(on_error, name, lineno, _diagnose(loads(line), e))
+                    continue
+                yield paper
+            if bar is not None:
+                pos = raw.tell()
+                bar.update(pos - done)
+                done = pos
+    finally:
+        if bar is not None:
+            bar.close()
+        stream.close()
+        raw.close()
+
+
+def _report(on_error: Callable[[SnapshotIssue], None] | None, path: str, line: int, message: str) -> None:
+    if on_error is not None:
+        on_error(SnapshotIssue(path, line, message))
+

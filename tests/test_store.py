@@ -1,0 +1,187 @@
+"""The SQLite library: idempotent upserts, version rules, FTS in step, newest-first topic reads, migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import dt, make_paper
+
+from paperscope.errors import QueryError, StoreError
+from paperscope.models import Author, Version
+from paperscope.store.migrations import LATEST
+from paperscope.store.sqlite import SQLiteStore
+
+
+def dump(store: SQLiteStore) -> list[tuple]:
+    cols = "arxiv_id, version, title, abstract, authors, comment, categories, published, updated, authors_json, versions_json"
+    return store.conn.execute(f"SELECT {cols} FROM papers ORDER BY arxiv_id").fetchall()
+
+
+def test_same_input_twice_gives_same_library(store: SQLiteStore) -> None:
+    papers = [make_paper(f"2501.{i:05d}", title=f"Paper {i}", updated=dt(2025, 1, 1 + i % 20)) for i in range(50)]
+    first = store.upsert_papers(papers)
+    before = dump(store)
+    second = store.upsert_papers(papers)
+    assert (first.new, first.updated, first.unchanged) == (50, 0, 0)
+    assert (second.new, second.updated, second.unchanged) == (0, 0, 50)
+    assert dump(store) == before
+    store.integrity_check()
+
+
+def test_newer_version_replaces_text_and_joins_history(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001", 1, title="Old title", abstract="about cats")])
+    stats = store.upsert_papers([make_paper("2501.00001", 2, title="New title", abstract="about dogs",
+                                            updated=dt(2025, 3, 1))])
+    assert (stats.updated, stats.updated_ids) == (1, ["2501.00001"])
+    p = store.get_paper("2501.00001")
+    assert p is not None and (p.version, p.title) == (2, "New title")
+    assert [v.version for v in p.versions] == [1, 2]
+    assert p.versions[0].created == dt(2025, 1, 1) and p.versions[1].created == dt(2025, 3, 1)
+    # the index follows the text: old words are gone, new ones found
+    assert store.search('"cats"') == []
+    assert [x.id for x in store.search('"dogs"')] == ["2501.00001"]
+    store.integrity_check()
+
+
+def test_older_or_equal_version_never_overwrites(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001", 3, title="Third", updated=dt(2025, 5, 1))])
+    s1 = store.upsert_papers([make_paper("2501.00001", 1, title="First")])
+    s2 = store.upsert_papers([make_paper("2501.00001", 3, title="Third, other text", updated=dt(2025, 5, 1))])
+    assert s1.unchanged == 1 and s2.unchanged == 1
+    p = store.get_paper("2501.00001")
+    assert p is not None and (p.version, p.title) == (3, "Third")
+    store.integrity_check()
+
+
+def test_equal_version_fills_missing_fields_only(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001", 1, title="T")])
+    richer = make_paper("2501.00001", 1, title="T changed", doi="10.1/x", journal_ref="J. Foo 1 (2025)")
+    richer.authors = [Author("Ada Lovelace", ["University of London"])]
+    store.upsert_papers([richer])
+    p = store.get_paper("2501.00001")
+    assert p is not None
+    assert (p.title, p.doi, p.journal_ref) == ("T", "10.1/x", "J. Foo 1 (2025)")
+    assert p.authors[0].affiliations == ["University of London"]
+
+
+def test_duplicates_inside_one_batch_fold_to_newest(store: SQLiteStore) -> None:
+    stats = store.upsert_papers([make_paper("2501.00001", 1, title="v1"),
+                                 make_paper("2501.00001", 2, title="v2", updated=dt(2025, 2, 2))])
+    assert stats.new == 1
+    p = store.get_paper("2501.00001")
+    assert p is not None and p.title == "v2" and [v.version for v in p.versions] == [1, 2]
+
+
+def test_roundtrip_keeps_every_field(store: SQLiteStore) -> None:
+    p = make_paper("hep-th/9901001", 2, title="Strings", abstract="Über alles", updated=dt(1999, 2, 1, 12, 30, 5),
+                   published=dt(1999, 1, 1, 8), categories=["hep-th", "gr-qc"], comment="12 pages | 3 figs",
+                   journal_ref="Phys.Rev.D 1", doi="10.1103/x", license="http://creativecommons.org/licenses/by/4.0/",
+                   report_no="CERN-TH-1", submitter="A. Person")
+    p.authors = [Author("Jürgen Müller", ["CERN", "ETH Zurich"]), Author("B. Smith")]
+    store.upsert_papers([p])
+    q = store.get_paper("hep-th/9901001")
+    assert q == p
+
+
+def test_newest_matching_orders_by_update_then_id(store: SQLiteStore) -> None:
+    same_day = dt(2025, 6, 1, 12)
+    papers = [make_paper("2506.00003", title="graph a", updated=same_day),
+              make_paper("2506.00001", title="graph b", updated=same_day),
+              make_paper("2506.00002", title="graph c", updated=same_day),
+              make_paper("2505.00009", title="graph old", updated=dt(2025, 5, 1)),
+              make_paper("2507.00001", title="graph new", updated=dt(2025, 7, 1)),
+              make_paper("2507.00002", title="unrelated", updated=dt(2025, 8, 1))]
+    store.upsert_papers(papers)
+    got = [p.id for p in store.newest_matching('"graph"', 10)]
+    assert got == ["2507.00001", "2506.00003", "2506.00002", "2506.00001", "2505.00009"]
+    # a limit that cuts through a tie still gives the exact order
+    assert [p.id for p in store.newest_matching('"graph"', 2)] == ["2507.00001", "2506.00003"]
+    assert [p.id for p in store.newest_matching('"graph"', 10, within=["2505.00009", "2507.00002"])] == ["2505.00009"]
+
+
+def test_version_update_moves_paper_to_the_top(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001", title="topic x", updated=dt(2025, 1, 1)),
+                         make_paper("2501.00002", title="topic x", updated=dt(2025, 2, 1))])
+    store.upsert_papers([make_paper("2501.00001", 2, title="topic x", updated=dt(2025, 3, 1))])
+    assert [p.id for p in store.newest_matching('"topic"', 5)] == ["2501.00001", "2501.00002"]
+
+
+def test_bad_match_is_a_query_error(store: SQLiteStore) -> None:
+    with pytest.raises(QueryError):
+        store.search('"unclosed')
+
+
+def test_state_roundtrip(store: SQLiteStore) -> None:
+    assert store.get_state("missing", 7) == 7
+    store.set_state("oai", {"token": "abc", "from": "2025-01-01"})
+    store.set_state("oai", {"token": "def"})
+    assert store.get_state("oai") == {"token": "def"}
+
+
+def test_migrations_run_once_and_refuse_newer(tmp_path: Path) -> None:
+    path = tmp_path / "lib.db"
+    SQLiteStore(path).close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == LATEST
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.execute(f"PRAGMA user_version = {LATEST + 1}")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match="newer"):
+        SQLiteStore(path)
+
+
+def test_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    bad = tmp_path / "junk.db"
+    bad.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="junk.db"):
+        SQLiteStore(bad)
+
+
+def test_a_failing_write_loses_nothing_already_stored(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001", title="keep me")])
+
+    def papers():
+        yield make_paper("2501.00002", title="half way")
+        raise RuntimeError("source broke")
+
+    with pytest.raises(RuntimeError):
+        store.upsert_papers(papers())
+    assert [p.id for p in store.newest_matching('"keep"', 5)] == ["2501.00001"]
+    assert store.count() == 1
+    store.upsert_papers([make_paper("2501.00003", title="after")])  # the store still works
+    assert store.count() == 2
+    store.integrity_check()
+
+
+def test_other_writer_between_transactions_keeps_keys_unique(tmp_path: Path) -> None:
+    a, b = SQLiteStore(tmp_path / "l.db"), SQLiteStore(tmp_path / "l.db")
+    t = dt(2025, 1, 1)
+    a.upsert_papers([make_paper("2501.00001", updated=t)])
+    b.upsert_papers([make_paper("2501.00002", updated=t)])
+    a.upsert_papers([make_paper("2501.00003", updated=t)])
+    assert a.count() == 3
+    keys = [k for (k,) in a.conn.execute("SELECT sort_key FROM papers")]
+    assert len(set(keys)) == 3
+    a.close(), b.close()
+
+
+def test_many_papers_in_one_second_and_big_batches(store: SQLiteStore) -> None:
+    t = dt(2025, 1, 1)
+    papers = [make_paper(f"2501.{i:05d}", title="same second", updated=t) for i in range(4500)]
+    assert store.upsert_papers(papers).new == 4500
+    more = [make_paper(f"2502.{i:05d}", title="same second", updated=t) for i in range(10)]
+    assert store.upsert_papers(more).new == 10
+    got = store.newest_matching('"same"', 3)
+    assert [p.id for p in got] == ["2502.00009", "2502.00008", "2502.00007"]
+    store.integrity_check()
+    assert store.count_matching('"second"') == 4510
+
+
+def test_merge_versions_prefers_known_dates() -> None:
+    from paperscope.store.sqlite import merge_versions
+
+    merged = merge_versions([Version(1, None), Version(2, dt(2025, 2, 1))], [Version(1, dt(2025, 1, 1)), Version(3)])
+    assert merged == [Version(1, dt(2025, 1, 1)), Version(2, dt(2025, 2, 1)), Version(3, None)]
