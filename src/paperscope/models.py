@@ -74,6 +74,11 @@ class Paper:
     categories: list[str] = field(default_factory=list)
     published: datetime | None = None
     versions: list[Version] = field(default_factory=list)
+    code_url: str = ""  # derived by the store from abstract and comment
+
+    @property
+    def has_code(self) -> bool:
+        return bool(self.code_url)
 
     @property
     def abs_url(self) -> str:
@@ -127,3 +132,55 @@ def utc(dt: datetime | date) -> datetime:
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+@dataclass(slots=True)
+class Figure:
+    """One number shown to a researcher, with where it came from ("library", "OpenAlex, 2026-11-20", ...).
+
+    `value` None means unknown and renders as an em dash; `inputs` lists what the figure was computed from.
+    """
+
+    label: str
+    value: int | float | str | None
+    source: str
+    inputs: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class PaperCard:
+    """A paper as shown on an author's profile: category code, date label, authors and affiliation tags."""
+
+    paper: Paper
+    category_code: str
+    date_label: str
+    authors_label: str
+    affiliation_tags: list[str] = field(default_factory=list)
+    citations: int | None = None
+    novelty: float | None = None  # percentile 0-100 within category and year, when known
+    score: float | None = None  # AI Score 0-100, when known
+
+
+@dataclass(slots=True)
+class AuthorProfile:
+    """Everything an author page shows. Header figures first, then the details, then one card per paper."""
+
+    name: str
+    key: str
+    generated: date
+    h_index: Figure
+    papers: Figure
+    citations: Figure
+    novelty: Figure
+    score: Figure
+    names: list[str] = field(default_factory=list)
+    openalex_id: str | None = None
+    orcid: str | None = None
+    figures: list[Figure] = field(default_factory=list)
+    citations_per_year: dict[int, int] = field(default_factory=dict)
+    categories: list[tuple[str, float]] = field(default_factory=list)
+    coauthors: list[tuple[str, int]] = field(default_factory=list)
+    affiliations: list[tuple[str, str]] = field(default_factory=list)  # (tag, institution name)
+    cards: list[PaperCard] = field(default_factory=list)
+    order: str = "citations"
+    followed: bool = False

@@ -44,6 +44,54 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        """
+        ALTER TABLE papers ADD COLUMN code_url TEXT NOT NULL DEFAULT '';
+        CREATE TABLE citations (
+            arxiv_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            fetched TEXT NOT NULL,
+            cited_by_count INTEGER,
+            influential INTEGER,
+            counts_by_year TEXT NOT NULL DEFAULT '{}',
+            work_id TEXT,
+            doi TEXT
+        );
+        CREATE TABLE authorships (
+            arxiv_id TEXT NOT NULL,
+            position INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            openalex_id TEXT,
+            orcid TEXT,
+            s2_id TEXT,
+            institutions TEXT NOT NULL DEFAULT '[]',
+            source TEXT NOT NULL,
+            PRIMARY KEY (arxiv_id, position)
+        );
+        CREATE INDEX authorships_openalex ON authorships(openalex_id) WHERE openalex_id IS NOT NULL;
+        CREATE INDEX authorships_orcid ON authorships(orcid) WHERE orcid IS NOT NULL;
+        CREATE TABLE author_stats (
+            author_id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            fetched TEXT NOT NULL,
+            name TEXT,
+            orcid TEXT,
+            h_index INTEGER,
+            i10_index INTEGER,
+            two_year_mean REAL,
+            works_count INTEGER,
+            cited_by_count INTEGER,
+            counts_by_year TEXT NOT NULL DEFAULT '{}',
+            institutions TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE follows (
+            key TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            since TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -8,6 +8,7 @@ matches a quarter of the library.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -19,6 +20,7 @@ import orjson
 
 from paperscope.errors import QueryError, StoreError
 from paperscope.models import UTC, Author, Paper, UpsertStats, Version
+from paperscope.store.authors import AuthorTables
 from paperscope.store.migrations import migrate
 
 SLOT_BITS = 20
@@ -32,10 +34,10 @@ MAX_VARS = 30000
 
 _COLUMNS = (
     "arxiv_id, sort_key, version, title, abstract, authors, comment, categories, primary_category, "
-    "journal_ref, doi, license, report_no, submitter, published, updated, authors_json, versions_json"
+    "journal_ref, doi, license, report_no, submitter, published, updated, authors_json, versions_json, code_url"
 )
 _FTS_COLUMNS = ("title", "abstract", "authors", "comment", "categories")
-_INSERT = f"INSERT INTO papers ({_COLUMNS}) VALUES ({', '.join('?' * 18)})"
+_INSERT = f"INSERT INTO papers ({_COLUMNS}) VALUES ({', '.join('?' * 19)})"
 _INSERT_FTS = "INSERT INTO papers_fts(rowid, title, abstract, authors, comment, categories) VALUES (?,?,?,?,?,?)"
 _DELETE_FTS = (
     "INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors, comment, categories) "
@@ -81,6 +83,19 @@ def _versions_from_json(raw: str | bytes) -> list[Version]:
     return [Version(v, _parse_iso(c)) for v, c in orjson.loads(raw)]
 
 
+_MAYBE_LINK = re.compile(r"https?:|www\.|\w\s?\.\s?(?:com|org|io|net|ai|science|dev|edu|co|page)\b", re.I)
+
+
+def code_url_of(p: Paper) -> str:
+    """The paper's code repository URL found in its abstract or comment ('' when none)."""
+    # Most abstracts name no link at all: skip the detector for them (it matters on 1M-paper imports).
+    if not _MAYBE_LINK.search(p.comment) and not _MAYBE_LINK.search(p.abstract):
+        return ""
+    from paperscope.scoring.codelinks import primary_code_url
+
+    return primary_code_url(p.abstract, p.comment) or ""
+
+
 def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
     """Union of two version histories by number; a known date beats an unknown one, the older record wins ties."""
     by_num: dict[int, Version] = {v.version: v for v in old}
@@ -91,7 +106,7 @@ def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
     return [by_num[k] for k in sorted(by_num)]
 
 
-class SQLiteStore:
+class SQLiteStore(AuthorTables):
     """The default library backend. Thread-safe for one writer; readers may use other connections."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
@@ -176,6 +191,7 @@ class SQLiteStore:
             iso(p.updated),
             _authors_json(p.authors),
             _versions_json(p.versions or [Version(p.version, p.updated)]),
+            code_url_of(p),
         )
 
     def upsert_papers(
@@ -275,10 +291,10 @@ class SQLiteStore:
         merged_versions = merge_versions(old_versions, p.versions or [Version(p.version, p.updated)])
         if p.version > old_version:
             row = self._row(p, self._sort_key(p.updated))
-            row = row[:-1] + (_versions_json(merged_versions),)
+            row = row[:-2] + (_versions_json(merged_versions), row[-1])
             self.conn.execute(_DELETE_FTS, (old_key, old[4], old[5], old[6], old[7], old[8]))
             self.conn.execute(
-                f"UPDATE papers SET ({_COLUMNS}) = ({', '.join('?' * 18)}) WHERE pk = ?", (*row, pk)
+                f"UPDATE papers SET ({_COLUMNS}) = ({', '.join('?' * 19)}) WHERE pk = ?", (*row, pk)
             )
             self.conn.execute(_INSERT_FTS, (row[1], row[3], row[4], row[5], row[6], row[7]))
             return True
@@ -332,6 +348,7 @@ class SQLiteStore:
             updated=_parse_iso(row[16]),  # type: ignore[arg-type]
             authors=_authors_from_json(row[17]),
             versions=_versions_from_json(row[18]),
+            code_url=row[19],
         )
 
     def get_paper(self, arxiv_id: str) -> Paper | None:

@@ -1,0 +1,181 @@
+"""Author-side tables of the SQLite library: citations, authorships, author figures, follows.
+
+A mixin of SQLiteStore (it uses `self.conn`, `self._lock` and the paper readers); kept apart so that each file
+stays about one thing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from paperscope.models import Paper
+
+if TYPE_CHECKING:
+    from paperscope.sources.citations import AuthorStats, PaperCitations
+
+MAX_VARS = 30000
+
+
+def _iso(dt: datetime) -> str:
+    from paperscope.store.sqlite import iso
+
+    return iso(dt) or ""
+
+
+def _years(raw: str) -> dict[int, int]:
+    return {int(k): v for k, v in orjson.loads(raw).items()}
+
+
+class AuthorTables:
+    conn: Any
+    _lock: Any
+
+    # ---------------------------------------------------------------- papers by author
+    def author_candidates(self, surname_tokens: Sequence[str], *, limit: int = 200_000) -> list[tuple[str, list[str]]]:
+        """(arxiv_id, author names) of papers whose author list contains all the surname tokens."""
+        toks = [t for t in surname_tokens if t]
+        if not toks:
+            return []
+        phrase = " ".join('"' + t.replace('"', '""') + '"' for t in toks)
+        match = f"authors : ({phrase})" if len(toks) == 1 else f'authors : NEAR({phrase}, 0)'
+        rows = self.conn.execute(
+            "SELECT p.arxiv_id, p.authors_json FROM papers_fts f JOIN papers p ON p.sort_key = f.rowid "
+            "WHERE papers_fts MATCH ? LIMIT ?",
+            (match, limit),
+        ).fetchall()
+        out = []
+        for arxiv_id, raw in rows:
+            out.append((arxiv_id, [a if isinstance(a, str) else a[0] for a in orjson.loads(raw)]))
+        return out
+
+    # ---------------------------------------------------------------- citations and authorships
+    def save_citations(self, results: Iterable["PaperCitations"]) -> int:
+        """Store each paper's citation figures and authorships, with their source and fetch date."""
+        n = 0
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for r in results:
+                    self.conn.execute(
+                        "INSERT INTO citations(arxiv_id, source, fetched, cited_by_count, influential, counts_by_year,"
+                        " work_id, doi) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(arxiv_id) DO UPDATE SET "
+                        "source=excluded.source, fetched=excluded.fetched, cited_by_count=excluded.cited_by_count, "
+                        "influential=excluded.influential, counts_by_year=excluded.counts_by_year, "
+                        "work_id=excluded.work_id, doi=excluded.doi",
+                        (r.arxiv_id, r.source, _iso(r.fetched), r.cited_by_count, r.influential_citations,
+                         orjson.dumps({str(k): v for k, v in r.counts_by_year.items()}), r.work_id, r.doi),
+                    )
+                    if r.authorships:
+                        self.conn.execute("DELETE FROM authorships WHERE arxiv_id = ?", (r.arxiv_id,))
+                        self.conn.executemany(
+                            "INSERT INTO authorships(arxiv_id, position, name, openalex_id, orcid, s2_id, institutions,"
+                            " source) VALUES (?,?,?,?,?,?,?,?)",
+                            [(r.arxiv_id, a.position, a.name, a.openalex_id, a.orcid, a.s2_id,
+                              orjson.dumps([asdict(i) for i in a.institutions]), r.source) for a in r.authorships],
+                        )
+                    n += 1
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return n
+
+    def citations_for(self, arxiv_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(arxiv_ids):
+            q = ("SELECT arxiv_id, source, fetched, cited_by_count, influential, counts_by_year, work_id, doi "
+                 f"FROM citations WHERE arxiv_id IN ({','.join('?' * len(chunk))})")
+            for row in self.conn.execute(q, chunk):
+                out[row[0]] = {"source": row[1], "fetched": row[2], "cited_by_count": row[3], "influential": row[4],
+                               "counts_by_year": _years(row[5]), "work_id": row[6], "doi": row[7]}
+        return out
+
+    def authorships_for(self, arxiv_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+        out: dict[str, list[dict[str, Any]]] = {}
+        for chunk in _chunks(arxiv_ids):
+            q = ("SELECT arxiv_id, position, name, openalex_id, orcid, s2_id, institutions, source FROM authorships "
+                 f"WHERE arxiv_id IN ({','.join('?' * len(chunk))}) ORDER BY arxiv_id, position")
+            for row in self.conn.execute(q, chunk):
+                out.setdefault(row[0], []).append(
+                    {"position": row[1], "name": row[2], "openalex_id": row[3], "orcid": row[4], "s2_id": row[5],
+                     "institutions": orjson.loads(row[6]), "source": row[7]})
+        return out
+
+    def papers_of_author_id(self, openalex_id: str | None = None, orcid: str | None = None) -> list[str]:
+        """arXiv ids of papers whose authorship names this OpenAlex id or ORCID."""
+        if openalex_id:
+            rows = self.conn.execute("SELECT DISTINCT arxiv_id FROM authorships WHERE openalex_id = ?", (openalex_id,))
+        elif orcid:
+            rows = self.conn.execute("SELECT DISTINCT arxiv_id FROM authorships WHERE orcid = ?", (orcid,))
+        else:
+            return []
+        return [r[0] for r in rows]
+
+    def ids_needing_citations(self, older_than: datetime, *, limit: int | None = None) -> list[str]:
+        """Papers with no citation figures, or figures fetched before `older_than`, newest papers first."""
+        q = ("SELECT p.arxiv_id FROM papers p LEFT JOIN citations c ON c.arxiv_id = p.arxiv_id "
+             "WHERE c.arxiv_id IS NULL OR c.fetched < ? ORDER BY p.sort_key DESC")
+        params: tuple[Any, ...] = (_iso(older_than),)
+        if limit:
+            q += " LIMIT ?"
+            params += (limit,)
+        return [r[0] for r in self.conn.execute(q, params)]
+
+    def save_author_stats(self, stats: Iterable["AuthorStats"]) -> None:
+        with self._lock:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO author_stats(author_id, source, fetched, name, orcid, h_index, i10_index, "
+                "two_year_mean, works_count, cited_by_count, counts_by_year, institutions) "
+                "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(s.author_id, s.source, _iso(s.fetched), s.name, s.orcid, s.h_index, s.i10_index,
+                  s.two_year_mean_citedness, s.works_count, s.cited_by_count,
+                  orjson.dumps({str(k): v for k, v in s.counts_by_year.items()}),
+                  orjson.dumps([asdict(i) for i in s.institutions])) for s in stats],
+            )
+
+    def author_stats(self, author_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT author_id, source, fetched, name, orcid, h_index, i10_index, two_year_mean, works_count, "
+            "cited_by_count, counts_by_year, institutions FROM author_stats WHERE author_id = ?", (author_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        keys = ("author_id", "source", "fetched", "name", "orcid", "h_index", "i10_index", "two_year_mean",
+                "works_count", "cited_by_count")
+        d = dict(zip(keys, row[:10]))
+        d["counts_by_year"] = _years(row[10])
+        d["institutions"] = orjson.loads(row[11])
+        return d
+
+    # ---------------------------------------------------------------- follows
+    def follow(self, key: str, name: str, since: datetime) -> bool:
+        """Follow an author; False when already followed."""
+        with self._lock:
+            cur = self.conn.execute("INSERT OR IGNORE INTO follows(key, name, since) VALUES (?,?,?)",
+                                    (key, name, _iso(since)))
+        return cur.rowcount == 1
+
+    def unfollow(self, key: str) -> bool:
+        with self._lock:
+            return self.conn.execute("DELETE FROM follows WHERE key = ?", (key,)).rowcount == 1
+
+    def following(self) -> list[dict[str, str]]:
+        return [{"key": k, "name": n, "since": s}
+                for k, n, s in self.conn.execute("SELECT key, name, since FROM follows ORDER BY name")]
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
+    ids = list(ids)
+    for i in range(0, len(ids), MAX_VARS):
+        yield ids[i : i + MAX_VARS]
+
+
+def surname_tokens(last_name: str) -> list[str]:
+    """FTS tokens of a surname as unicode61 would split it ("Del Maestro" -> del, maestro)."""
+    return [t for t in re.split(r"[^\w]+", last_name.lower()) if t]
