@@ -72,6 +72,7 @@ class TopicResult:
 @dataclass(slots=True)
 class FetchReport:
     topics: list[TopicResult] = field(default_factory=list)
+    authors: list[TopicResult] = field(default_factory=list)
     announced: int = 0
     announcement_empty: bool = False
     announcement_date: str = ""
@@ -79,12 +80,12 @@ class FetchReport:
 
     @property
     def ok(self) -> bool:
-        return not self.errors and not any(t.error for t in self.topics)
+        return not self.errors and not any(t.error for t in [*self.topics, *self.authors])
 
     def to_dict(self) -> dict[str, Any]:
         return {"announced": self.announced, "announcement_empty": self.announcement_empty,
                 "announcement_date": self.announcement_date, "errors": self.errors,
-                "topics": [t.to_dict() for t in self.topics]}
+                "topics": [t.to_dict() for t in self.topics], "authors": [a.to_dict() for a in self.authors]}
 
 
 def feed_categories(config: Config, topics: Sequence[Topic]) -> list[str]:
@@ -165,7 +166,44 @@ def fetch(store: SQLiteStore, config: Config, sources: Sources, topics: Sequence
             res.error = str(e)
         if log:
             log(format_topic_result(res))
+    for f in store.following():
+        res = fetch_author(store, sources, f, now=now, absorb=absorb, run_new=run_new, run_updated=run_updated)
+        report.authors.append(res)
+        if log:
+            log(format_topic_result(res))
     return report
+
+
+def fetch_author(store: SQLiteStore, sources: Sources, followed: dict[str, str], *, now: datetime,
+                 absorb: Callable[[UpsertStats], None], run_new: set[str], run_updated: set[str]) -> TopicResult:
+    """New papers and new versions of one followed author since the last successful run (first run: newest 20)."""
+    from paperscope.authors import author_search_query
+    from paperscope.scoring.names import names_compatible
+
+    res = TopicResult(f"author {followed['name']}")
+    key = f"follow:{followed['key']}:last_success"
+    try:
+        since_raw = store.get_state(key)
+        since = datetime.fromisoformat(since_raw) - OVERLAP if since_raw else None
+        papers = []
+        for p in sources.api.search(author_search_query(followed["name"]), sort_by="lastUpdatedDate",
+                                    max_results=20 if since is None else 2000):
+            if since is not None and p.updated < since:
+                break
+            if any(names_compatible(followed["name"], a.name) for a in p.authors):
+                papers.append(p)
+        absorb(store.upsert_papers(papers))
+        for p in papers:
+            if p.id in run_new:
+                res.new += 1
+            elif p.id in run_updated:
+                res.updated += 1
+            else:
+                res.unchanged += 1
+        store.set_state(key, iso(now))
+    except PaperscopeError as e:
+        res.error = str(e)
+    return res
 
 
 def format_topic_result(r: TopicResult) -> str:

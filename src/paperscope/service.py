@@ -20,6 +20,7 @@ from paperscope.models import UTC, Paper, Topic, UpsertStats
 from paperscope.store.sqlite import SQLiteStore, iso
 
 FORMATS = ("markdown", "html", "atom", "json")
+FOLLOW_WINDOW_DAYS = 7
 
 
 def resolve_db(db: str | Path | None) -> Path:
@@ -59,7 +60,13 @@ def import_file(store: SQLiteStore, path: str | Path, *, progress: bool = False)
     def on_error(issue: Any) -> None:
         skipped.append(str(issue))
 
-    stats = bulk_upsert(store, read_file(path, on_error=on_error, progress=progress))
+    if fmt == "snapshot":
+        from paperscope.sources.snapshot import iter_snapshot
+
+        papers = iter_snapshot(path, on_error=on_error, progress=progress)
+    else:
+        papers = read_file(path, on_error=on_error)
+    stats = bulk_upsert(store, papers)
     return ImportReport(str(path), fmt, stats, skipped)
 
 
@@ -150,6 +157,16 @@ def build_digest(store: SQLiteStore, topics: Sequence[Topic], *, today: date | N
             if last.get("empty"):
                 note = f"arXiv announced nothing on {last.get('date')} (weekend or holiday)."
         sections.append(DigestSection(title=t.name, papers=papers, topic=t, note=note))
+    if store.following():
+        from paperscope.authors import followed_papers
+
+        day = today or datetime.now(UTC).date()
+        since = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=FOLLOW_WINDOW_DAYS)
+        rows = followed_papers(store, since=since)
+        sections.append(DigestSection(
+            title="Followed authors", papers=[p for p, _, _ in rows],
+            labels={p.id: f"{label} · {who}" for p, who, label in rows},
+            note="" if rows else f"No new papers or revisions by followed authors in the last {FOLLOW_WINDOW_DAYS} days."))
     return Digest(generated=today or datetime.now(UTC).date(), sections=sections)
 
 
@@ -223,3 +240,60 @@ def run_demo(out_dir: str | Path, *, db: str | Path | None = None, progress: boo
         "files": [str(f) for f in files],
         "topics": [{"name": s.title, "papers": len(s.papers)} for s in digest.sections],
     }
+
+
+# ---------------------------------------------------------------------------------------------- authors
+def author_profile(store: SQLiteStore, name: str, *, author_id: str | None = None, order: str = "citations",
+                   today: date | None = None) -> Any:
+    """Find the person and build their profile (novelty and score included when the library has them)."""
+    from paperscope.authors import build_profile, find_author
+
+    person = find_author(store, name, author_id=author_id)
+    return build_profile(store, person, order=order, today=today, inputs=profile_inputs(store, person))
+
+
+def profile_inputs(store: SQLiteStore, person: Any) -> Any:
+    """Novelty and AI Score figures for a profile, from the semantic layer when it is installed and has run."""
+    from paperscope.authors import ProfileInputs
+
+    return ProfileInputs()
+
+
+def render_profile(profile: Any, fmt: str, *, view: str = "cards") -> str:
+    from paperscope.digest.profile import profile_to_dict, render_profile_html, render_profile_markdown
+
+    if fmt == "json":
+        import json
+
+        return json.dumps(profile_to_dict(profile), ensure_ascii=False, indent=2)
+    if fmt == "html":
+        return render_profile_html(profile, view=view)
+    return render_profile_markdown(profile, view=view)
+
+
+def citation_sources(config: Config, *, transport: Any = None, openalex_url: str | None = None,
+                     s2_url: str | None = None) -> tuple[Any, Any]:
+    """OpenAlex (primary) and Semantic Scholar (fallback) clients as the config says."""
+    from paperscope.sources.openalex import OpenAlex, openalex_client
+    from paperscope.sources.semanticscholar import SemanticScholar, semanticscholar_client
+
+    oa = OpenAlex(openalex_client(openalex_url or config.openalex_url, contact=config.contact, transport=transport),
+                  api_key=config.openalex_api_key or None)
+    s2 = SemanticScholar(semanticscholar_client(s2_url or config.semanticscholar_url, contact=config.contact,
+                                                transport=transport), api_key=config.semanticscholar_api_key or None)
+    return oa, s2
+
+
+def run_enrich(store: SQLiteStore, config: Config, *, limit: int | None = None, max_age_days: int | None = None,
+               progress: bool = False, sources: tuple[Any, Any] | None = None) -> Any:
+    from tqdm import tqdm
+
+    from paperscope.authors import enrich
+
+    oa, s2 = sources or citation_sources(config)
+    bar = tqdm(total=None, unit="paper", desc="enrich", disable=not progress)
+    try:
+        return enrich(store, oa, s2, max_age_days=config.enrich_max_age_days if max_age_days is None else max_age_days,
+                      limit=limit, progress=bar.update, author_source=oa)
+    finally:
+        bar.close()

@@ -1,0 +1,268 @@
+"""Author verbs: find a person in the library, build their profile, follow them, and the enrichment run.
+
+Who is who: papers are found through the full-text index on the surname, every author string on them is
+checked with `names_compatible`, and the matches are grouped into people by `merge_identities` (OpenAlex id
+or ORCID first, never merging two different ids).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from paperscope.errors import PaperscopeError
+from paperscope.models import UTC, AuthorProfile, Figure, Paper, PaperCard
+from paperscope.scoring import metrics
+from paperscope.scoring.affiliations import affiliation_tag
+from paperscope.scoring.names import Identity, display_name, merge_identities, name_key, names_compatible, parse_name
+from paperscope.store.authors import surname_tokens
+from paperscope.store.sqlite import SQLiteStore
+
+ORDERS = ("citations", "newest", "novelty")
+
+
+class AmbiguousAuthor(PaperscopeError):
+    """A name that fits several people; `candidates` lists them."""
+
+    def __init__(self, name: str, candidates: list[Identity]) -> None:
+        lines = [f"{c.name} ({len(c.paper_ids)} papers{', OpenAlex ' + c.openalex_id if c.openalex_id else ''})"
+                 for c in candidates[:10]]
+        super().__init__(f"{name!r} fits {len(candidates)} people: " + "; ".join(lines)
+                         + " — give the full name, or --id with an OpenAlex id or ORCID")
+        self.candidates = candidates
+
+
+def _records(store: SQLiteStore, name: str) -> list[tuple[str, str | None, str | None, str]]:
+    first, last, _ = parse_name(display_name(name))
+    rows = store.author_candidates(surname_tokens(last or name))
+    ships = store.authorships_for([r[0] for r in rows]) if rows else {}
+    out = []
+    for arxiv_id, names in rows:
+        by_pos = {a["position"]: a for a in ships.get(arxiv_id, [])}
+        for pos, n in enumerate(names):
+            if names_compatible(name, n):
+                a = by_pos.get(pos)
+                if a is not None and not names_compatible(a["name"], n):
+                    a = None  # the sources disagree on the order: trust neither id
+                out.append((n, a and a["openalex_id"], a and a["orcid"], arxiv_id))
+    return out
+
+
+def find_people(store: SQLiteStore, name: str) -> list[Identity]:
+    """Everyone in the library whose name fits `name`, most papers first."""
+    people = merge_identities(_records(store, name))
+    people.sort(key=lambda i: (-len(i.paper_ids), i.name))
+    return people
+
+
+def find_author(store: SQLiteStore, name: str, *, author_id: str | None = None) -> Identity:
+    """The one person meant by `name` (or by an OpenAlex id / ORCID); AmbiguousAuthor lists the candidates."""
+    people = find_people(store, name)
+    if author_id:
+        aid = author_id.strip().rstrip("/").rsplit("/", 1)[-1].upper()
+        people = [p for p in people if aid in ((p.openalex_id or "").upper(), (p.orcid or "").upper())]
+    if not people:
+        raise PaperscopeError(f"no author named {name!r} in the library (try `paperscope search 'au:{name}'`)")
+    if len(people) == 1:
+        return people[0]
+    exact = [p for p in people if name_key(p.name) == name_key(name) and any(
+        display_name(n).lower() == display_name(name).lower() for n in p.names)]
+    if len(exact) == 1 and all(p.openalex_id is None for p in people if p is not exact[0]):
+        return exact[0]
+    raise AmbiguousAuthor(name, people)
+
+
+def _tags_for(paper: Paper, ships: list[dict[str, Any]]) -> list[str]:
+    tags: list[str] = []
+    for a in paper.authors:
+        for aff in a.affiliations:
+            t = affiliation_tag(aff)
+            if t and t not in tags:
+                tags.append(t)
+    for s in ships:
+        for inst in s["institutions"]:
+            t = affiliation_tag(inst["name"], inst.get("acronym"), inst.get("ror"))
+            if t and t not in tags:
+                tags.append(t)
+    return tags
+
+
+@dataclass(slots=True)
+class ProfileInputs:
+    """Scores other parts of paperscope add to a profile (novelty and AI Score come from the semantic layer)."""
+
+    novelty: dict[str, float] = field(default_factory=dict)  # arxiv id -> percentile
+    scores: dict[str, float] = field(default_factory=dict)  # arxiv id -> 0-100
+    author_novelty: Figure | None = None
+    author_score: Figure | None = None
+
+
+def build_profile(store: SQLiteStore, person: Identity, *, order: str = "citations", today: date | None = None,
+                  inputs: ProfileInputs | None = None) -> AuthorProfile:
+    """Everything an author page shows, computed from the library and labelled with its source."""
+    if order not in ORDERS:
+        raise PaperscopeError(f"unknown order {order!r}: choose one of {', '.join(ORDERS)}")
+    today = today or datetime.now(UTC).date()
+    inputs = inputs or ProfileInputs()
+    papers = store.get_papers(person.paper_ids)
+    ids = [p.id for p in papers]
+    cites = store.citations_for(ids)
+    ships = store.authorships_for(ids)
+    counts = {i: c["cited_by_count"] for i, c in cites.items() if c["cited_by_count"] is not None}
+    known = list(counts.values())
+    sources = sorted({c["source"] for c in cites.values()})
+    lib_src = "library" + (f" ({', '.join(sources)} citations)" if sources else "")
+    per_year: Counter[int] = Counter()
+    for c in cites.values():
+        per_year.update(c["counts_by_year"])
+    h = metrics.h_index(known) if known else None
+    figures = [
+        Figure("Papers", len(papers), "library"),
+        Figure("Citations", sum(known) if known else None, lib_src, {"papers with figures": len(known)}),
+        Figure("h-index", h, lib_src),
+        Figure("i10-index", metrics.i10_index(known) if known else None, lib_src),
+        Figure("Citations per year of career",
+               round(metrics.citation_rate([(p.first_submitted.year, counts.get(p.id, 0)) for p in papers],
+                                           today.year), 1) if known else None, lib_src),
+    ]
+    stats = store.author_stats(person.openalex_id) if person.openalex_id else None
+    if stats:
+        src = f"OpenAlex ({stats['fetched'][:10]})"
+        figures += [Figure("h-index", stats["h_index"], src), Figure("i10-index", stats["i10_index"], src),
+                    Figure("Works", stats["works_count"], src), Figure("Citations", stats["cited_by_count"], src),
+                    Figure("2-year mean citedness", stats["two_year_mean"], src)]
+    me = name_key(person.name)
+    co_keys = [[name_key(a.name) for a in p.authors] for p in papers]
+    spelled: dict[str, str] = {}
+    for p in papers:
+        for a in p.authors:
+            spelled.setdefault(name_key(a.name), display_name(a.name))
+    coauthors = [(spelled.get(k, k), n) for k, n in metrics.top_coauthors(me, co_keys, n=10)]
+    affs: dict[str, str] = {}
+    for p in papers:
+        for a in p.authors:
+            if names_compatible(person.name, a.name):
+                for aff in a.affiliations:
+                    affs.setdefault(affiliation_tag(aff), aff)
+        for s in ships.get(p.id, []):
+            if person.openalex_id and s["openalex_id"] == person.openalex_id or names_compatible(person.name, s["name"]):
+                for inst in s["institutions"]:
+                    affs.setdefault(affiliation_tag(inst["name"], inst.get("acronym"), inst.get("ror")), inst["name"])
+    cards = [PaperCard(paper=p, category_code=metrics.category_code(p.primary_category or "?"),
+                       date_label=metrics.card_date(p.first_submitted.date(), today),
+                       authors_label=metrics.first_authors([display_name(a.name) for a in p.authors]),
+                       affiliation_tags=_tags_for(p, ships.get(p.id, [])), citations=counts.get(p.id),
+                       novelty=inputs.novelty.get(p.id), score=inputs.scores.get(p.id)) for p in papers]
+    sort_cards(cards, order)
+    dash = "—"
+    return AuthorProfile(
+        name=display_name(person.name), key=me, generated=today, names=sorted({display_name(n) for n in person.names}),
+        openalex_id=person.openalex_id, orcid=person.orcid,
+        h_index=Figure("h-index", h, lib_src), papers=figures[0], citations=figures[1],
+        novelty=inputs.author_novelty or Figure("Novelty", None, f"{dash} (needs embeddings: `paperscope embed`)"),
+        score=inputs.author_score or Figure("Score", None, f"{dash} (needs embeddings: `paperscope embed`)"),
+        figures=figures, citations_per_year=dict(sorted(per_year.items())),
+        categories=metrics.category_shares(p.primary_category for p in papers if p.primary_category),
+        coauthors=coauthors, affiliations=sorted((t, n) for t, n in affs.items() if t), cards=cards, order=order,
+        followed=any(f["key"] == me for f in store.following()),
+    )
+
+
+def sort_cards(cards: list[PaperCard], order: str) -> None:
+    """citations (most first, then newest), newest (first submitted), or novelty (most novel first)."""
+    if order == "newest":
+        cards.sort(key=lambda c: (c.paper.first_submitted, c.paper.id), reverse=True)
+    elif order == "novelty":
+        cards.sort(key=lambda c: (c.novelty is not None, c.novelty or 0, c.paper.first_submitted), reverse=True)
+    else:
+        cards.sort(key=lambda c: (c.citations or 0, c.paper.first_submitted, c.paper.id), reverse=True)
+
+
+# ------------------------------------------------------------------------------------------------ follow
+def follow(store: SQLiteStore, name: str, *, author_id: str | None = None,
+           now: datetime | None = None) -> tuple[Identity, bool]:
+    """Follow the person `name` means; returns (person, newly followed)."""
+    person = find_author(store, name, author_id=author_id)
+    return person, store.follow(name_key(person.name), display_name(person.name), now or datetime.now(UTC))
+
+
+def unfollow(store: SQLiteStore, name: str) -> bool:
+    key = name_key(name)
+    if store.unfollow(key):
+        return True
+    raise PaperscopeError(f"not following {name!r} (see `paperscope following`)")
+
+
+def followed_papers(store: SQLiteStore, *, since: datetime) -> list[tuple[Paper, str, str]]:
+    """(paper, followed author, "new" | "revised") for papers by followed authors updated since `since`."""
+    out: dict[str, tuple[Paper, str, str]] = {}
+    for f in store.following():
+        ids = [pid for pid, names in store.author_candidates(surname_tokens(parse_name(f["name"])[1] or f["name"]))
+               if any(names_compatible(f["name"], n) for n in names)]
+        for p in store.get_papers(ids):
+            if p.updated >= since and p.id not in out:
+                out[p.id] = (p, f["name"], "new" if p.version == 1 else "revised")
+    return sorted(out.values(), key=lambda t: (t[0].updated, t[0].id), reverse=True)
+
+
+def author_search_query(name: str) -> str:
+    """arXiv API query for a person's papers: au:Last_First-initial catches both spellings arXiv indexes."""
+    first, last, _ = parse_name(display_name(name))
+    from paperscope.scoring.names import ascii_fold
+
+    last_q = "_".join(ascii_fold(last).split())
+    return f"au:{last_q}_{ascii_fold(first)[:1]}" if first else f"au:{last_q}"
+
+
+# ------------------------------------------------------------------------------------------------ enrich
+@dataclass(slots=True)
+class EnrichReport:
+    asked: int = 0
+    found: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    authors: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"asked": self.asked, "found": self.found, "by_source": self.by_source, "authors": self.authors}
+
+
+def enrich(store: SQLiteStore, primary: Any, fallback: Any | None, *, max_age_days: int, limit: int | None = None,
+           batch: int = 500, now: datetime | None = None, progress: Callable[[int], None] | None = None,
+           author_source: Any | None = None) -> EnrichReport:
+    """Fetch citation figures for papers missing them or older than `max_age_days`, in saved batches.
+
+    Each batch is stored before the next is asked for, so an interrupted run resumes where it stopped.
+    """
+    from paperscope.sources.citations import fetch_citations
+
+    now = now or datetime.now(UTC)
+    ids = store.ids_needing_citations(now - timedelta(days=max_age_days), limit=limit)
+    report = EnrichReport(asked=len(ids))
+    for i in range(0, len(ids), batch):
+        chunk = ids[i : i + batch]
+        found = fetch_citations(chunk, primary, fallback, clock=lambda: now)
+        store.save_citations(found.values())
+        report.found += len(found)
+        for r in found.values():
+            report.by_source[r.source] = report.by_source.get(r.source, 0) + 1
+        if progress:
+            progress(len(chunk))
+    if author_source is not None:
+        wanted: set[str] = set()
+        for f in store.following():
+            for person in find_people(store, f["name"]):
+                if person.openalex_id and name_key(person.name) == f["key"]:
+                    wanted.add(person.openalex_id)
+        if wanted:
+            stats = author_source.authors(sorted(wanted))
+            store.save_author_stats(stats.values())
+            report.authors = len(stats)
+    return report
+
+
+def people_to_dicts(people: Sequence[Identity]) -> list[dict[str, Any]]:
+    return [{"name": p.name, "key": p.key, "names": p.names, "openalex_id": p.openalex_id, "orcid": p.orcid,
+             "papers": len(p.paper_ids)} for p in people]

@@ -1,0 +1,141 @@
+"""The command line as a researcher uses it: demo, import, digest, search, errors, help on every verb."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from paperscope.cli import main
+from paperscope.service import sample_path
+
+CONFIG = '''
+[[topics]]
+name = "Reward Model"
+query = '"reward model" OR RLHF NOT survey'
+categories = ["cs.CL", "cs.LG", "cs.AI"]
+max_papers = 5
+
+[[topics]]
+name = "Hallucination"
+query = "hallucination"
+max_papers = 3
+'''
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(CONFIG, encoding="utf-8")
+    return {"db": str(tmp_path / "lib.db"), "config": str(cfg)}
+
+
+def run(*args: str, ok: bool = True) -> str:
+    res = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    if ok:
+        assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_every_verb_has_help() -> None:
+    for name, cmd in main.commands.items():
+        out = run(name, "--help")
+        assert cmd.help and cmd.help.split("\n")[0].strip() in " ".join(out.split()), name
+
+
+def test_demo_writes_digest_offline(tmp_path: Path) -> None:
+    out = run("demo", "--out", str(tmp_path / "d"), "--json")
+    report = json.loads(out)
+    assert report["papers"] > 3000
+    md = (tmp_path / "d" / "README.md").read_text(encoding="utf-8")
+    assert md.startswith("# Daily Papers\nLast update: ")
+    assert "## Reward Model" in md and "## Hallucination" in md
+    assert all(t["papers"] > 0 for t in report["topics"])
+    assert (tmp_path / "d" / "index.html").exists() and (tmp_path / "d" / "feeds" / "reward-model.xml").exists()
+
+
+def test_import_then_digest_search_and_show(env: dict[str, str], tmp_path: Path) -> None:
+    out = run("--db", env["db"], "--config", env["config"], "import", str(sample_path()), "--json")
+    rep = json.loads(out)[0]
+    assert rep["format"] == "snapshot" and rep["new"] > 3000
+    again = json.loads(run("--db", env["db"], "import", str(sample_path()), "--json"))[0]
+    assert again["new"] == 0 and again["unchanged"] == rep["new"]
+
+    md = run("--db", env["db"], "--config", env["config"], "digest", "--format", "markdown")
+    from paperscope.digest.markdown import parse_markdown
+
+    parsed = parse_markdown(md)
+    sections = {s.title: s for s in parsed.sections}
+    assert len(sections["Reward Model"].rows) == 5 and len(sections["Hallucination"].rows) == 3
+    dates = [r["date"] for r in sections["Reward Model"].rows]
+    assert dates == sorted(dates, reverse=True)
+    for row in sections["Reward Model"].rows:
+        text = (row["title"] + " " + row["abstract"]).lower()
+        assert ("reward model" in text or "rlhf" in text) and "survey" not in text
+
+    hits = json.loads(run("--db", env["db"], "search", "hallucinations", "--json", "--limit", "5"))
+    assert len(hits) == 5 and all("hallucinat" in (h["title"] + h["abstract"]).lower() for h in hits)
+    by_date = json.loads(run("--db", env["db"], "search", "hallucination", "--order", "date", "--json"))
+    assert [h["updated"] for h in by_date] == sorted((h["updated"] for h in by_date), reverse=True)
+
+    one = json.loads(run("--db", env["db"], "show", hits[0]["id"], "--json"))
+    assert one["id"] == hits[0]["id"]
+
+    out_dir = tmp_path / "site"
+    run("--db", env["db"], "--config", env["config"], "digest", "--out", str(out_dir))
+    assert sorted(p.name for p in (out_dir / "feeds").iterdir()) == ["hallucination.xml", "reward-model.xml"]
+    data = json.loads((out_dir / "digest.json").read_text(encoding="utf-8"))
+    assert [s["title"] for s in data["sections"]] == ["Reward Model", "Hallucination"]
+
+
+def test_malformed_snapshot_lines_are_skipped_and_reported(env: dict[str, str], tmp_path: Path) -> None:
+    good = gzip.open(sample_path(), "rt", encoding="utf-8").read().splitlines()[:5]
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("\n".join([good[0], "{not json", good[1], '{"id": "2501.00001"}', good[2]]) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["--db", env["db"], "import", str(bad)])
+    assert res.exit_code == 0, res.output
+    assert "3 new" in res.output and "2 skipped" in res.output
+    assert "bad.jsonl:2: " in res.output and "bad.jsonl:4: title" in res.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["search", '"unclosed'], "quote"),
+        (["search", "(a OR b"], "parenthes"),
+        (["import", "/nonexistent/file.jsonl"], "/nonexistent/file.jsonl"),
+        (["show", "9999.99999"], "not in the library"),
+        (["digest", "--topic", "Nope"], "no topic named 'Nope'"),
+    ],
+)
+def test_user_mistakes_give_one_line_and_status_1(env: dict[str, str], args: list[str], message: str) -> None:
+    res = CliRunner().invoke(main, ["--db", env["db"], "--config", env["config"], *args])
+    assert res.exit_code == 1
+    assert message in res.output
+    assert "Traceback" not in res.output
+    assert len(res.output.strip().splitlines()) == 1
+
+
+def test_bad_config_names_file_and_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[[topics]]\nname = "X"\nquery = "a AND"\n', encoding="utf-8")
+    res = CliRunner().invoke(main, ["--config", str(cfg), "--db", str(tmp_path / "l.db"), "digest"])
+    assert res.exit_code == 1
+    assert f"{cfg}:3: topic 'X': field 'query'" in res.output
+
+
+def test_init_writes_a_working_config(tmp_path: Path) -> None:
+    cfg = tmp_path / "new.toml"
+    run("--config", str(cfg), "init")
+    out = json.loads(run("--config", str(cfg), "config", "--json"))
+    assert [t["name"] for t in out["topics"]][:1] == ["Reward Model"]
+    res = CliRunner().invoke(main, ["--config", str(cfg), "init"])
+    assert res.exit_code == 1 and "already exists" in res.output
+
+
+def test_env_var_chooses_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERSCOPE_DB", str(tmp_path / "env.db"))
+    assert json.loads(run("stats", "--json"))["db"] == str(tmp_path / "env.db")
