@@ -65,7 +65,7 @@ def _unlatex(t: str) -> str:
 
 def _join_breaks(t: str) -> str:
     """Glue URLs that line breaks or stray spaces cut in two."""
-    t = re.sub(r"\b(https?)\s*:\s*/\s*/\s*", r"\1://", t, flags=re.I)
+    t = re.sub(r"\b(https?)\s*:\s*/\s*/\s*", r"\1://", t, flags=re.IGNORECASE)
     # A URL glued to the word before it ("code:https://", "githubhttps://") starts afresh.
     t = re.sub(r"(?<=\S)(?=https?://)", " ", t)
     out: list[str] = []
@@ -116,11 +116,12 @@ _BARE_HOSTS = (
 )
 _URL_RE = re.compile(
     r"(?:https?://|\bwww\.|(?<![\w./@-])" + _BARE_HOSTS + r"/)[^\s<>\"{}|\\^`]+",
-    flags=re.I,
+    flags=re.IGNORECASE,
 )
 
 
 def _trim(url: str) -> str:
+    url = url.split("](", 1)[0]  # Markdown "[text](url)" pasted into a comment
     url = url.rstrip(".,;:!?'\"*")
     # Drop closing brackets that close something outside the URL.
     for close, open_ in ((")", "("), ("]", "["), ("}", "{")):
@@ -131,7 +132,7 @@ def _trim(url: str) -> str:
 
 def _normalise(url: str) -> str:
     url = _trim(url)
-    if not re.match(r"https?://", url, flags=re.I):
+    if not re.match(r"https?://", url, flags=re.IGNORECASE):
         url = "https://" + url
     parts = urlsplit(url)
     host = parts.netloc.lower()

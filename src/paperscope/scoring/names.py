@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 __all__ = [
     "Identity",
@@ -141,7 +141,7 @@ def _split_first_last(s: str) -> tuple[str, str, str]:
     suffix = ""
     if len(tokens) > 1 and _is_suffix(tokens[-1]):
         suffix = _SUFFIXES[tokens.pop().strip(".,").lower()]
-    elif m := re.fullmatch(r"(.+?)-(jr|sr)\.?", tokens[-1], flags=re.I):
+    elif m := re.fullmatch(r"(.+?)-(jr|sr)\.?", tokens[-1], flags=re.IGNORECASE):
         # Brazilian "Rodrigues-Jr" glues the suffix to the last name.
         tokens[-1], suffix = m[1], _SUFFIXES[m[2].lower()]
     if len(tokens) == 1:
@@ -156,12 +156,12 @@ def _split_first_last(s: str) -> tuple[str, str, str]:
     while start > 0:
         prev = tokens[start - 1]
         low = prev.lower()
-        if prev.islower() and low in _PARTICLES:
-            start -= 1
-        elif low in _CAP_PARTICLES and start - 1 > 0 and not _is_initial(prev):
-            start -= 1
-        else:
+        lowercase_particle = prev.islower() and low in _PARTICLES
+        # A capitalised one only after a given name: "Korentin Le Floch", but "Le Song".
+        capital_particle = low in _CAP_PARTICLES and start - 1 > 0
+        if not (lowercase_particle or capital_particle):
             break
+        start -= 1
     last = " ".join(tokens[start:end])
     first = " ".join(tokens[:start] + tokens[end:])
     return first, last, suffix
@@ -325,41 +325,44 @@ def _split_names(text: str) -> list[str]:
     return out
 
 
+@dataclass(slots=True)
+class _Listed:
+    name: str
+    affils: list[str] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)  # footnote numbers, resolved at the end
+
+
 def split_authors(s: str) -> list[tuple[str, list[str]]]:
     """Split an arXiv author string into (name, [affiliations]) pairs, in order.
 
     Handles "A, B and C", "A, B, and C", "A (MIT), B (CMU)", "A and B (Leiden)" (the place applies
     to every preceding author still without one) and numbered footnotes "A (1), B (1,2) ((1) X, (2) Y)".
     """
-    authors: list[list] = []  # [name, [affils], [footnote refs]]
+    authors: list[_Listed] = []
     pending_from = 0  # first author not yet given an affiliation by a trailing group
     notes: dict[str, str] = {}
-    pieces = _top_level(re.sub(r"\s+", " ", s))
-    for kind, value in pieces:
+    for kind, value in _top_level(re.sub(r"\s+", " ", s)):
         if kind == "text":
-            for name in _split_names(value):
-                authors.append([display_name(name), [], []])
+            authors.extend(_Listed(display_name(name)) for name in _split_names(value))
             continue
         if _MARKER_RE.match(value):
             if authors:
-                authors[-1][2].extend(re.findall(r"\d+", value))
+                authors[-1].refs.extend(re.findall(r"\d+", value))
                 pending_from = len(authors)
             continue
         if (fn := _footnotes(value)) is not None:
             notes.update(fn)
             continue
-        if not authors:
-            continue
         affil = _clean_affil(value)
         for a in authors[pending_from:]:
-            if not a[1] and not a[2]:
-                a[1].append(affil)
+            if not a.affils and not a.refs:
+                a.affils.append(affil)
         pending_from = len(authors)
     result: list[tuple[str, list[str]]] = []
-    for name, affils, refs in authors:
-        affils = affils + [notes[r] for r in refs if r in notes and notes[r] not in affils]
-        if name:
-            result.append((name, affils))
+    for a in authors:
+        affils = a.affils + [notes[r] for r in a.refs if r in notes and notes[r] not in a.affils]
+        if a.name:
+            result.append((a.name, affils))
     return result
 
 
@@ -400,13 +403,13 @@ class _Group:
         self.openalex = openalex
         self.orcid = orcid
 
-    def can_take(self, other: "_Group") -> bool:
+    def can_take(self, other: _Group) -> bool:
         # Two different ids of one kind are two people, whatever else they share.
         return (not self.openalex or not other.openalex or self.openalex == other.openalex) and (
             not self.orcid or not other.orcid or self.orcid == other.orcid
         )
 
-    def take(self, other: "_Group") -> None:
+    def take(self, other: _Group) -> None:
         self.members += other.members
         self.openalex = self.openalex or other.openalex
         self.orcid = self.orcid or other.orcid
