@@ -6,7 +6,7 @@ import json
 import random
 import re
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from html import unescape
 from pathlib import Path
@@ -30,7 +30,7 @@ from paperscope.errors import InputError
 from paperscope.models import Author, Paper, Topic, Version
 
 FIXTURE = Path(__file__).parent / "fixtures" / "digest" / "papers.jsonl"
-UTC = timezone.utc
+
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"
 
@@ -97,13 +97,35 @@ def adversarial() -> list[Paper]:
     when = datetime(2026, 8, 20, 17, 2, 5, tzinfo=UTC)
     many = [Author(f"Author {i:04d}") for i in range(3000)]
     return [
-        Paper("2608.00001", "Closing ] and ](http://evil) and [x](y) and trailing\\", "a|b", when, 2,
-              comment="| leading pipe", authors=[Author("Jürgen <Schmidhuber>")]),
-        Paper("2608.00002", "Norms \\|x\\| and \\[ \\] and `code|x` and **bold** & <script>alert(1)</script>",
-              "Breaks </p></details> out?\r\nNew\tline\x0c and \\& \\< \\\\| and &amp; literally and \U0001F916",
-              when, 1, comment="#1 & <b>bold</b>\nsecond line \\", categories=["cs.CL", "cs.LG"]),
-        Paper("hep-th/9901001", "Old-style id with \\\\ double backslash and a *star", "", when, 3, comment="",
-              authors=many, primary_category="hep-th", categories=["hep-th"]),
+        Paper(
+            "2608.00001",
+            "Closing ] and ](http://evil) and [x](y) and trailing\\",
+            "a|b",
+            when,
+            2,
+            comment="| leading pipe",
+            authors=[Author("Jürgen <Schmidhuber>")],
+        ),
+        Paper(
+            "2608.00002",
+            "Norms \\|x\\| and \\[ \\] and `code|x` and **bold** & <script>alert(1)</script>",
+            "Breaks </p></details> out?\r\nNew\tline\x0c and \\& \\< \\\\| and &amp; literally and \U0001f916",
+            when,
+            1,
+            comment="#1 & <b>bold</b>\nsecond line \\",
+            categories=["cs.CL", "cs.LG"],
+        ),
+        Paper(
+            "hep-th/9901001",
+            "Old-style id with \\\\ double backslash and a *star",
+            "",
+            when,
+            3,
+            comment="",
+            authors=many,
+            primary_category="hep-th",
+            categories=["hep-th"],
+        ),
         Paper("2608.00004", "   Spaces   and\nnewlines   ", "   ", when, 1, comment="   \n  "),
         Paper("2608.00005", "\\", "\\", when, 1, comment="\\"),
     ]
@@ -121,7 +143,9 @@ def real_digest() -> Digest:
     return digest_of(
         DigestSection("Time Series", shuffled[:half], topic=Topic("time-series", '"time series" OR forecasting')),
         DigestSection("Graph | Neural <Networks> #2", shuffled[half:], labels={shuffled[half].id: "revised"}),
-        DigestSection("Followed authors", adversarial(), labels={"2608.00001": "new", "2608.00002": "revised"}),
+        DigestSection(
+            "Followed authors", [*adversarial(), shuffled[0]], labels={"2608.00001": "new", "2608.00002": "revised"}
+        ),
         DigestSection("Quiet topic", [], note="arXiv announced nothing today"),
     )
 
@@ -141,9 +165,17 @@ def test_fixture_has_the_hard_cases() -> None:
 
 
 def test_markdown_layout_is_exact() -> None:
-    paper = Paper("2403.01742", "Diffusion-TS: Interpretable Diffusion", "Denoising | diffusion <models>.",
-                  datetime(2024, 10, 21, 9, 30, tzinfo=UTC), 3, comment="ICLR 2024 | code")
-    digest = digest_of(DigestSection("Time Series", [paper]), DigestSection("Quiet", [], note="arXiv announced nothing today"))
+    paper = Paper(
+        "2403.01742",
+        "Diffusion-TS: Interpretable Diffusion",
+        "Denoising | diffusion <models>.",
+        datetime(2024, 10, 21, 9, 30, tzinfo=UTC),
+        3,
+        comment="ICLR 2024 | code",
+    )
+    digest = digest_of(
+        DigestSection("Time Series", [paper]), DigestSection("Quiet", [], note="arXiv announced nothing today")
+    )
     assert render_markdown(digest) == (
         "# Daily Papers\n"
         "Last update: 2026-08-21\n"
@@ -185,7 +217,9 @@ def test_markdown_round_trips_every_field_in_order() -> None:
 
 def test_note_replaces_empty_table_and_precedes_a_full_one() -> None:
     paper = adversarial()[0]
-    md = render_markdown(digest_of(DigestSection("A", [], note="nothing today"), DigestSection("B", [paper], note="# - 1. | late")))
+    md = render_markdown(
+        digest_of(DigestSection("A", [], note="nothing today"), DigestSection("B", [paper], note="# - 1. | late"))
+    )
     assert "## A\nnothing today\n\n## B\n" in md
     assert md.count("| **Title** |") == 1
     parsed = parse_markdown(md)
@@ -197,13 +231,42 @@ def test_note_replaces_empty_table_and_precedes_a_full_one() -> None:
 def test_every_row_is_one_line_with_four_cells() -> None:
     md = render_markdown(real_digest())
     rows = [line for line in md.splitlines() if line.startswith("| **[")]
-    assert len(rows) == len(PAPERS) + len(adversarial())
+    assert len(rows) == sum(len(s.papers) for s in real_digest().sections) == len(PAPERS) + len(adversarial()) + 1
     for row in rows:
         unescaped_pipes = [m for m in re.finditer(r"(\\*)\|", row) if len(m.group(1)) % 2 == 0]
         assert len(unescaped_pipes) == 5, row
 
 
-_TRICKY = ["\\", "|", "[", "]", "(", ")", "`", "*", "_", "&", "<", ">", "#", "-", "!", "\n", " ", "a", "é", "&amp;", "\\|", "](", "1."]
+_TRICKY = [
+    "\\",
+    "|",
+    "[",
+    "]",
+    "(",
+    ")",
+    "`",
+    "*",
+    "_",
+    "~",
+    "&",
+    "<",
+    ">",
+    "#",
+    "-",
+    "!",
+    "\n",
+    " ",
+    "a",
+    "é",
+    "&amp;",
+    "&lt;",
+    "&#60;",
+    "&x",
+    ";",
+    "\\|",
+    "](",
+    "1.",
+]
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -211,13 +274,21 @@ def test_escaping_round_trips_random_text(seed: int) -> None:
     rng = random.Random(seed)
     for _ in range(400):
         text = "".join(rng.choice(_TRICKY) for _ in range(rng.randint(0, 14)))
-        for specials, guard, lead in (("|[]`*", True, False), ("|", True, False), ("|", False, False), ("#|", False, False), ("|", False, True)):
+        for specials, guard, lead in (
+            ("|[]`*", True, False),
+            ("|", True, False),
+            ("|", False, False),
+            ("#|", False, False),
+            ("|", False, True),
+        ):
             escaped = escape_cell(text, specials, guard_end=guard, lead=lead)
             assert "\n" not in escaped and "<" not in escaped
             assert unescape_cell(escaped, guard_end=guard) == one_line(text), (text, escaped)
         # a whole row still has four cells and parses back
         paper = Paper("2608.00009", text or "x", text, datetime(2026, 1, 1, tzinfo=UTC), 1, comment=text)
-        rows = parse_markdown(render_markdown(digest_of(DigestSection(text, [paper], labels={paper.id: text})))).sections
+        rows = parse_markdown(
+            render_markdown(digest_of(DigestSection(text, [paper], labels={paper.id: text})))
+        ).sections
         assert rows[0].title == one_line(text)
         assert rows[0].rows == [_expected_row(paper, one_line(text))]
 
@@ -226,14 +297,15 @@ def test_github_markdown_renders_each_row_as_four_cells_and_a_working_link() -> 
     markdown_it = pytest.importorskip("markdown_it")
     digest = real_digest()
     html = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table").render(render_markdown(digest))
-    bodies = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
+    bodies = re.findall(r"<tbody>(.*?)</tbody>", html, re.DOTALL)
     listed = [s for s in digest.sections if s.papers]
     assert len(bodies) == len(listed)
+    checked_abstracts = 0
     for body, section in zip(bodies, listed):
-        rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+        rows = re.findall(r"<tr>(.*?)</tr>", body, re.DOTALL)
         assert len(rows) == len(section.papers)
         for row, paper in zip(rows, section.papers):
-            cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+            cells = re.findall(r"<td>(.*?)</td>", row, re.DOTALL)
             assert len(cells) == 4, row
             link = re.match(r'<strong><a href="([^"]*)">(.*)</a></strong>', cells[0])
             assert link, cells[0]
@@ -242,6 +314,23 @@ def test_github_markdown_renders_each_row_as_four_cells_and_a_working_link() -> 
             assert unescape(re.sub(r"<[^>]+>", "", link.group(2))) == one_line(paper.title)
             assert cells[2].startswith("<details><summary>Show</summary><p>") and cells[2].endswith("</p></details>")
             assert cells[2].count("</p></details>") == 1
+            # abstract and comment read as written too, unless they hold Markdown emphasis/code/link syntax
+            shown = unescape(cells[2][len("<details><summary>Show</summary><p>") : -len("</p></details>")])
+            if not re.search(r"[*_`\[\]]", paper.abstract):
+                assert shown == one_line(paper.abstract)
+                checked_abstracts += 1
+            if not re.search(r"[*_`\[\]]", paper.comment):
+                assert unescape(cells[3]) == one_line(paper.comment)
+    assert checked_abstracts >= 25
+
+
+def test_entities_only_where_markdown_would_decode_them() -> None:
+    # a bare & stays bare: GitHub's autolinker would copy "&amp;" into the URL
+    url = "https://openreview.net/forum?id=BhOJreYmur&noteId=ymnAhncuez"
+    assert any(url in p.comment for p in PAPERS)
+    assert escape_cell(f"TMLR, {url}") == f"TMLR, {url}"
+    assert escape_cell("S&P500 &lt; &#60; & <b>") == "S&P500 &amp;lt; &amp;#60; & &lt;b&gt;"
+    assert unescape_cell("S&P500 &amp;lt; &amp;#60; & &lt;b&gt;") == "S&P500 &lt; &#60; & <b>"
 
 
 def test_parse_markdown_names_the_bad_line() -> None:
@@ -270,6 +359,8 @@ def test_html_is_one_well_formed_self_contained_page() -> None:
     assert root.find("./head/style") is not None
     assert "<script" not in html.lower().replace("&lt;script", "")
     assert not root.findall(".//*[@src]") and not root.findall(".//link")
+    ids = [el.get("id") for el in root.iter() if el.get("id")]
+    assert len(ids) == len(set(ids)) == len(digest.sections) + sum(len(s.papers) for s in digest.sections)
     external = {a.get("href") for a in root.iter("a") if not a.get("href", "").startswith("#")}
     assert all(re.match(r"^http://arxiv\.org/(abs|pdf)/", href) for href in external)
 
@@ -309,6 +400,10 @@ def test_html_escapes_markup_in_text() -> None:
 # ------------------------------------------------------------------------------------------- Atom
 
 
+def _stamp(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_atom_feed_per_section_has_the_right_values() -> None:
     digest = real_digest()
     section = digest.sections[2]
@@ -324,8 +419,8 @@ def test_atom_feed_per_section_has_the_right_values() -> None:
         assert entry.findtext(f"{ATOM}id") == paper.abs_url
         assert entry.findtext(f"{ATOM}title") == one_line(paper.title).replace("\x0c", "")
         assert entry.findtext(f"{ATOM}summary") == one_line(paper.abstract)
-        assert entry.findtext(f"{ATOM}updated") == "2026-08-20T17:02:05Z"
-        assert entry.findtext(f"{ATOM}published") == "2026-08-20T17:02:05Z"
+        assert entry.findtext(f"{ATOM}updated") == _stamp(paper.updated)
+        assert entry.findtext(f"{ATOM}published") == _stamp(paper.published or paper.updated)
         assert [a.findtext(f"{ATOM}name") for a in entry.findall(f"{ATOM}author")] == paper.author_names
         links = {link.get("rel"): link.get("href") for link in entry.findall(f"{ATOM}link")}
         assert links["alternate"] == paper.abs_url and links["related"].startswith("http://arxiv.org/pdf/")
@@ -345,14 +440,11 @@ def test_atom_for_real_papers_and_topic_ids() -> None:
     assert feed.findtext(f"{ATOM}subtitle") == 'Query: "time series" OR forecasting'
     entries = feed.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}id") for e in entries] == [p.abs_url for p in section.papers]
-    newest = max(p.updated for p in section.papers).astimezone(UTC)
-    assert feed.findtext(f"{ATOM}updated") == newest.strftime("%Y-%m-%dT%H:%M:%SZ")
-    with_dates = [p for p in section.papers if p.published]
+    assert feed.findtext(f"{ATOM}updated") == _stamp(max(p.updated for p in section.papers))
+    assert any(p.published and p.published != p.updated for p in section.papers)
     for entry, paper in zip(entries, section.papers):
-        assert entry.findtext(f"{ATOM}published") == (paper.published or paper.updated).astimezone(UTC).strftime(
-            "%Y-%m-%dT%H:%M:%SZ"
-        )
-    assert with_dates
+        assert entry.findtext(f"{ATOM}published") == _stamp(paper.published or paper.updated)
+        assert entry.findtext(f"{ATOM}updated") == _stamp(paper.updated)
 
 
 def test_atom_empty_section_is_still_a_valid_feed() -> None:
@@ -386,7 +478,10 @@ def test_json_has_stable_keys_iso_dates_and_round_trips_papers() -> None:
             assert item["label"] == section.labels.get(paper.id, "")
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", item["updated"])
     assert data["sections"][0]["topic"] == {
-        "name": "time-series", "query": '"time series" OR forecasting', "categories": [], "max_papers": 100
+        "name": "time-series",
+        "query": '"time series" OR forecasting',
+        "categories": [],
+        "max_papers": 100,
     }
     first = data["sections"][0]["papers"][0]
     assert list(first)[:5] == ["id", "version", "url", "pdf_url", "title"]

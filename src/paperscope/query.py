@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal, Union
+from typing import Literal
 
 from paperscope.errors import QueryError
 from paperscope.models import utc
@@ -91,7 +91,7 @@ class Not:
     exclude: Node
 
 
-Node = Union[Term, Phrase, And, Or, Not]
+Node = Term | Phrase | And | Or | Not
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,7 +239,7 @@ class _Token:
 
 
 _FIELD_PREFIX = re.compile(r"^(ti|abs|au|co|cat):")
-_BREAK = set('()"') | {" ", "\t", "\n", "\r", "\f", "\v"}
+_BREAK = set('()"')
 
 
 def _has_content(text: str) -> bool:
@@ -261,7 +261,7 @@ class _Lexer:
             if ch.isspace():
                 i += 1
             elif ch in "()":
-                out.append(_Token(ch, i))  # type: ignore[arg-type]
+                out.append(_Token("(" if ch == "(" else ")", i))
                 i += 1
             elif ch == '"':
                 i = self._phrase(i, None, i, out)
@@ -374,6 +374,9 @@ class _Parser:
         self.i += 1
         return tok
 
+    def at(self, kind: str) -> bool:
+        return self.tok.kind == kind
+
     def is_op(self, name: str, tok: _Token | None = None) -> bool:
         tok = tok or self.tok
         return tok.kind == "op" and tok.text == name
@@ -385,10 +388,8 @@ class _Parser:
         if self.tok.kind == "end":
             raise self.error(0, "empty query; give at least one word to search for")
         part = self.notexpr()
-        if self.tok.kind == ")":
+        if not self.at("end"):  # notexpr stops only at the end or at a ')' it cannot match
             raise self.error(self.tok.pos, "unbalanced parenthesis: ')' has no matching '('")
-        if self.tok.kind != "end":  # pragma: no cover - every other token is consumed above
-            raise self.error(self.tok.pos, f"unexpected {self.tok.text or self.tok.kind!r}")
         return Query(self.positive(part, "the query has only negative parts; add a term to search for"))
 
     def positive(self, part: _Part, problem: str) -> Node:
@@ -476,12 +477,12 @@ class _Parser:
             return _Part(leaf, [], tok.pos)
         if tok.kind == "(":
             self.advance()
-            if self.tok.kind == ")":
+            if self.at(")"):
                 raise self.error(tok.pos, "empty parentheses")
-            if self.tok.kind == "end":
+            if self.at("end"):
                 raise self.error(tok.pos, "unbalanced parenthesis: '(' is never closed")
             inner = self.notexpr()
-            if self.tok.kind != ")":
+            if not self.at(")"):
                 raise self.error(tok.pos, "unbalanced parenthesis: '(' is never closed")
             self.advance()
             return _Part(inner.pos, inner.neg, tok.pos)

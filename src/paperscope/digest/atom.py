@@ -46,7 +46,9 @@ def render_atom(section: DigestSection, digest: Digest, *, feed_id_base: str = "
             _text(ET.SubElement(entry, "author"), "name", one_line(name_))
         _text(entry, "summary", one_line(paper.abstract), type="text")
         ET.SubElement(entry, "link", {"href": paper.abs_url, "rel": "alternate", "type": "text/html"})
-        ET.SubElement(entry, "link", {"href": pdf_url(paper), "rel": "related", "type": "application/pdf", "title": "pdf"})
+        ET.SubElement(
+            entry, "link", {"href": pdf_url(paper), "rel": "related", "type": "application/pdf", "title": "pdf"}
+        )
         for cat in paper.categories:
             ET.SubElement(entry, "category", {"term": xml_text(cat), "scheme": ARXIV_SCHEME})
         label = section.labels.get(paper.id)

@@ -44,9 +44,10 @@ def _authors(paper: Paper) -> str:
     return ", ".join(names)
 
 
-def _paper(paper: Paper, label: str) -> str:
+def _paper(paper: Paper, label: str, slug: str) -> str:
     url = _t(paper.abs_url)
-    parts = [f'<li class="paper" id="{_t("paper-" + paper.id)}">']
+    # The section slug keeps ids unique when a paper is listed under two topics.
+    parts = [f'<li class="paper" id="{_t(slug + "-" + paper.id)}">']
     title = f'<h3><a href="{url}">{_t(paper.title)}</a>'
     if label:
         title += f' <span class="label">{_t(label)}</span>'
@@ -77,7 +78,7 @@ def _section(section: DigestSection, slug: str) -> str:
         parts.append('<p class="note">No papers.</p>')
     if section.papers:
         parts.append('<ol class="papers">')
-        parts += [_paper(p, section.labels.get(p.id, "")) for p in section.papers]
+        parts += [_paper(p, section.labels.get(p.id, ""), slug) for p in section.papers]
         parts.append("</ol>")
     parts.append("</section>")
     return "\n".join(parts)

@@ -72,7 +72,12 @@ def paper_from_dict(data: dict[str, Any]) -> Paper:
 def _topic(topic: Topic | None) -> dict[str, Any] | None:
     if topic is None:
         return None
-    return {"name": topic.name, "query": topic.query, "categories": list(topic.categories), "max_papers": topic.max_papers}
+    return {
+        "name": topic.name,
+        "query": topic.query,
+        "categories": list(topic.categories),
+        "max_papers": topic.max_papers,
+    }
 
 
 def _section(section: DigestSection, slug: str) -> dict[str, Any]:

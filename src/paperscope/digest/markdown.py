@@ -2,7 +2,8 @@ r"""The DailyArXiv-style Markdown digest: one GitHub table per section, and a pa
 
 Escaping, so that no text can break the table or the link (GitHub-flavoured Markdown):
 - whitespace runs, newlines included, become one space;
-- `&`, `<`, `>` become HTML entities in every text cell (the abstract sits inside `<details>`);
+- `<`, `>` become HTML entities in every text cell (the abstract sits inside `<details>`), and so does
+  `&` where it would start a character reference (`&lt;` in the text stays `&lt;` on screen);
 - `|` becomes `\|` everywhere; in titles `[`, `]`, backtick and `*` are backslash-escaped too;
 - a run of backslashes is doubled (Markdown reads `\\` as one `\`), except a lone one before a letter,
   digit or space, which Markdown shows as it is (so LaTeX such as `\mathrm` stays readable): the
@@ -16,6 +17,8 @@ import re
 import string
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
+from typing import Any
 
 from paperscope.digest.model import Digest, DigestSection, day, one_line
 from paperscope.errors import InputError
@@ -30,8 +33,11 @@ _PUNCT = frozenset(string.punctuation)
 _ENTITY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 _UNENTITY = {v: k for k, v in _ENTITY.items()}
 _ENTITY_RE = re.compile(r"&(?:amp|lt|gt);")
+# What Markdown would decode as a character reference. A bare "&" elsewhere stays as it is, because
+# GitHub's autolinker copies "&amp;" into a URL verbatim (an OpenReview "&noteId=" link would break).
+_REFERENCE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
-_TITLE_SPECIALS = "|[]`*"
+_TITLE_SPECIALS = "|[]`*_~"
 _CELL_SPECIALS = "|"
 _HEADING_SPECIALS = "#|"
 _LABEL_SPECIALS = "|[]()"
@@ -51,7 +57,7 @@ def escape_cell(text: str, specials: str = _CELL_SPECIALS, *, guard_end: bool = 
             run += 1
             continue
         escape_it = ch in specials or (lead and i - run == 0 and ch in _PUNCT)
-        if ch in _ENTITY:
+        if ch in "<>" or (ch == "&" and _REFERENCE.match(text, i)):
             out.append("\\" * (2 * run) + _ENTITY[ch])
         elif escape_it:
             out.append("\\" * (2 * run) + "\\" + ch)
@@ -65,7 +71,7 @@ def escape_cell(text: str, specials: str = _CELL_SPECIALS, *, guard_end: bool = 
         # "1. foo" would become an ordered list
         joined = "".join(out)
         m = re.match(r"^(\d{1,9})([.)])", joined)
-        return f"{m.group(1)}\\{m.group(2)}{joined[m.end():]}" if m else joined
+        return f"{m.group(1)}\\{m.group(2)}{joined[m.end() :]}" if m else joined
     return "".join(out)
 
 
@@ -146,7 +152,7 @@ class ParsedSection:
     """A section read back: its title, its rows (dicts of strings, `version` an int, `date` a date), its note."""
 
     title: str
-    rows: list[dict] = field(default_factory=list)
+    rows: list[dict[str, Any]] = field(default_factory=list)
     note: str = ""
 
 
@@ -165,10 +171,10 @@ def _split_row(line: str, lineno: int) -> list[str]:
     borders = [m.end() - 1 for m in re.finditer(r"(\\*)\|", line) if len(m.group(1)) % 2 == 0]
     if not borders or borders[0] != 0 or borders[-1] != len(line) - 1:
         raise InputError(f"markdown line {lineno}: a table row must start and end with '|'")
-    return [line[a + 1 : b].strip() for a, b in zip(borders, borders[1:])]
+    return [line[a + 1 : b].strip() for a, b in pairwise(borders)]
 
 
-def _parse_row(line: str, lineno: int) -> dict:
+def _parse_row(line: str, lineno: int) -> dict[str, Any]:
     cells = _split_row(line, lineno)
     if len(cells) != 4:
         raise InputError(f"markdown line {lineno}: expected 4 cells, found {len(cells)}")
