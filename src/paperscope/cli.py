@@ -283,6 +283,29 @@ def demo(ctx: Ctx, out: str, as_json: bool) -> None:
     click.echo(f"Digest written to {report['out']} (open {report['html']} in a browser, or read {report['markdown']})")
 
 
+@main.command()
+@click.option("--set", "set_", help="OAI set, e.g. cs or physics:hep-th (default: all of arXiv).")
+@click.option("--format", "prefix", type=click.Choice(["arXiv", "arXivRaw"]), default="arXiv", show_default=True,
+              help="arXivRaw gives every version with its date.")
+@click.option("--from", "from_", type=click.DateTime(["%Y-%m-%d"]), help="First datestamp (default: where the last harvest stopped).")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Last datestamp.")
+@json_option
+@pass_ctx
+@friendly
+def harvest(ctx: Ctx, set_: str | None, prefix: str, from_: Any, until: Any, as_json: bool) -> None:
+    """Harvest arXiv metadata over OAI-PMH (bulk or incremental; an interrupted harvest resumes)."""
+    from paperscope.service import run_harvest
+
+    with ctx.store() as store:
+        out = run_harvest(store, ctx.config, set_=set_, prefix=prefix, from_=from_.date() if from_ else None,
+                          until=until.date() if until else None, log=None if as_json else click.echo)
+    if as_json:
+        emit_json(out)
+    else:
+        click.echo(f"{out['records']} records in {out['pages']} pages: {out['new']} new, {out['updated']} updated"
+                   + (" (resumed)" if out["resumed"] else "") + (f"; next harvest starts {out['next_from']}" if out["next_from"] else ""))
+
+
 # ---------------------------------------------------------------------------------------------- authors
 @main.command()
 @click.argument("name")

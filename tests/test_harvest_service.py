@@ -1,0 +1,43 @@
+"""`paperscope harvest`: OAI-PMH into the library, the checkpoint kept in the library itself."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from conftest import FIXTURES
+from oai_server import OAIServer, PagedOAI
+
+from paperscope.config import Config
+from paperscope.errors import HTTPError
+from paperscope.service import run_harvest
+from paperscope.store.sqlite import SQLiteStore
+
+PAGES = [(FIXTURES / "oai" / f"arxivraw_page{i}.xml").read_bytes() for i in (1, 2, 3)]
+
+
+def config() -> Config:
+    return Config(None, {"arxiv_pace": 0.0, "http_retries": 0})
+
+
+def test_interrupted_harvest_resumes_from_the_library_checkpoint(store: SQLiteStore) -> None:
+    paged = PagedOAI(PAGES, fail_on={3})
+    with OAIServer(paged) as server:
+        with pytest.raises(HTTPError):
+            run_harvest(store, config(), prefix="arXivRaw", from_=date(2007, 4, 1), until=date(2009, 12, 31),
+                        url=server.url)
+        after_two = store.count()
+        assert after_two > 0  # pages 1-2 are stored, not lost with the failure
+        paged.fail_on.clear()
+        out = run_harvest(store, config(), prefix="arXivRaw", url=server.url)
+    assert out["resumed"] and out["complete"] and out["pages"] == 1
+    assert paged.served == [1, 2, 3]
+    assert store.count() == 7 and store.count() > after_two
+    p = store.get_paper(store.newest_matching('"the"', 1)[0].id)
+    assert p is not None and p.versions and all(v.created is not None for v in p.versions)
+    saved = [k for (k,) in store.conn.execute("SELECT key FROM state WHERE key LIKE 'oai:%'")]
+    assert len(saved) == 1 and store.get_state(saved[0])["next_from"] == "2009-12-31"
+    # a second run starts where the first ended and finds nothing new: the library is unchanged
+    with OAIServer(PagedOAI(PAGES)) as server:
+        again = run_harvest(store, config(), prefix="arXivRaw", url=server.url)
+    assert again["new"] == 0 and store.count() == 7
