@@ -92,6 +92,40 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        3,
+        """
+        CREATE TABLE embeddings (
+            arxiv_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (arxiv_id, model)
+        );
+        CREATE TABLE novelty (
+            arxiv_id TEXT NOT NULL,
+            model TEXT NOT NULL,
+            k INTEGER NOT NULL,
+            value REAL,
+            percentile REAL,
+            reason TEXT NOT NULL DEFAULT '',
+            neighbours TEXT NOT NULL DEFAULT '[]',
+            computed TEXT NOT NULL,
+            PRIMARY KEY (arxiv_id, model)
+        );
+        CREATE TABLE scores (
+            arxiv_id TEXT PRIMARY KEY,
+            value REAL NOT NULL,
+            method TEXT NOT NULL,
+            inputs TEXT NOT NULL DEFAULT '{}',
+            computed TEXT NOT NULL
+        );
+        CREATE TABLE not_interested (
+            arxiv_id TEXT PRIMARY KEY,
+            added TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -22,6 +22,7 @@ from paperscope.errors import QueryError, StoreError
 from paperscope.models import UTC, Author, Paper, UpsertStats, Version
 from paperscope.store.authors import AuthorTables
 from paperscope.store.migrations import migrate
+from paperscope.store.vectors import VectorTables
 
 SLOT_BITS = 20
 BATCH = 2000
@@ -106,7 +107,7 @@ def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
     return [by_num[k] for k in sorted(by_num)]
 
 
-class SQLiteStore(AuthorTables):
+class SQLiteStore(AuthorTables, VectorTables):
     """The default library backend. Thread-safe for one writer; readers may use other connections."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:

@@ -1,0 +1,157 @@
+"""Vector-side tables of the SQLite library: embeddings per (paper, model), novelty evidence, AI Scores.
+
+A mixin of SQLiteStore. Vectors are float32 blobs; the model that made them is part of the key, and the
+library records one active model so that two models' vectors are never mixed silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import orjson
+
+from paperscope.errors import ModelMismatchError
+
+MAX_VARS = 30000
+
+
+class VectorTables:
+    conn: Any
+    _lock: Any
+
+    def active_model(self) -> str | None:
+        """The embedding model this library's vectors come from (None before the first `embed`)."""
+        return self.get_state("embedding:model")  # type: ignore[attr-defined, no-any-return]
+
+    def set_active_model(self, name: str, *, replace: bool = False) -> None:
+        """Make `name` the library's model; a different model is refused unless `replace` (re-embed on request)."""
+        current = self.active_model()
+        if current and current != name and not replace:
+            raise ModelMismatchError(
+                f"the library's vectors come from {current!r}, not {name!r}: run `paperscope embed --model {name} "
+                "--replace` to re-embed everything with the new model")
+        if current != name:
+            with self._lock:
+                self.conn.execute("DELETE FROM novelty WHERE model != ?", (name,))
+            self.set_state("embedding:model", name)  # type: ignore[attr-defined]
+
+    def check_model(self, name: str) -> None:
+        current = self.active_model()
+        if current is None:
+            raise ModelMismatchError("the library has no embeddings yet: run `paperscope embed` first")
+        if current != name:
+            raise ModelMismatchError(f"the library's vectors come from {current!r}, but {name!r} was asked for")
+
+    def papers_to_embed(self, model: str, *, batch: int = 2000) -> Iterator[list[tuple[str, int, str, str]]]:
+        """(id, version, title, abstract) of papers with no vector from `model`, or one from an older version."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT p.pk, p.arxiv_id, p.version, p.title, p.abstract FROM papers p "
+                "LEFT JOIN embeddings e ON e.arxiv_id = p.arxiv_id AND e.model = ? "
+                "WHERE p.pk > ? AND (e.arxiv_id IS NULL OR e.version != p.version) ORDER BY p.pk LIMIT ?",
+                (model, last, batch)).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            yield [(r[1], r[2], r[3], r[4]) for r in rows]
+
+    def count_to_embed(self, model: str) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM papers p LEFT JOIN embeddings e ON e.arxiv_id = p.arxiv_id AND e.model = ? "
+            "WHERE e.arxiv_id IS NULL OR e.version != p.version", (model,)).fetchone()[0]
+
+    def save_embeddings(self, model: str, rows: Iterable[tuple[str, int, np.ndarray]]) -> int:
+        data = [(i, model, v, np.ascontiguousarray(vec, dtype=np.float32).tobytes()) for i, v, vec in rows]
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO embeddings(arxiv_id, model, version, vector) VALUES (?,?,?,?)", data)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return len(data)
+
+    def load_embeddings(self, model: str, ids: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
+        """(ids, matrix) of the stored vectors of `model`, all of them or those of `ids` (in that order)."""
+        if ids is None:
+            rows = self.conn.execute("SELECT arxiv_id, vector FROM embeddings WHERE model = ? ORDER BY arxiv_id",
+                                     (model,)).fetchall()
+        else:
+            found: dict[str, bytes] = {}
+            ids = list(ids)
+            for i in range(0, len(ids), MAX_VARS):
+                chunk = ids[i : i + MAX_VARS]
+                q = f"SELECT arxiv_id, vector FROM embeddings WHERE model = ? AND arxiv_id IN ({','.join('?' * len(chunk))})"
+                found.update(self.conn.execute(q, (model, *chunk)).fetchall())
+            rows = [(i, found[i]) for i in ids if i in found]
+        if not rows:
+            return [], np.zeros((0, 0), dtype=np.float32)
+        mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return [r[0] for r in rows], mat
+
+    def save_novelty(self, model: str, k: int, results: Iterable[tuple[str, float | None, float | None, str,
+                                                                       list[tuple[str, float]]]],
+                     computed: datetime) -> None:
+        from paperscope.store.sqlite import iso
+
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO novelty(arxiv_id, model, k, value, percentile, reason, neighbours, computed)"
+                    " VALUES (?,?,?,?,?,?,?,?)",
+                    [(i, model, k, v, pct, reason, orjson.dumps([[n, round(s, 4)] for n, s in nb]), iso(computed))
+                     for i, v, pct, reason, nb in results])
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+
+    def novelty_for(self, ids: Sequence[str], model: str | None = None) -> dict[str, dict[str, Any]]:
+        model = model or self.active_model()
+        out: dict[str, dict[str, Any]] = {}
+        if not model:
+            return out
+        ids = list(ids)
+        for i in range(0, len(ids), MAX_VARS):
+            chunk = ids[i : i + MAX_VARS]
+            q = ("SELECT arxiv_id, k, value, percentile, reason, neighbours, computed FROM novelty WHERE model = ? "
+                 f"AND arxiv_id IN ({','.join('?' * len(chunk))})")
+            for r in self.conn.execute(q, (model, *chunk)):
+                out[r[0]] = {"k": r[1], "value": r[2], "percentile": r[3], "reason": r[4],
+                             "neighbours": [(n, s) for n, s in orjson.loads(r[5])], "computed": r[6]}
+        return out
+
+    def save_scores(self, rows: Iterable[tuple[str, float, str, dict[str, Any]]], computed: datetime) -> None:
+        from paperscope.store.sqlite import iso
+
+        with self._lock:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO scores(arxiv_id, value, method, inputs, computed) VALUES (?,?,?,?,?)",
+                [(i, v, m, orjson.dumps(inp, default=str), iso(computed)) for i, v, m, inp in rows])
+
+    def scores_for(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), MAX_VARS):
+            chunk = ids[i : i + MAX_VARS]
+            q = f"SELECT arxiv_id, value, method, inputs, computed FROM scores WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
+            for r in self.conn.execute(q, chunk):
+                out[r[0]] = {"value": r[1], "method": r[2], "inputs": orjson.loads(r[3]), "computed": r[4]}
+        return out
+
+    def mark_not_interested(self, ids: Sequence[str], when: datetime) -> None:
+        from paperscope.store.sqlite import iso
+
+        with self._lock:
+            self.conn.executemany("INSERT OR IGNORE INTO not_interested(arxiv_id, added) VALUES (?,?)",
+                                  [(i, iso(when)) for i in ids])
+
+    def not_interested(self) -> set[str]:
+        return {r[0] for r in self.conn.execute("SELECT arxiv_id FROM not_interested")}
