@@ -75,7 +75,7 @@ def month_counts(n: int, rng: random.Random) -> list[tuple[int, int, int]]:
     for i in rng.sample(range(len(months)), n - sum(counts)):
         counts[i] += 1
     out = []
-    for (y, m), c in zip(months, counts):
+    for (y, m), c in zip(months, counts, strict=True):
         cap = 9999 if y < 2015 else 99999  # ids had 4 digits after the dot until 2014, 5 since 2015
         if c > cap:
             raise SystemExit(f"make_snapshot: --n {n} needs {c} ids in {y}-{m:02d}, more than the {cap} possible")
@@ -104,7 +104,7 @@ def make_record(pid: str, y: int, m: int, pools: dict[str, list[Any]], rng: rand
     values = (pid, submitter, authors, title, comments, jref, doi, rno, rng.choice(pools["categories"]),
               rng.choice(pools["licenses"]) if rng.random() < 0.7 else None, abstract, versions,
               updated.isoformat(), parsed)
-    return dict(zip(KEYS, values))
+    return dict(zip(KEYS, values, strict=True))
 
 
 def main(argv: list[str] | None = None) -> int:

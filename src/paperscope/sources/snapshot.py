@@ -102,6 +102,8 @@ def squash(s: str) -> str:
 _SUFFIXES = frozenset({"Jr", "Jr.", "Sr", "Sr.", "II", "III", "IV", "V"})
 _REFS = re.compile(r"^\d+(?:\s*(?:,|and|&)\s*\d+)*$")
 _TABLE_MARK = re.compile(r"\((\d+)\)")
+_BARE_MARK = re.compile(r"(?:^|[;,]\s*)(\d+)\s+(?=\D)")
+_ET_AL = frozenset({"et al", "et al.", "et. al.", "et.al.", "etal"})
 
 
 def _top_level(s: str) -> list[str]:
@@ -155,14 +157,18 @@ def _groups(piece: str) -> tuple[str, list[str]]:
 
 
 def _affiliation_table(group: str) -> dict[str, str] | None:
-    """'(1) Univ A, (2) Univ B' -> {'1': 'Univ A', '2': 'Univ B'}; None when the group is not such a table."""
-    if not group.startswith("("):
-        return None
-    marks = list(_TABLE_MARK.finditer(group))
-    if not marks or marks[0].start() != 0:
-        return None
+    """Read an affiliation table: '(1) Univ A, (2) Univ B' or '1 Univ A; 2 Univ B'; None when it is not one."""
+    if group.startswith("("):
+        marks = list(_TABLE_MARK.finditer(group))
+        if not marks or marks[0].start() != 0:
+            return None
+    else:
+        marks = list(_BARE_MARK.finditer(group))
+        # Bare numbers are only a table when they count 1, 2, 3...: '(Via Beirut 2 - 4)' is an address.
+        if len(marks) < 2 or [m.group(1) for m in marks] != [str(i) for i in range(1, len(marks) + 1)]:
+            return None
     table = {}
-    for m, nxt in zip(marks, marks[1:] + [None]):
+    for m, nxt in zip(marks, marks[1:] + [None], strict=True):
         text = group[m.end(): nxt.start() if nxt else len(group)].strip().rstrip(",;").strip()
         table[m.group(1)] = text
     return table
@@ -184,6 +190,8 @@ def split_authors(raw: str) -> list[Author]:
         if not piece:
             continue
         name, groups = _groups(piece)
+        if name.lower() in _ET_AL:
+            continue
         affs: list[str] = []
         refs: list[str] = []
         for g in groups:
@@ -192,8 +200,6 @@ def split_authors(raw: str) -> list[Author]:
                 table.update(t)
             elif _REFS.match(g):
                 refs.extend(x for x in re.split(r"\D+", g) if x)
-            elif g and g[0].isdigit() and not name:
-                continue  # an unnumbered-parenthesis table ('(1 Univ A; 2 Univ B)') we cannot read safely
             elif g:
                 affs.append(g)
         if not name:
@@ -222,7 +228,7 @@ def split_authors(raw: str) -> list[Author]:
     return authors
 
 
-def _clean_affiliations(items: list[Any]) -> list[str]:
+def clean_affiliations(items: list[Any]) -> list[str]:
     """The 4th+ elements of an authors_parsed entry, minus bare reference numbers such as '1 and 2'."""
     out = []
     for x in items:
@@ -247,10 +253,10 @@ def open_input(path: str | Path) -> tuple[IO[bytes], IO[bytes]]:
         raw = open(p, "rb")
     except OSError as e:
         raise InputError(f"cannot open {p}: {e.strerror or e}") from None
-    if raw.read(2) == GZIP_MAGIC:
-        raw.seek(0)
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
+    magic = raw.read(2)
     raw.seek(0)
+    if magic == GZIP_MAGIC:
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
     return raw, raw
 
 
@@ -289,6 +295,8 @@ def _to_paper(rec: Any) -> Paper:
 
     vlist = get("versions")
     versions: list[Version] = []
+    updated: datetime
+    published: datetime | None
     if vlist:
         ordered = True
         prev = 0
@@ -303,7 +311,7 @@ def _to_paper(rec: Any) -> Paper:
             versions.sort(key=_version_number)
         latest = versions[-1]
         version = latest.version
-        updated = latest.created
+        updated = latest.created  # type: ignore[assignment]  # every Version here was built with a date
         published = versions[0].created
     else:
         ud = get("update_date")
@@ -314,9 +322,13 @@ def _to_paper(rec: Any) -> Paper:
 
     parsed = get("authors_parsed")
     if parsed:
-        authors = []
+        if parsed.__class__ is not list:
+            raise _Bad(f"authors_parsed: expected a list, got {type(parsed).__name__}")
+        authors: list[Author] = []
         append = authors.append
         for a in parsed:
+            if a.__class__ is not list:  # a string would otherwise be read letter by letter
+                raise _Bad(f"authors_parsed: expected lists of strings, got {a!r}"[:120])
             n = len(a)
             last = a[0]
             first = a[1] if n > 1 else ""
@@ -327,7 +339,7 @@ def _to_paper(rec: Any) -> Paper:
                 name = last + ""
             if n > 2 and a[2]:
                 name = name + " " + a[2]
-            append(Author(name, _clean_affiliations(a[3:]) if n > 3 else []))
+            append(Author(name, clean_affiliations(a[3:]) if n > 3 else []))
     else:
         authors = split_authors(_text(rec, "authors"))
 
