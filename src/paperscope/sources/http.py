@@ -6,6 +6,7 @@ local server), the base URL, the pace, the clock and the sleep function.
 
 from __future__ import annotations
 
+import datetime
 import email.utils
 import random
 import threading
@@ -84,7 +85,16 @@ def _retry_after(resp: httpx.Response, now: float) -> float | None:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
+    if when.tzinfo is None:  # '-0000' parses naive; HTTP dates are GMT, not local time
+        when = when.replace(tzinfo=datetime.timezone.utc)
     return max(0.0, when.timestamp() - now)
+
+
+def _failed_url(exc: httpx.TransportError, fallback: str) -> str:
+    try:
+        return str(exc.request.url)
+    except RuntimeError:  # an exception raised outside a request carries none
+        return fallback
 
 
 class PoliteClient:
@@ -142,23 +152,26 @@ class PoliteClient:
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         url = self.url(path)
+        failed_url = url  # the full URL (query included) of the last request that got no answer
         last_problem = ""
         for attempt in range(self.retry.retries + 1):
             self.pacer.wait()
             try:
                 resp = self._client.request(method, url, **kwargs)
-            except httpx.TimeoutException:
+            except httpx.TimeoutException as e:
                 last_problem = "timed out"
+                failed_url = _failed_url(e, url)  # with its query string, so the error names what was asked
                 resp = None
             except httpx.TransportError as e:  # refused, reset, dropped mid-body
                 last_problem = f"connection failed: {type(e).__name__}"
+                failed_url = _failed_url(e, url)
                 resp = None
             if resp is not None:
                 if resp.status_code not in RETRY_STATUSES:
                     return resp
                 last_problem = f"HTTP {resp.status_code}"
+                cls = RateLimitedError if resp.status_code in (429, 503) else HTTPError
                 if attempt == self.retry.retries:
-                    cls = RateLimitedError if resp.status_code in (429, 503) else HTTPError
                     raise cls(
                         f"{method} failed after {attempt + 1} attempts: {last_problem}",
                         str(resp.request.url),
@@ -166,10 +179,18 @@ class PoliteClient:
                     )
                 wait = _retry_after(resp, time.time())
                 if wait is not None:
+                    if wait > self.retry.max_backoff:
+                        # Honouring an hour-long Retry-After would hang the command silently; say so instead.
+                        raise cls(
+                            f"{method} refused: {last_problem}, the server asks to wait {wait:.0f}s "
+                            f"(over the {self.retry.max_backoff:.0f}s this client waits); try again later",
+                            str(resp.request.url),
+                            resp.status_code,
+                        )
                     self.pacer.defer(wait)
                     continue
             elif attempt == self.retry.retries:
-                raise HTTPError(f"{method} failed after {attempt + 1} attempts: {last_problem}", url)
+                raise HTTPError(f"{method} failed after {attempt + 1} attempts: {last_problem}", failed_url)
             self._sleep(self.backoff(attempt))
         raise HTTPError(f"{method} failed: {last_problem}", url)  # pragma: no cover - loop always returns/raises
 
