@@ -1,0 +1,546 @@
+"""The AI Score: predicted impact, for a paper and for an author, shown with its workings.
+
+Per paper there are two methods, and the report says which one ran:
+
+- "model": when at least `min_train` library papers have citation counts, a ridge regression
+  trained on them predicts a paper's citation percentile within its (year, primary category) group
+  (`citation_percentiles`) from metadata (`META_FEATURES`) and the text embedding. The embedding
+  enters as its top principal components (at most `MAX_TEXT_COMPONENTS`, fitted on the training
+  papers) so that a few hundred papers can train it. Metadata columns are standardised; the penalty
+  `alpha` (per paper: the loss is mean squared error + alpha * |w|^2) is picked from `ALPHA_GRID` by
+  k-fold cross-validation on the training split. A seeded `holdout` share is never trained on; the
+  Spearman correlation on it is reported. Everything is deterministic for a given seed.
+  A score is `intercept + sum(contributions)`, clipped to 0-100: the intercept is the mean training
+  percentile (the score of an average paper) and each contribution is coefficient x standardised
+  value, so `explain()` says how many points each feature, and the text as a whole, adds or takes.
+- "formula": with fewer cited papers the model would be noise, so a fixed formula is used:
+  `FORMULA_TEXT` with weights `FORMULA_WEIGHTS`. An unknown input counts as `ASSUMED_WHEN_UNKNOWN`
+  (the median) and is marked as assumed.
+
+Per author, `author_score` combines the author's paper scores, h-index percentile, novelty percentile
+and recent momentum with weights the lead keeps in the config (`DEFAULT_AUTHOR_WEIGHTS`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from paperscope.errors import ModelMismatchError, StoreError
+from paperscope.models import Figure, Paper
+
+__all__ = [
+    "ALPHA_GRID", "ASSUMED_WHEN_UNKNOWN", "AUTHOR_FORMULA_TEXT", "DEFAULT_AUTHOR_WEIGHTS", "FORMULA_TEXT",
+    "FORMULA_WEIGHTS", "META_FEATURES", "ImpactModel", "PaperFeatures", "ScoreReport", "author_score",
+    "citation_percentiles", "mentions_venue", "momentum_score", "paper_scores", "spearman",
+]
+
+META_FEATURES = ("has_code", "has_comment", "venue", "n_authors", "n_categories", "abstract_len", "title_len",
+                 "versions")
+ALPHA_GRID = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+MAX_TEXT_COMPONENTS = 32
+CV_FOLDS = 5
+MIN_FIT = 20  # below this a fit is refused outright; paper_scores' min_train is the real bar
+HOLDOUT = 0.2  # share of cited papers paper_scores keeps out of training to report the held-out Spearman
+
+FORMULA_WEIGHTS = {"novelty": 0.45, "authors": 0.40, "code": 0.15}
+ASSUMED_WHEN_UNKNOWN = 50.0
+FORMULA_TEXT = (f"score = {FORMULA_WEIGHTS['novelty']:.2f} x novelty percentile + {FORMULA_WEIGHTS['authors']:.2f} x "
+                f"highest author h-index percentile + {FORMULA_WEIGHTS['code']:.2f} x (100 if code is linked "
+                f"else 0); an unknown percentile counts as {ASSUMED_WHEN_UNKNOWN:g}")
+
+DEFAULT_AUTHOR_WEIGHTS = {"papers": 0.40, "h_index": 0.25, "novelty": 0.15, "momentum": 0.20}
+TOP_PAPERS = 5
+MOMENTUM_PAPERS = 4.0  # papers in 12 months that take momentum to 63 on their own
+MOMENTUM_CITATIONS = 50.0  # citations in 12 months that do the same
+AUTHOR_FORMULA_TEXT = (
+    f"score = sum of weight x component over papers (mean AI Score of the best {TOP_PAPERS} papers), h_index "
+    f"(h-index percentile), novelty (novelty percentile) and momentum (100 x (1 - exp(-(papers_12m / "
+    f"{MOMENTUM_PAPERS:g} + citations_12m / {MOMENTUM_CITATIONS:g})))), weights scaled to sum to 1; an unknown "
+    f"component counts as {ASSUMED_WHEN_UNKNOWN:g}")
+
+_ACCEPTANCE = re.compile(
+    r"\b(?:accepted\s+(?:at|to|by|for|in|as)|to\s+appear\s+(?:in|at)|published\s+(?:in|at|by)|camera[- ]ready"
+    r"|(?:oral|spotlight)\s+(?:presentation\s+|paper\s+)?(?:at|in))\b", re.IGNORECASE)
+_VENUE = re.compile(
+    r"\b(?:NeurIPS|NIPS|ICML|ICLR|CVPR|ICCV|ECCV|ACL|EMNLP|NAACL|EACL|COLING|AAAI|IJCAI|KDD|WWW|SIGIR|SIGGRAPH"
+    r"|CHI|ICRA|IROS|CoRL|RSS|AISTATS|UAI|COLT|MICCAI|WACV|BMVC|ICASSP|INTERSPEECH|Interspeech|WSDM|CIKM|RecSys"
+    r"|ISSTA|ICSE|FSE|TPAMI|JMLR|TMLR|TACL)\b\W{0,3}(?:(?:19|20)\d{2}|'\d{2})\b")
+_NOT_YET = re.compile(r"\b(?:submitted|under\s+review|in\s+submission|under\s+submission)\b", re.IGNORECASE)
+
+
+def mentions_venue(comment: str) -> bool:
+    """True when an arXiv comment says the paper was accepted or names a venue with its year.
+
+    "Accepted to CVPR 2026", "To appear in TPAMI", "NeurIPS 2025 (spotlight)" count; "Submitted to
+    ICLR 2026" and "Under review at NeurIPS 2025" do not.
+    """
+    if _ACCEPTANCE.search(comment):
+        return True
+    return bool(_VENUE.search(comment)) and not _NOT_YET.search(comment)
+
+
+@dataclass(slots=True)
+class PaperFeatures:
+    """What the AI Score sees of one paper. `abstract_len` and `title_len` are in characters."""
+
+    arxiv_id: str
+    year: int
+    category: str
+    embedding: np.ndarray | None = None
+    has_code: bool = False
+    comment: str = ""
+    n_authors: int = 1
+    n_categories: int = 1
+    abstract_len: int = 0
+    title_len: int = 0
+    versions: int = 1
+
+    @classmethod
+    def from_paper(cls, paper: Paper, embedding: np.ndarray | None = None) -> PaperFeatures:
+        """Features of a library paper (year and category of its first submission and primary category)."""
+        return cls(arxiv_id=paper.id, year=paper.first_submitted.year,
+                   category=paper.primary_category or (paper.categories[0] if paper.categories else ""),
+                   embedding=embedding, has_code=paper.has_code, comment=paper.comment,
+                   n_authors=max(1, len(paper.authors)), n_categories=max(1, len(paper.categories)),
+                   abstract_len=len(paper.abstract), title_len=len(paper.title),
+                   versions=max(paper.version, len(paper.versions), 1))
+
+    def meta_values(self) -> dict[str, float | int | bool]:
+        """The metadata as shown to a reader (before any transformation)."""
+        return {"has_code": bool(self.has_code), "has_comment": bool(self.comment.strip()),
+                "venue": mentions_venue(self.comment), "n_authors": self.n_authors,
+                "n_categories": self.n_categories, "abstract_len": self.abstract_len, "title_len": self.title_len,
+                "versions": self.versions}
+
+    def meta_row(self) -> list[float]:
+        # Counts and lengths are skewed; their logs behave better in a linear model.
+        v = self.meta_values()
+        return [float(v["has_code"]), float(v["has_comment"]), float(v["venue"]), math.log1p(self.n_authors),
+                float(self.n_categories), math.log1p(self.abstract_len), math.log1p(self.title_len),
+                math.log1p(self.versions)]
+
+
+# --- ranks, percentiles, Spearman ----------------------------------------------------------------
+
+
+def _average_ranks(values: Sequence[float]) -> np.ndarray:
+    """1-based ranks; tied values share the mean of the ranks they span."""
+    x = np.asarray(values, dtype=float)
+    order = np.argsort(x, kind="stable")
+    ranks = np.empty(len(x))
+    i = 0
+    while i < len(x):
+        j = i
+        while j + 1 < len(x) and x[order[j + 1]] == x[order[i]]:
+            j += 1
+        ranks[order[i: j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def spearman(a: Sequence[float], b: Sequence[float]) -> float:
+    """Spearman's rank correlation with tied ranks averaged; NaN when either side is constant or n < 2."""
+    if len(a) != len(b):
+        raise ValueError(f"spearman: {len(a)} values against {len(b)}")
+    if len(a) < 2:
+        return math.nan
+    ra, rb = _average_ranks(a), _average_ranks(b)
+    da, db = ra - ra.mean(), rb - rb.mean()
+    denom = math.sqrt(float(da @ da) * float(db @ db))
+    return float(da @ db) / denom if denom else math.nan
+
+
+def citation_percentiles(rows: Iterable[tuple[str, int, str, int | None]]) -> dict[str, float]:
+    """Each paper's citation percentile (0-100) within its (year, category) group.
+
+    percentile = 100 x (rank - 1) / (n - 1) with ties given their average rank, so the least cited
+    paper of a group is 0 and the most cited 100; a paper alone in its group gets 50. Rows whose
+    citations are None are left out; a repeated id keeps its first row.
+    """
+    groups: dict[tuple[int, str], list[tuple[str, int]]] = {}
+    seen: set[str] = set()
+    for arxiv_id, year, category, cites in rows:
+        if cites is None or arxiv_id in seen:
+            continue
+        seen.add(arxiv_id)
+        groups.setdefault((int(year), category), []).append((arxiv_id, int(cites)))
+    out: dict[str, float] = {}
+    for members in groups.values():
+        if len(members) == 1:
+            out[members[0][0]] = 50.0
+            continue
+        ranks = _average_ranks([c for _, c in members])
+        for (arxiv_id, _), r in zip(members, ranks):
+            out[arxiv_id] = float(100.0 * (r - 1) / (len(members) - 1))
+    return out
+
+
+# --- the model -----------------------------------------------------------------------------------
+
+
+_Moments = tuple[np.ndarray, float, np.ndarray, np.ndarray, int]
+
+
+def _moments(z: np.ndarray, y: np.ndarray) -> _Moments:
+    """What a ridge fit needs from the data; computed once and reused for every alpha."""
+    zm, ym = z.mean(axis=0), float(y.mean())
+    zc = z - zm
+    return zm, ym, zc.T @ zc, zc.T @ (y - ym), len(y)
+
+
+def _solve(m: _Moments, alpha: float) -> tuple[np.ndarray, float]:
+    """Weights and intercept minimising mean((y - z w - b)^2) + alpha |w|^2 (intercept not penalised)."""
+    zm, ym, gram, zy, n = m
+    w = np.linalg.solve(gram + alpha * n * np.eye(len(zm)), zy)
+    return w, float(ym - zm @ w)
+
+
+_MAGIC = b"paperscope-aiscore\x00"
+_FORMAT = 1
+
+
+class ImpactModel:
+    """Ridge regression from metadata and text to a paper's citation percentile; see the module doc."""
+
+    def __init__(self, *, meta_mean: np.ndarray, meta_std: np.ndarray, emb_mean: np.ndarray,
+                 components: np.ndarray, text_scale: float, coef: np.ndarray, intercept: float, alpha: float,
+                 n_train: int, n_holdout: int, held_out_spearman: float, held_out_mae: float,
+                 held_out_mae_constant: float, seed: int) -> None:
+        self.meta_mean, self.meta_std = meta_mean, meta_std
+        self.emb_mean, self.components, self.text_scale = emb_mean, components, text_scale
+        self.coef, self.intercept, self.alpha = coef, intercept, alpha
+        self.n_train, self.n_holdout, self.seed = n_train, n_holdout, seed
+        self.held_out_spearman = held_out_spearman
+        self.held_out_mae, self.held_out_mae_constant = held_out_mae, held_out_mae_constant
+
+    @property
+    def text_components(self) -> int:
+        return int(self.components.shape[0])
+
+    @property
+    def embedding_dim(self) -> int | None:
+        return int(self.components.shape[1]) if self.text_components else None
+
+    # -- fitting --
+
+    @classmethod
+    def fit(cls, feats: list[PaperFeatures], targets: Mapping[str, float], *, seed: int = 0,
+            holdout: float = 0.2) -> ImpactModel:
+        """Train on the papers that have a target; a seeded `holdout` share is kept out and scored."""
+        if not 0 <= holdout < 1:
+            raise ValueError(f"holdout must be in [0, 1), got {holdout}")
+        by_id = {f.arxiv_id: f for f in feats if f.arxiv_id in targets}
+        rows = [by_id[i] for i in sorted(by_id)]  # input order must not change the model
+        n_hold = round(len(rows) * holdout)
+        if len(rows) - n_hold < MIN_FIT:
+            raise ValueError(f"need at least {MIN_FIT} training papers with known citations, got "
+                             f"{len(rows) - n_hold}")
+        rng = np.random.default_rng(seed)
+        perm = rng.permutation(len(rows))
+        train = [rows[i] for i in sorted(perm[n_hold:])]
+        hold = [rows[i] for i in sorted(perm[:n_hold])]
+        y = np.array([targets[f.arxiv_id] for f in train], dtype=float)
+
+        meta = np.array([f.meta_row() for f in train])
+        meta_mean, meta_std = meta.mean(axis=0), meta.std(axis=0)
+        meta_std[meta_std == 0] = 1.0  # a constant column carries nothing; keep it harmless
+        emb_mean, components, text_scale = _text_basis(train)
+        model = cls(meta_mean=meta_mean, meta_std=meta_std, emb_mean=emb_mean, components=components,
+                    text_scale=text_scale, coef=np.zeros(len(META_FEATURES) + len(components)), intercept=0.0,
+                    alpha=0.0, n_train=len(train), n_holdout=len(hold), held_out_spearman=math.nan,
+                    held_out_mae=math.nan, held_out_mae_constant=math.nan, seed=seed)
+        z = model._design(train)
+        model.alpha = _choose_alpha(z, y, rng)
+        model.coef, model.intercept = _solve(_moments(z, y), model.alpha)
+        if hold:
+            y_hold = np.array([targets[f.arxiv_id] for f in hold], dtype=float)
+            pred = np.clip(model._design(hold) @ model.coef + model.intercept, 0, 100)
+            model.held_out_spearman = spearman(pred.tolist(), y_hold.tolist())
+            model.held_out_mae = float(np.abs(pred - y_hold).mean())
+            model.held_out_mae_constant = float(np.abs(y.mean() - y_hold).mean())
+        return model
+
+    def _design(self, feats: Sequence[PaperFeatures]) -> np.ndarray:
+        rows = np.array([f.meta_row() for f in feats]).reshape(len(feats), len(META_FEATURES))
+        meta = (rows - self.meta_mean) / self.meta_std
+        k = self.text_components
+        text = np.zeros((len(feats), k))
+        for i, f in enumerate(feats):
+            if k and f.embedding is not None:
+                e = np.asarray(f.embedding, dtype=float).ravel()
+                if e.shape[0] != self.embedding_dim:
+                    raise ModelMismatchError(f"paper {f.arxiv_id}: embedding has {e.shape[0]} dimensions, the AI "
+                                             f"Score model was trained on {self.embedding_dim}; refit it")
+                # A paper without an embedding stays at 0: the average text, no text contribution.
+                text[i] = self.components @ (e - self.emb_mean) / self.text_scale
+        return np.hstack([meta, text])
+
+    # -- using it --
+
+    def raw(self, feats: Sequence[PaperFeatures]) -> np.ndarray:
+        """Unclipped predictions: intercept + sum of contributions."""
+        return self._design(feats) @ self.coef + self.intercept if feats else np.zeros(0)
+
+    def predict(self, feats: Sequence[PaperFeatures]) -> dict[str, float]:
+        """Predicted citation percentile, 0-100, per paper."""
+        return {f.arxiv_id: float(v) for f, v in zip(feats, np.clip(self.raw(feats), 0.0, 100.0))}
+
+    def explain(self, feat: PaperFeatures) -> dict[str, float]:
+        """Points each metadata feature and the text add to `intercept`; they sum to the unclipped prediction
+        minus the intercept (`predict` then clips that to 0-100)."""
+        return self.explain_many([feat])[0]
+
+    def explain_many(self, feats: Sequence[PaperFeatures]) -> list[dict[str, float]]:
+        """`explain` for many papers at once."""
+        if not feats:
+            return []
+        parts = self._design(feats) * self.coef
+        m = len(META_FEATURES)
+        return [{**{name: float(row[i]) for i, name in enumerate(META_FEATURES)}, "text": float(row[m:].sum())}
+                for row in parts]
+
+    # -- persistence --
+
+    def to_bytes(self) -> bytes:
+        """A self-describing blob (JSON header + float64 arrays) for the library; same model, same bytes."""
+        arrays = {"meta_mean": self.meta_mean, "meta_std": self.meta_std, "emb_mean": self.emb_mean,
+                  "components": self.components, "coef": self.coef}
+        header = {"format": _FORMAT, "features": list(META_FEATURES), "text_scale": self.text_scale,
+                  "intercept": self.intercept, "alpha": self.alpha, "n_train": self.n_train,
+                  "n_holdout": self.n_holdout, "seed": self.seed,
+                  "held_out_spearman": _num(self.held_out_spearman), "held_out_mae": _num(self.held_out_mae),
+                  "held_out_mae_constant": _num(self.held_out_mae_constant),
+                  "arrays": [[name, list(a.shape)] for name, a in arrays.items()]}
+        head = json.dumps(header, sort_keys=True).encode()
+        body = b"".join(np.ascontiguousarray(a, dtype="<f8").tobytes() for a in arrays.values())
+        return _MAGIC + struct.pack("<I", len(head)) + head + body
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> ImpactModel:
+        """Read a blob written by `to_bytes`; StoreError when it is not one."""
+        if not blob.startswith(_MAGIC) or len(blob) < len(_MAGIC) + 4:
+            raise StoreError("stored AI Score model is not a paperscope model; refit it")
+        (n,) = struct.unpack_from("<I", blob, len(_MAGIC))
+        start = len(_MAGIC) + 4
+        try:
+            header = json.loads(blob[start: start + n])
+        except ValueError:
+            raise StoreError("stored AI Score model has a damaged header; refit it") from None
+        if header.get("format") != _FORMAT or header.get("features") != list(META_FEATURES):
+            raise StoreError(f"stored AI Score model has format {header.get('format')} with other features; "
+                             "refit it")
+        arrays: dict[str, np.ndarray] = {}
+        pos = start + n
+        for name, shape in header["arrays"]:
+            size = int(np.prod(shape)) * 8
+            if pos + size > len(blob):
+                raise StoreError("stored AI Score model is truncated; refit it")
+            arrays[name] = np.frombuffer(blob, dtype="<f8", count=size // 8, offset=pos).reshape(shape).copy()
+            pos += size
+        return cls(**arrays, text_scale=header["text_scale"], intercept=header["intercept"], alpha=header["alpha"],
+                   n_train=header["n_train"], n_holdout=header["n_holdout"], seed=header["seed"],
+                   held_out_spearman=_unnum(header["held_out_spearman"]), held_out_mae=_unnum(header["held_out_mae"]),
+                   held_out_mae_constant=_unnum(header["held_out_mae_constant"]))
+
+
+def _num(x: float) -> float | None:
+    return None if math.isnan(x) else float(x)
+
+
+def _unnum(x: float | None) -> float:
+    return math.nan if x is None else float(x)
+
+
+def _text_basis(train: Sequence[PaperFeatures]) -> tuple[np.ndarray, np.ndarray, float]:
+    """Mean, top principal directions (rows) and scale of the training embeddings; empty when too few."""
+    embs = [(f.arxiv_id, np.asarray(f.embedding, dtype=float).ravel()) for f in train if f.embedding is not None]
+    if not embs:
+        return np.zeros(0), np.zeros((0, 0)), 1.0
+    dim = embs[0][1].shape[0]
+    for arxiv_id, e in embs:
+        if e.shape[0] != dim:
+            raise ModelMismatchError(f"paper {arxiv_id}: embedding has {e.shape[0]} dimensions, others have {dim}")
+    k = min(MAX_TEXT_COMPONENTS, len(embs) // 5, dim)
+    if k == 0:
+        return np.zeros(0), np.zeros((0, dim)), 1.0
+    e = np.array([v for _, v in embs])
+    mean = e.mean(axis=0)
+    centred = e - mean
+    # The covariance is dim x dim, cheaper than an SVD of the n x dim matrix for large libraries.
+    vals, vecs = np.linalg.eigh(centred.T @ centred / len(e))
+    top = vecs[:, ::-1][:, :k].T
+    # Eigenvectors have no inherent sign; fix it so the same data always gives the same model.
+    signs = np.sign(top[np.arange(k), np.abs(top).argmax(axis=1)])
+    # C order, as from_bytes gives it back: BLAS may round differently on another memory layout.
+    top = np.ascontiguousarray(top * signs[:, None])
+    scale = math.sqrt(max(float(vals[-1]), 0.0)) or 1.0
+    return mean, top, scale
+
+
+def _choose_alpha(z: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> float:
+    """The ALPHA_GRID value with the lowest k-fold CV error; on a tie the larger (simpler) one."""
+    folds = np.array_split(rng.permutation(len(y)), max(2, min(CV_FOLDS, len(y) // 4)))
+    split = []
+    for fold in folds:
+        mask = np.ones(len(y), dtype=bool)
+        mask[fold] = False
+        split.append((fold, _moments(z[mask], y[mask])))
+    best, best_err = ALPHA_GRID[-1], math.inf
+    for alpha in sorted(ALPHA_GRID, reverse=True):
+        err = 0.0
+        for fold, moments in split:
+            w, b = _solve(moments, alpha)
+            err += float(((z[fold] @ w + b - y[fold]) ** 2).sum())
+        if err < best_err * (1 - 1e-9):  # a smaller alpha must really be better, not equal up to rounding
+            best, best_err = alpha, err
+    return best
+
+
+# --- per-paper scores ----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class ScoreReport:
+    """AI Scores for a set of papers and how they were made.
+
+    `inputs[id]` = {"method", "values" (what went in, as shown), "contributions" (points each part
+    adds), "base" (points before any contribution), "assumed" (inputs taken as 50)}; score =
+    clip(base + sum(contributions), 0, 100).
+    """
+
+    method: str  # "model" or "formula"
+    scores: dict[str, float]
+    inputs: dict[str, dict[str, Any]]
+    formula: str
+    reason: str
+    n_with_citations: int
+    min_train: int
+    n_train: int = 0
+    n_holdout: int = 0
+    held_out_spearman: float | None = None
+    alpha: float | None = None
+    model: ImpactModel | None = field(default=None, repr=False)
+
+
+def paper_scores(feats: Sequence[PaperFeatures], citations: Mapping[str, int | None], *,
+                 novelty: Mapping[str, float | None], author_h: Mapping[str, float], min_train: int = 200,
+                 seed: int = 0, model: ImpactModel | None = None) -> ScoreReport:
+    """AI Score (0-100) of each paper: the trained model when enough papers have citations, else the formula.
+
+    `novelty[id]` is the paper's novelty percentile and `author_h[id]` the highest h-index percentile
+    among its authors (both 0-100, None or absent when unknown). Pass a stored `model` to reuse it.
+    """
+    rows = [(f.arxiv_id, f.year, f.category, citations.get(f.arxiv_id)) for f in feats]
+    targets = citation_percentiles(rows)
+    n_cited = len(targets)
+    needed = max(1, min_train)
+    while needed - round(needed * HOLDOUT) < MIN_FIT:  # the held-out share must leave MIN_FIT to train on
+        needed += 1
+    if model is None and n_cited >= needed:
+        model = ImpactModel.fit(list(feats), targets, seed=seed, holdout=HOLDOUT)
+    if model is None:
+        reason = (f"formula: {n_cited} of {len(feats)} papers have citation counts; the model needs at least "
+                  f"{needed}")
+        return _formula_report(feats, novelty, author_h, reason, n_cited, min_train)
+    scores, inputs = {}, {}
+    for f, parts in zip(feats, model.explain_many(feats)):
+        # The score is built from the contributions shown, so the two always add up.
+        scores[f.arxiv_id] = float(min(100.0, max(0.0, model.intercept + sum(parts.values()))))
+        inputs[f.arxiv_id] = {"method": "model", "base": float(model.intercept), "contributions": parts,
+                              "values": {**f.meta_values(), "text": f.embedding is not None}, "assumed": []}
+    rho = model.held_out_spearman
+    reason = (f"model: ridge regression trained on {model.n_train} papers with citations "
+              f"(held-out Spearman {rho:.2f} on {model.n_holdout})" if model.n_holdout else
+              f"model: ridge regression trained on {model.n_train} papers with citations")
+    formula = ("score = clip(base + sum of contributions, 0, 100); base = mean citation percentile of the "
+               "training papers; contribution = coefficient x standardised feature (" + ", ".join(META_FEATURES)
+               + f", and {model.text_components} text-embedding components summed as 'text')")
+    return ScoreReport("model", scores, inputs, formula, reason, n_cited, min_train, model.n_train,
+                       model.n_holdout, None if math.isnan(rho) else rho, model.alpha, model)
+
+
+def _formula_report(feats: Sequence[PaperFeatures], novelty: Mapping[str, float | None],
+                    author_h: Mapping[str, float], reason: str, n_cited: int, min_train: int) -> ScoreReport:
+    scores, inputs = {}, {}
+    for f in feats:
+        nov, auth = _pct(novelty.get(f.arxiv_id)), _pct(author_h.get(f.arxiv_id))
+        values = {"novelty_pct": nov, "author_h_pct": auth, "has_code": bool(f.has_code)}
+        assumed = [k for k, v in (("novelty_pct", nov), ("author_h_pct", auth)) if v is None]
+        contributions = {
+            "novelty": FORMULA_WEIGHTS["novelty"] * (ASSUMED_WHEN_UNKNOWN if nov is None else nov),
+            "authors": FORMULA_WEIGHTS["authors"] * (ASSUMED_WHEN_UNKNOWN if auth is None else auth),
+            "code": FORMULA_WEIGHTS["code"] * (100.0 if f.has_code else 0.0),
+        }
+        scores[f.arxiv_id] = float(min(100.0, max(0.0, sum(contributions.values()))))
+        inputs[f.arxiv_id] = {"method": "formula", "base": 0.0, "contributions": contributions, "values": values,
+                              "assumed": assumed}
+    return ScoreReport("formula", scores, inputs, FORMULA_TEXT, reason, n_cited, min_train)
+
+
+def _pct(x: float | None) -> float | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    if not 0 <= x <= 100:
+        raise ValueError(f"percentile {x} is outside 0-100")
+    return float(x)
+
+
+# --- per-author score ----------------------------------------------------------------------------
+
+
+def momentum_score(papers_12m: int, citations_12m: int) -> float:
+    """100 x (1 - exp(-(papers_12m / 4 + citations_12m / 50))): 0 with nothing new, 63 for 4 papers (or 50
+    citations) in the last 12 months, approaching 100 but never past it."""
+    load = max(0, papers_12m) / MOMENTUM_PAPERS + max(0, citations_12m) / MOMENTUM_CITATIONS
+    return 100.0 * (1.0 - math.exp(-load))
+
+
+def author_score(paper_scores: Sequence[float], h_index_pct: float | None, novelty_pct: float | None,
+                 momentum: Mapping[str, int], weights: Mapping[str, float] = DEFAULT_AUTHOR_WEIGHTS) -> Figure:
+    """An author's AI Score (0-100) as a Figure whose inputs hold every component, weight and contribution.
+
+    score = sum over components of weight x value, with the weights scaled to sum to 1 (a component
+    missing from `weights` weighs 0):
+      papers   = mean AI Score of the author's best 5 papers (their typical strong work, not one outlier
+                 or a long tail of minor papers);
+      h_index  = the author's h-index percentile among the library's authors;
+      novelty  = the author's novelty percentile;
+      momentum = momentum_score(papers_12m, citations_12m), saturating at 100.
+    An unknown component counts as 50 and is listed under "assumed"; with no paper scores, h-index or
+    novelty at all the value is None.
+    """
+    unknown_keys = set(weights) - set(DEFAULT_AUTHOR_WEIGHTS)
+    if unknown_keys:
+        raise ValueError(f"unknown AI Score weight {min(unknown_keys)!r}; expected "
+                         f"{', '.join(DEFAULT_AUTHOR_WEIGHTS)}")
+    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
+        raise ValueError("AI Score weights must be non-negative and not all zero")
+    total = float(sum(weights.values()))
+    used = {k: float(weights.get(k, 0.0)) / total for k in DEFAULT_AUTHOR_WEIGHTS}
+    best = sorted((float(s) for s in paper_scores), reverse=True)[:TOP_PAPERS]
+    papers_12m, citations_12m = int(momentum.get("papers_12m", 0)), int(momentum.get("citations_12m", 0))
+    components: dict[str, float | None] = {
+        "papers": sum(best) / len(best) if best else None,
+        "h_index": _pct(h_index_pct),
+        "novelty": _pct(novelty_pct),
+        "momentum": momentum_score(papers_12m, citations_12m),
+    }
+    assumed = [k for k, v in components.items() if v is None]
+    contributions = {k: used[k] * (ASSUMED_WHEN_UNKNOWN if v is None else v) for k, v in components.items()}
+    known = not {"papers", "h_index", "novelty"} <= set(assumed)
+    value = round(min(100.0, max(0.0, sum(contributions.values()))), 1) if known else None
+    inputs: dict[str, object] = {
+        "paper_scores": [round(float(s), 1) for s in paper_scores], "best_papers": len(best),
+        "h_index_pct": components["h_index"], "novelty_pct": components["novelty"],
+        "papers_12m": papers_12m, "citations_12m": citations_12m, "components": components,
+        "weights": used, "contributions": contributions, "assumed": assumed, "formula": AUTHOR_FORMULA_TEXT,
+    }
+    return Figure("Score", value, "paperscope AI Score", inputs)
