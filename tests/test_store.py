@@ -185,3 +185,19 @@ def test_merge_versions_prefers_known_dates() -> None:
 
     merged = merge_versions([Version(1, None), Version(2, dt(2025, 2, 1))], [Version(1, dt(2025, 1, 1)), Version(3)])
     assert merged == [Version(1, dt(2025, 1, 1)), Version(2, dt(2025, 2, 1)), Version(3, None)]
+
+
+def test_bulk_mode_returns_to_wal_and_keeps_data(tmp_path: Path) -> None:
+    path = tmp_path / "b.db"
+    with SQLiteStore(path) as s:
+        with s.bulk():
+            assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "truncate"
+            s.upsert_papers([make_paper(f"2501.{i:05d}", title="bulk") for i in range(10)])
+        assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        reader = SQLiteStore(path)
+        reader.count()  # another connection has it open: bulk mode must not pull WAL out from under it
+        with s.bulk():
+            s.upsert_papers([make_paper("2502.00001", title="bulk")])
+        assert reader.count() == 11
+        reader.close()
+        s.integrity_check()

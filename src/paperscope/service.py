@@ -67,7 +67,8 @@ def import_file(store: SQLiteStore, path: str | Path, *, progress: bool = False)
         papers = iter_snapshot(path, on_error=on_error, progress=progress)
     else:
         papers = read_file(path, on_error=on_error)
-    stats = bulk_upsert(store, papers)
+    with store.bulk():
+        stats = bulk_upsert(store, papers)
     return ImportReport(str(path), fmt, stats, skipped)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -322,6 +323,25 @@ class SQLiteStore(AuthorTables, VectorTables):
             sets = ", ".join(f"{c} = ?" for c in fills)
             self.conn.execute(f"UPDATE papers SET {sets} WHERE pk = ?", (*fills.values(), pk))
         return False
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Big imports: a rollback journal while they run, so new pages are written once instead of to the WAL
+        and again at each checkpoint. Left in WAL mode when another connection has the library open."""
+        switched = False
+        if self.path != ":memory:":
+            try:
+                mode = self.conn.execute("PRAGMA journal_mode = TRUNCATE").fetchone()[0]
+                switched = str(mode).lower() == "truncate"
+            except sqlite3.OperationalError:
+                switched = False
+        self.conn.execute("PRAGMA cache_size = -262144")
+        try:
+            yield
+        finally:
+            self.conn.execute("PRAGMA cache_size = -65536")
+            if switched:
+                self.conn.execute("PRAGMA journal_mode = WAL")
 
     def optimize(self) -> None:
         """Merge the full-text index into one segment (after a bulk import) and refresh planner stats."""
