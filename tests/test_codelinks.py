@@ -174,3 +174,15 @@ def test_primary_code_url_matches_the_label(labelled: list[dict]) -> None:
 
 def test_code_kinds_are_kinds() -> None:
     assert CODE_KINDS < KINDS
+
+
+def test_store_prefilter_never_hides_labelled_code() -> None:
+    """The store skips the detector for texts with no code host and no code words: check it loses nothing."""
+    import json
+
+    from paperscope.store.sqlite import _maybe_code
+
+    path = Path(__file__).parent / "fixtures" / "codelinks" / "labelled.jsonl"
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    hidden = [r["id"] for r in rows if r["has_code"] and not (_maybe_code(r["abstract"]) or _maybe_code(r.get("comment") or ""))]
+    assert hidden == []

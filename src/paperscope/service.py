@@ -112,7 +112,7 @@ def bulk_upsert(store: SQLiteStore, papers: Any) -> UpsertStats:
                 break
             if isinstance(item, BaseException):
                 raise item
-            stats.add(store.upsert_papers(item))
+            stats.add(store.upsert_papers(item, detect_code=False))
     finally:
         gc.set_threshold(*old_gc)
         stop.set()

@@ -47,7 +47,8 @@ MIGRATIONS: list[tuple[int, str]] = [
     (
         2,
         """
-        ALTER TABLE papers ADD COLUMN code_url TEXT NOT NULL DEFAULT '';
+        -- NULL: not looked at yet (bulk imports leave it to the first read); '' means no code.
+        ALTER TABLE papers ADD COLUMN code_url TEXT;
         CREATE TABLE citations (
             arxiv_id TEXT PRIMARY KEY,
             source TEXT NOT NULL,
