@@ -45,6 +45,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("semanticscholar_url", "https://api.semanticscholar.org/graph/v1", "Semantic Scholar Graph API."),
     Setting("semanticscholar_api_key", "", "Semantic Scholar API key.", "S2_API_KEY"),
     Setting("enrich_max_age_days", 30, "Citation figures older than this are refreshed by `enrich`."),
+    Setting("library_file", "", "Your own library (BibTeX, Zotero CSV/RDF export, or a list of arXiv ids/DOIs) "
+            "for `recommend` and the digest's Recommended for you section.", "PAPERSCOPE_LIBRARY"),
+    Setting("recommend_days", 14, "How far back the digest's Recommended for you section looks, in days."),
+    Setting("author_score_weights", {"papers": 0.40, "h_index": 0.25, "novelty": 0.15, "momentum": 0.20},
+            "Weights of an author's AI Score: their papers' scores, h-index percentile, novelty, momentum."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -157,8 +162,9 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> tuple[dict[str, An
         if not isinstance(t, dict):
             raise fail(f"{where}: must be a table", "topics", i)
         for key in t:
-            if key not in ("name", "query", "categories", "max_papers"):
-                raise fail(f"{where}: unknown field {key!r} (name, query, categories, max_papers)", "topics", i, key)
+            if key not in ("name", "query", "categories", "max_papers", "order"):
+                raise fail(f"{where}: unknown field {key!r} (name, query, categories, max_papers, order)",
+                           "topics", i, key)
         name, query = t.get("name"), t.get("query")
         if not isinstance(name, str) or not name.strip():
             raise fail(f"{where}: field 'name' must be a non-empty string", "topics", i, "name" if "name" in t else None)
@@ -176,6 +182,9 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> tuple[dict[str, An
         mp = t.get("max_papers", default_max)
         if not isinstance(mp, int) or isinstance(mp, bool) or mp < 1:
             raise fail(f"topic {name!r}: field 'max_papers' must be a positive integer", "topics", i, "max_papers")
+        order = t.get("order", "date")
+        if order not in ("date", "novelty", "fit"):
+            raise fail(f"topic {name!r}: field 'order' must be \"date\", \"novelty\" or \"fit\"", "topics", i, "order")
         from paperscope.query import parse_query  # late: query imports nothing of config
         from paperscope.errors import QueryError
 
@@ -183,7 +192,7 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> tuple[dict[str, An
             parse_query(query)
         except QueryError as e:
             raise fail(f"topic {name!r}: field 'query': {e}", "topics", i, "query") from e
-        topics.append(Topic(name=name.strip(), query=query, categories=list(cats), max_papers=mp))
+        topics.append(Topic(name=name.strip(), query=query, categories=list(cats), max_papers=mp, order=order))
     return values, topics
 
 
@@ -205,6 +214,11 @@ STARTER = '''# paperscope configuration. Every setting is optional; `paperscope 
 #               Field prefixes: ti: (title), abs: (abstract), au: (author), co: (comment), cat: (category).
 #   categories: optional arXiv categories the paper must be in (any of them).
 #   max_papers: how many of the newest papers the digest keeps (default 100).
+#   order:      "date" (newest first, default), "novelty" (most novel first) or "fit" (closest to library_file);
+#               the last two need `paperscope embed` and `paperscope novelty`.
+
+# Your own library for recommendations (BibTeX, Zotero CSV/RDF export, or a list of arXiv ids / DOIs):
+# library_file = "~/papers/library.bib"
 
 [[topics]]
 name = "Reward Model"

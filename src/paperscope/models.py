@@ -101,6 +101,7 @@ class Topic:
     query: str
     categories: list[str] = field(default_factory=list)
     max_papers: int = 100
+    order: str = "date"  # date (newest first), novelty (most novel first) or fit (closest to your library)
 
 
 @dataclass(slots=True)

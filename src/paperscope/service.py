@@ -149,14 +149,16 @@ def search(store: SQLiteStore, query: str, *, order: str = "relevance", limit: i
 
 
 # ---------------------------------------------------------------------------------------------- digest
-def build_digest(store: SQLiteStore, topics: Sequence[Topic], *, today: date | None = None) -> Any:
-    """One section per topic with its newest papers."""
+def build_digest(store: SQLiteStore, topics: Sequence[Topic], *, today: date | None = None,
+                 library: str | Path | None = None, recommend_days: int = 14) -> Any:
+    """One section per topic with its newest papers (reordered by novelty or fit when the topic asks),
+    then followed authors, then "Recommended for you" when a library file is given and vectors exist."""
     from paperscope.digest import Digest, DigestSection
 
     sections = []
     last = store.get_state("announce:last") or {}
     for t in topics:
-        papers = topic_papers(store, t)
+        papers = order_papers(store, topic_papers(store, t), t.order, library)
         note = ""
         if not papers:
             note = "No papers in the library match this topic yet."
@@ -173,7 +175,32 @@ def build_digest(store: SQLiteStore, topics: Sequence[Topic], *, today: date | N
             title="Followed authors", papers=[p for p, _, _ in rows],
             labels={p.id: f"{label} · {who}" for p, who, label in rows},
             note="" if rows else f"No new papers or revisions by followed authors in the last {FOLLOW_WINDOW_DAYS} days."))
+    if library and store.active_model():
+        from paperscope.discovery import recommend
+
+        rep = recommend(store, library, days=recommend_days, limit=20, today=today)
+        sections.append(DigestSection(
+            title="Recommended for you", papers=[r.paper for r in rep.recommendations],
+            labels={r.paper.id: "like " + ", ".join(i for i, _, _ in r.resembles[:2]) for r in rep.recommendations},
+            note="" if rep.recommendations else f"Nothing new in the last {recommend_days} days resembles your library."))
     return Digest(generated=today or datetime.now(UTC).date(), sections=sections)
+
+
+def order_papers(store: SQLiteStore, papers: list[Paper], order: str, library: str | Path | None) -> list[Paper]:
+    """A topic's papers by date (as they come), novelty percentile, or fit to the researcher's library."""
+    if order == "date" or not papers or not store.active_model():
+        return papers
+    ids = [p.id for p in papers]
+    if order == "novelty":
+        nov = store.novelty_for(ids)
+        key = {i: (d["percentile"] if d["percentile"] is not None else -1.0) for i, d in nov.items()}
+        return sorted(papers, key=lambda p: key.get(p.id, -1.0), reverse=True)
+    if order == "fit" and library:
+        from paperscope.discovery import library_fit
+
+        fit = library_fit(store, library, ids)
+        return sorted(papers, key=lambda p: fit.get(p.id, -1.0), reverse=True)
+    return papers
 
 
 def render_digest(digest: Any, fmt: str) -> str:
@@ -250,19 +277,27 @@ def run_demo(out_dir: str | Path, *, db: str | Path | None = None, progress: boo
 
 # ---------------------------------------------------------------------------------------------- authors
 def author_profile(store: SQLiteStore, name: str, *, author_id: str | None = None, order: str = "citations",
-                   today: date | None = None) -> Any:
+                   today: date | None = None, weights: dict[str, float] | None = None) -> Any:
     """Find the person and build their profile (novelty and score included when the library has them)."""
     from paperscope.authors import build_profile, find_author
 
     person = find_author(store, name, author_id=author_id)
-    return build_profile(store, person, order=order, today=today, inputs=profile_inputs(store, person))
+    return build_profile(store, person, order=order, today=today,
+                         inputs=profile_inputs(store, person, today=today, weights=weights))
 
 
-def profile_inputs(store: SQLiteStore, person: Any) -> Any:
-    """Novelty and AI Score figures for a profile, from the semantic layer when it is installed and has run."""
+def profile_inputs(store: SQLiteStore, person: Any, *, today: date | None = None,
+                   weights: dict[str, float] | None = None) -> Any:
+    """Novelty and AI Score figures for a profile, from the semantic layer when it has run on the library."""
     from paperscope.authors import ProfileInputs
 
-    return ProfileInputs()
+    if not store.active_model():
+        return ProfileInputs()
+    from paperscope.discovery import author_figures
+
+    nov, sc, nfig, sfig = author_figures(store, person.paper_ids, today=today or datetime.now(UTC).date(),
+                                         weights=weights)
+    return ProfileInputs(novelty=nov, scores=sc, author_novelty=nfig, author_score=sfig)
 
 
 def render_profile(profile: Any, fmt: str, *, view: str = "cards") -> str:

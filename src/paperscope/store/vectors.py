@@ -95,6 +95,51 @@ class VectorTables:
         mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         return [r[0] for r in rows], mat
 
+    def embedding_matrix(self, model: str) -> tuple[np.ndarray, list[str], np.ndarray, list[tuple[str, str]]]:
+        """(paper keys, ids, vectors, (first-submitted ISO date, primary category)) of every embedded paper."""
+        rows = self.conn.execute(
+            "SELECT p.pk, p.arxiv_id, e.vector, coalesce(p.published, p.updated), p.primary_category "
+            "FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id WHERE e.model = ? ORDER BY p.pk",
+            (model,)).fetchall()
+        if not rows:
+            return np.zeros(0, dtype=np.int64), [], np.zeros((0, 0), dtype=np.float32), []
+        keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        mat = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+        return keys, [r[1] for r in rows], mat, [(r[3], r[4]) for r in rows]
+
+    def ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]:
+        out: dict[int, str] = {}
+        keys = [int(k) for k in keys]
+        for i in range(0, len(keys), MAX_VARS):
+            chunk = keys[i : i + MAX_VARS]
+            q = f"SELECT pk, arxiv_id FROM papers WHERE pk IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(q, chunk).fetchall())
+        return out
+
+    def keys_for_ids(self, ids: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        ids = list(ids)
+        for i in range(0, len(ids), MAX_VARS):
+            chunk = ids[i : i + MAX_VARS]
+            q = f"SELECT arxiv_id, pk FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
+            out.update(self.conn.execute(q, chunk).fetchall())
+        return out
+
+    def ids_by_doi(self, dois: Sequence[str]) -> dict[str, str]:
+        """DOI (lower case) -> arXiv id, for papers whose DOI is known."""
+        out: dict[str, str] = {}
+        for d in dois:
+            row = self.conn.execute("SELECT arxiv_id FROM papers WHERE lower(doi) = ?", (d.lower(),)).fetchone()
+            if row:
+                out[d.lower()] = row[0]
+        return out
+
+    def recent_ids(self, since_iso: str, *, limit: int = 50_000) -> list[str]:
+        """Papers first submitted on or after a date (ISO), newest first."""
+        return [r[0] for r in self.conn.execute(
+            "SELECT arxiv_id FROM papers WHERE coalesce(published, updated) >= ? ORDER BY sort_key DESC LIMIT ?",
+            (since_iso, limit))]
+
     def save_novelty(self, model: str, k: int, results: Iterable[tuple[str, float | None, float | None, str,
                                                                        list[tuple[str, float]]]],
                      computed: datetime) -> None:
