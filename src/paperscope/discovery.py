@@ -275,7 +275,8 @@ def recommend(store: SQLiteStore, library: str | Path, *, days: int = 30, limit:
     picked = [int(i) for i in order if scores[i] >= threshold][:limit]
     papers = {p.id: p for p in store.get_papers([cands[i] for i in picked])}
     recs = [Recommendation(papers[cands[i]], round(float(scores[i]), 4),
-                           [(lib_ids[j], titles.get(lib_ids[j], ""), round(float(sims[i, j]), 4)) for j in top[i]])
+                           [(lib_ids[j], titles.get(lib_ids[j], ""), round(float(sims[i, j]), 4)) for j in top[i]
+                            if sims[i, j] > 0])
             for i in picked]
     return RecommendReport(recs, len(lib.items), len(matched), unmatched, lib.problems)
 
