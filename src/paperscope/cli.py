@@ -479,7 +479,8 @@ def novelty(ctx: Ctx, arxiv_id: str | None, k: int, as_json: bool) -> None:
         click.echo(f"{info['id']}: {info['reason']}")
         return
     click.echo(f"{info['id']}: novelty {info['novelty']:.3f} (1 - mean similarity to its {info['k']} nearest earlier "
-               f"papers), percentile {info['percentile']:.0f} in its category and year")
+               f"papers), percentile {info['percentile']:.0f} in its category and year"
+               + (f" — {info['reason']}" if info["reason"] else ""))
     for n in info["neighbours"]:
         click.echo(f"  {n['similarity']:.3f}  {n['id']}  {n['submitted']}  {n['title']}")
 
