@@ -19,7 +19,7 @@ import httpx
 
 from paperscope.config import Config
 from paperscope.errors import PaperscopeError
-from paperscope.models import UTC, Paper, Topic, UpsertStats
+from paperscope.models import UTC, Topic, UpsertStats
 from paperscope.store.sqlite import SQLiteStore, iso
 
 OVERLAP = timedelta(days=1)

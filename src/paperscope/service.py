@@ -9,7 +9,7 @@ from __future__ import annotations
 import gc
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import Any
 from paperscope.config import Config, default_db_path
 from paperscope.errors import PaperscopeError, QueryError
 from paperscope.models import UTC, Paper, Topic, UpsertStats
-from paperscope.store.sqlite import SQLiteStore, iso
+from paperscope.store.sqlite import SQLiteStore
 
 FORMATS = ("markdown", "html", "atom", "json")
 FOLLOW_WINDOW_DAYS = 7

@@ -207,3 +207,20 @@ def check_status(resp: httpx.Response) -> httpx.Response:
     if resp.status_code >= 400:
         raise HTTPError(f"HTTP {resp.status_code}", str(resp.request.url), resp.status_code)
     return resp
+
+
+def paced_client(
+    base_url: str,
+    *,
+    pace: float,
+    contact: str = "",
+    transport: httpx.BaseTransport | None = None,
+    timeout: float = 60.0,
+    retry: RetryPolicy = RetryPolicy(),
+    sleep: Callable[[float], None] = time.sleep,
+) -> PoliteClient:
+    """A PoliteClient with a Pacer of its own (for an API that is not arXiv's shared pace)."""
+    return PoliteClient(
+        base_url, pacer=Pacer(pace, sleep=sleep), contact=contact, transport=transport,
+        timeout=timeout, retry=retry, sleep=sleep,
+    )

@@ -30,7 +30,7 @@ from paperscope.sources.citations import (
     SourceName,
     utc_now,
 )
-from paperscope.sources.http import Pacer, PoliteClient, RetryPolicy
+from paperscope.sources.http import paced_client, PoliteClient, RetryPolicy
 
 DEFAULT_URL = "https://api.openalex.org"
 MAX_OR_VALUES = 100  # OpenAlex rejects more values than this in one OR filter, and a larger per_page
@@ -58,10 +58,8 @@ def openalex_client(
     sleep: Callable[[float], None] = time.sleep,
 ) -> PoliteClient:
     """A PoliteClient for OpenAlex; the default pace keeps well under its 100 requests/second."""
-    return PoliteClient(
-        base_url, pacer=Pacer(pace, sleep=sleep), contact=contact, transport=transport,
-        timeout=timeout, retry=retry, sleep=sleep,
-    )
+    return paced_client(base_url, pace=pace, contact=contact, transport=transport, timeout=timeout, retry=retry,
+                        sleep=sleep)
 
 
 def short_id(value: str | None) -> str | None:

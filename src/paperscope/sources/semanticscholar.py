@@ -25,7 +25,7 @@ from paperscope.sources.citations import (
     SourceName,
     utc_now,
 )
-from paperscope.sources.http import Pacer, PoliteClient, RetryPolicy
+from paperscope.sources.http import paced_client, PoliteClient, RetryPolicy
 
 DEFAULT_URL = "https://api.semanticscholar.org/graph/v1"
 MAX_BATCH = 500  # the paper batch endpoint's limit on ids per request
@@ -49,10 +49,8 @@ def semanticscholar_client(
     sleep: Callable[[float], None] = time.sleep,
 ) -> PoliteClient:
     """A PoliteClient for Semantic Scholar, one request a second unless told otherwise."""
-    return PoliteClient(
-        base_url, pacer=Pacer(pace, sleep=sleep), contact=contact, transport=transport,
-        timeout=timeout, retry=retry, sleep=sleep,
-    )
+    return paced_client(base_url, pace=pace, contact=contact, transport=transport, timeout=timeout, retry=retry,
+                        sleep=sleep)
 
 
 def parse_paper(obj: Mapping[str, Any], arxiv_id: str, fetched: datetime) -> PaperCitations:

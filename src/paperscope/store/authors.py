@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from paperscope.models import Paper
 
 if TYPE_CHECKING:
     from paperscope.sources.citations import AuthorStats, PaperCitations

@@ -8,7 +8,6 @@ matches a quarter of the library.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import threading
 from contextlib import contextmanager
