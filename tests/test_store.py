@@ -201,3 +201,30 @@ def test_bulk_mode_returns_to_wal_and_keeps_data(tmp_path: Path) -> None:
         assert reader.count() == 11
         reader.close()
         s.integrity_check()
+
+
+def test_fresh_bulk_import_builds_the_index_aside_and_stays_exact(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import paperscope.store.sqlite as sqlite_mod
+    from paperscope.service import bulk_upsert
+
+    monkeypatch.setattr(sqlite_mod, "TXN_ROWS", 4)  # many transactions, so updates reach rows already sent aside
+    papers = [make_paper(f"2501.{i:05d}", title=f"graph paper {i}", updated=dt(2025, 1, 1 + i % 28)) for i in range(30)]
+    revisions = [make_paper("2501.00003", 2, title="hypergraph revision", updated=dt(2025, 3, 1)),
+                 make_paper("2501.00029", 2, title="hypergraph revision", updated=dt(2025, 3, 2))]
+    with SQLiteStore(tmp_path / "fresh.db") as s:
+        with s.bulk():
+            assert s._side is not None
+            stats = bulk_upsert(s, iter(papers))
+            stats.add(s.upsert_papers(revisions))  # their first versions already went to the side index
+        assert (stats.new, stats.updated) == (30, 2)
+        assert not (tmp_path / "fresh.db.fts-build").exists()
+        s.integrity_check()  # index and papers agree, word for word
+        assert [p.id for p in s.newest_matching('"hypergraph"', 5)] == ["2501.00029", "2501.00003"]
+        assert s.count_matching('"graph"') == 28
+        # later imports into the now non-empty library take the ordinary path
+        with s.bulk():
+            assert s._side is None
+            s.upsert_papers([make_paper("2502.00001", title="graph late")])
+        s.integrity_check()
+        assert s.count_matching('"graph"') == 29

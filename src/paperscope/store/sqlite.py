@@ -22,6 +22,7 @@ from paperscope.errors import QueryError, StoreError
 from paperscope.models import UTC, Author, Paper, UpsertStats, Version
 from paperscope.store.authors import AuthorTables
 from paperscope.store.migrations import migrate
+from paperscope.store.sideindex import SideIndex
 from paperscope.store.vectors import VectorTables
 
 SLOT_BITS = 20
@@ -124,13 +125,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self.conn.execute("PRAGMA busy_timeout = 30000")
-            if self.path != ":memory:":
-                self.conn.execute("PRAGMA journal_mode = WAL")
-            self.conn.execute("PRAGMA synchronous = NORMAL")
-            self.conn.execute("PRAGMA cache_size = -65536")
-            self.conn.execute("PRAGMA temp_store = MEMORY")
+            self.conn = self._connect()
             if not readonly:
                 migrate(self.conn)
                 self.conn.execute(f"INSERT INTO papers_fts(papers_fts, rank) VALUES ('hashsize', {FTS_HASHSIZE})")
@@ -144,6 +139,17 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._fts_pending: dict[int, tuple[Any, ...]] = {}
         self._detect_code = True
         self._misses = 0
+        self._side: SideIndex | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        if self.path != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        return conn
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -268,7 +274,11 @@ class SQLiteStore(AuthorTables, VectorTables):
         # FTS5 flushes its in-memory index whenever a rowid is lower than the one before, so rows go in
         # sorted by rowid: one segment per transaction instead of thousands of tiny ones (4x faster imports).
         if self._fts_pending:
-            self.conn.executemany(_INSERT_FTS, sorted(self._fts_pending.values()))
+            rows = sorted(self._fts_pending.values())
+            if self._side is not None:
+                self._side.insert(rows)
+            else:
+                self.conn.executemany(_INSERT_FTS, rows)
             self._fts_pending.clear()
 
     def _upsert_batch(self, batch: list[Paper]) -> UpsertStats:
@@ -316,7 +326,10 @@ class SQLiteStore(AuthorTables, VectorTables):
             row = self._row(p, self._sort_key(p.updated), self._detect_code)
             row = row[:-2] + (_versions_json(merged_versions), row[-1])
             if self._fts_pending.pop(old_key, None) is None:  # not yet in the index if added in this transaction
-                self.conn.execute(_DELETE_FTS, (old_key, old[4], old[5], old[6], old[7], old[8]))
+                if self._side is not None:
+                    self._side.delete((old_key, old[4], old[5], old[6], old[7], old[8]))
+                else:
+                    self.conn.execute(_DELETE_FTS, (old_key, old[4], old[5], old[6], old[7], old[8]))
             self.conn.execute(
                 f"UPDATE papers SET ({_COLUMNS}) = ({', '.join('?' * 19)}) WHERE pk = ?", (*row, pk)
             )
@@ -358,12 +371,47 @@ class SQLiteStore(AuthorTables, VectorTables):
             except sqlite3.OperationalError:
                 switched = False
         self.conn.execute("PRAGMA cache_size = -262144")
+        fresh = self.path != ":memory:" and self.conn.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
+        if fresh:
+            self._side = SideIndex(self.path, FTS_HASHSIZE)
+        else:  # merging as we go is wasted work when an optimize follows the import
+            self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('automerge', 0)")
         try:
             yield
         finally:
-            self.conn.execute("PRAGMA cache_size = -65536")
-            if switched:
-                self.conn.execute("PRAGMA journal_mode = WAL")
+            try:
+                if self._side is not None:
+                    self._adopt_side_index()
+                else:
+                    self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('automerge', 4)")
+            finally:
+                self.conn.execute("PRAGMA cache_size = -65536")
+                if switched:
+                    self.conn.execute("PRAGMA journal_mode = WAL")
+
+    def _adopt_side_index(self) -> None:
+        side, self._side = self._side, None
+        assert side is not None
+        try:
+            side.finish()
+            side.copy_into(self.conn)
+        except BaseException:
+            side.discard()
+            self.rebuild_fts()
+            raise
+        side.discard()
+        # FTS5 caches the index structure per connection: start a fresh one on the copied index.
+        self.conn.close()
+        self.conn = self._connect()
+        self.conn.execute("PRAGMA journal_mode = TRUNCATE")
+        docs = self.conn.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0]
+        if docs != self.count():
+            self.rebuild_fts()
+
+    def rebuild_fts(self) -> None:
+        """Rebuild the full-text index from the papers table (after an interrupted bulk import)."""
+        with self._lock:
+            self.conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')")
 
     def optimize(self) -> None:
         """Merge the full-text index into one segment (after a bulk import) and refresh planner stats."""
