@@ -1,0 +1,179 @@
+"""Novelty against strictly earlier papers: evidence, reasons, percentiles, and a re-worded abstract."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperscope.semantic import (
+    NOT_ENOUGH_HISTORY,
+    compute_novelty,
+    load_embedder,
+    novelty_percentiles,
+    paper_text,
+)
+from paperscope.semantic.novelty import novelty_arrays, to_days
+
+FIXTURE = Path(__file__).parent / "fixtures" / "semantic" / "papers.jsonl"
+
+ORIGINAL_ID = "2507.13411"  # "Aligning Knowledge Graphs and Language Models for Factual Accuracy"
+# The same abstract re-worded by hand: no sentence kept, the claims unchanged.
+REWORDED = (
+    "Hallucination remains a central weakness of large language models such as GPT-4, Gemini "
+    "and Claude, even though they now handle question answering, dialogue and summarisation "
+    "well. Feeding knowledge graphs into a model is a promising remedy, because graphs supply "
+    "structured, trustworthy, domain-specific and current facts. We present ALIGNed-LLM, a "
+    "lightweight way to make language models more factual by injecting knowledge graph "
+    "information into their latent space, in the spirit of how LLaVA injects visual features. "
+    "Entity embeddings from a pretrained knowledge graph embedding model like TransE are mapped "
+    "by a learned projection layer into the space of text embeddings. With entities and text "
+    "aligned, the model can tell similar entities apart, which grounds its answers in facts and "
+    "cuts hallucinations. Experiments on three well-known question answering benchmarks with "
+    "language models of several sizes show large gains, and a deployment for a big European "
+    "central bank, where answers must be accurate and precise, shows a clear improvement of the "
+    "model's answers."
+)
+
+
+def unit(rng: np.random.Generator, n: int, dim: int = 8) -> np.ndarray:
+    x = rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def reference(vecs: np.ndarray, days: np.ndarray, k: int) -> list[list[int]]:
+    """The obvious O(n^2) definition, one paper at a time."""
+    out = []
+    for i in range(len(vecs)):
+        earlier = np.flatnonzero(days < days[i])
+        sims = vecs[earlier] @ vecs[i]
+        out.append(earlier[np.argsort(-sims, kind="stable")[:k]].tolist())
+    return out
+
+
+def test_neighbours_are_the_k_most_similar_strictly_earlier_papers() -> None:
+    rng = np.random.default_rng(0)
+    x = unit(rng, 400)
+    days = rng.integers(0, 40, size=400)  # many papers share a day
+    n_earlier, nb, sims = novelty_arrays(x, days, k=5)
+    want = reference(x, days, 5)
+    for i in range(len(x)):
+        got = [r for r in nb[i].tolist() if r >= 0]
+        assert got == want[i]
+        assert all(days[r] < days[i] for r in got)  # ties on the same day never count
+        assert n_earlier[i] == (days < days[i]).sum()
+    np.testing.assert_allclose(sims[0][nb[0] >= 0], [x[0] @ x[r] for r in want[0]], atol=1e-6)
+
+
+def test_novelty_is_one_minus_mean_similarity_with_evidence() -> None:
+    rng = np.random.default_rng(1)
+    x = unit(rng, 60)
+    keys = list(range(500, 560))
+    dates = [date(2025, 1, 1) + timedelta(days=i // 3) for i in range(60)]
+    results = compute_novelty(keys, x, dates, k=4, min_history=4)
+    for i, r in enumerate(results):
+        assert r.key == keys[i]
+        if i < 6:  # papers of the first two days have fewer than 4 earlier papers
+            assert r.novelty is None and r.reason == NOT_ENOUGH_HISTORY and r.neighbours == []
+            continue
+        assert r.reason == "" and len(r.neighbours) == 4
+        sims = [s for _, s in r.neighbours]
+        assert sims == sorted(sims, reverse=True)
+        assert r.novelty == pytest.approx(1 - np.mean(sims), abs=1e-6)
+        for key, s in r.neighbours:
+            assert dates[keys.index(key)] < dates[i]
+            assert s == pytest.approx(float(x[i] @ x[keys.index(key)]), abs=1e-5)
+
+
+def test_min_history_defaults_to_k() -> None:
+    rng = np.random.default_rng(2)
+    x = unit(rng, 12)
+    results = compute_novelty(range(12), x, [date(2024, 1, 1 + i) for i in range(12)], k=10)
+    assert [r.novelty is None for r in results] == [True] * 10 + [False] * 2
+
+
+def test_dates_may_be_datetimes_strings_or_numpy() -> None:
+    utc = UTC
+    a = to_days([datetime(2025, 3, 1, 23, 30, tzinfo=timezone(timedelta(hours=-2))), "2025-03-02"])
+    b = to_days(np.array(["2025-03-02", "2025-03-02"], dtype="datetime64[D]"))
+    assert a.tolist() == b.tolist()  # 23:30 at UTC-2 is already 2 March in UTC
+    assert to_days([datetime(2025, 3, 2, tzinfo=utc)])[0] == b[0]
+    with pytest.raises(TypeError, match="date #0"):
+        to_days([12345])
+
+
+def test_deterministic_and_hnsw_path_agrees_with_exact() -> None:
+    pytest.importorskip("hnswlib")
+    rng = np.random.default_rng(3)
+    centres = unit(rng, 30, dim=16)
+    x = centres[rng.integers(0, 30, 3000)] + 0.3 * unit(rng, 3000, dim=16)
+    x = (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+    days = rng.integers(0, 300, size=3000)
+    exact = novelty_arrays(x, days, k=10)
+    for a, b in zip(exact, novelty_arrays(x, days, k=10)):
+        np.testing.assert_array_equal(a, b)
+    # Force the HNSW path: tiny chunks so the graph grows in many steps.
+    ann_a = novelty_arrays(x, days, k=10, exact_below=100)
+    ann_b = novelty_arrays(x, days, k=10, exact_below=100)
+    for a, b in zip(ann_a, ann_b):
+        np.testing.assert_array_equal(a, b)  # one thread: reproducible graph
+    nb_e, nb_a = exact[1], ann_a[1]
+    scored = exact[0] >= 10
+    recall = np.mean([len(set(p) & set(q)) / 10 for p, q in zip(nb_e[scored], nb_a[scored])])
+    assert recall >= 0.95
+    nov_e = 1 - exact[2][scored].mean(axis=1)
+    nov_a = 1 - ann_a[2][scored].mean(axis=1)
+    assert np.abs(nov_e - nov_a).max() < 0.02
+    assert all(days[r] < days[i] for i in range(3000) for r in nb_a[i] if r >= 0)
+
+
+def test_percentiles_within_groups() -> None:
+    from paperscope.semantic.novelty import NoveltyResult
+
+    rs = [
+        NoveltyResult(1, 0.2),
+        NoveltyResult(2, 0.4),
+        NoveltyResult(3, 0.3),
+        NoveltyResult(4, 0.9),
+        NoveltyResult(5, None, reason=NOT_ENOUGH_HISTORY),
+        NoveltyResult(6, 0.4),
+    ]
+    groups = [("cs.CL", 2025)] * 3 + [("cs.CV", 2025)] * 2 + [("cs.CL", 2025)]
+    pct = novelty_percentiles(rs, groups)
+    assert pct == [25.0, 100.0, 50.0, 100.0, None, 100.0]
+    with pytest.raises(ValueError, match="6 results but 1 groups"):
+        novelty_percentiles(rs, groups[:1])
+
+
+def test_reworded_abstract_of_an_earlier_paper_is_not_novel() -> None:
+    papers = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+    original = next(i for i, p in enumerate(papers) if p["id"] == ORIGINAL_ID)
+    texts = [paper_text(p["title"], p["abstract"]) for p in papers]
+    # The copy comes later, under a new title that keeps the subject.
+    texts.append(
+        paper_text("Knowledge graph embeddings make language models more factual", REWORDED)
+    )
+    dates = [p["date"] for p in papers] + ["2026-11-20"]
+    vecs = load_embedder().embed(texts)
+    keys = list(range(len(texts)))
+    results = compute_novelty(keys, vecs, dates)
+    copy = results[-1]
+    (top_key, top_sim), (_, second_sim) = copy.neighbours[:2]
+    assert top_key == original and top_sim > 0.7
+    assert top_sim - second_sim > 0.4  # the original stands out as the evidence
+    # Without its original in the library the same text would look far more novel.
+    alone = compute_novelty(
+        keys[:original] + keys[original + 1 :],
+        np.delete(vecs, original, axis=0),
+        dates[:original] + dates[original + 1 :],
+    )[-1]
+    assert copy.novelty is not None and alone.novelty is not None
+    assert alone.novelty - copy.novelty > 0.04
+    pct = novelty_percentiles(results, ["all"] * len(results))
+    assert pct[-1] is not None and pct[-1] <= 10.0  # among the least novel tenth
+    # Same inputs, same answer, evidence included.
+    again = compute_novelty(keys, vecs, dates)
+    assert again == results
