@@ -16,7 +16,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 TOKENIZE = "porter unicode61 remove_diacritics 2"
+CHUNK = 5000
 SHADOW = ("data", "idx", "docsize")
 
 
@@ -51,8 +54,11 @@ class SideIndex:
                 kind, payload = item
                 conn.execute("BEGIN")
                 if kind == "insert":
-                    conn.executemany("INSERT INTO f(rowid, title, abstract, authors, comment, categories) "
-                                     "VALUES (?,?,?,?,?,?)", payload)
+                    # One statement per chunk: the GIL stays free while SQLite tokenises (see store.sqlite).
+                    for i in range(0, len(payload), CHUNK):
+                        conn.execute("INSERT INTO f(rowid, title, abstract, authors, comment, categories) "
+                                     "SELECT value->>0, value->>1, value->>2, value->>3, value->>4, value->>5 "
+                                     "FROM json_each(?)", (orjson.dumps(payload[i : i + CHUNK]),))
                     self.rows += len(payload)
                 else:
                     conn.execute("INSERT INTO f(f, rowid, title, abstract, authors, comment, categories) "
