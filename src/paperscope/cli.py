@@ -114,16 +114,19 @@ def show_config(ctx: Ctx, as_json: bool) -> None:
 
 @main.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--no-embed", is_flag=True, help="Skip embedding the new papers (run `paperscope embed` later).")
 @json_option
 @pass_ctx
 @friendly
-def import_cmd(ctx: Ctx, files: tuple[str, ...], as_json: bool) -> None:
+def import_cmd(ctx: Ctx, files: tuple[str, ...], no_embed: bool, as_json: bool) -> None:
     """Import arXiv snapshot (JSON lines, .gz), Atom or OAI-PMH files; the kind is recognised by content."""
     from paperscope.service import import_file
 
     with ctx.store() as store:
         reports = [import_file(store, f, progress=not as_json) for f in files]
         store.optimize()
+        if not no_embed:
+            embed_quietly(store, as_json)
     if as_json:
         emit_json([r.to_dict() for r in reports])
         return
@@ -139,10 +142,11 @@ def import_cmd(ctx: Ctx, files: tuple[str, ...], as_json: bool) -> None:
 
 @main.command()
 @click.option("--topic", "topic_names", multiple=True, help="Only this topic (repeatable).")
+@click.option("--no-embed", is_flag=True, help="Skip embedding the new papers.")
 @json_option
 @pass_ctx
 @friendly
-def fetch(ctx: Ctx, topic_names: tuple[str, ...], as_json: bool) -> None:
+def fetch(ctx: Ctx, topic_names: tuple[str, ...], no_embed: bool, as_json: bool) -> None:
     """Fetch what is new or updated on arXiv for every topic since the last successful run."""
     from paperscope.fetcher import fetch as run_fetch
     from paperscope.fetcher import make_sources
@@ -153,6 +157,8 @@ def fetch(ctx: Ctx, topic_names: tuple[str, ...], as_json: bool) -> None:
     try:
         with ctx.store() as store:
             report = run_fetch(store, cfg, sources, topics, log=None if as_json else click.echo)
+            if not no_embed:
+                embed_quietly(store, as_json)
     finally:
         sources.close()
     if as_json:
@@ -167,6 +173,19 @@ def fetch(ctx: Ctx, topic_names: tuple[str, ...], as_json: bool) -> None:
 
 def expand(path: str) -> str | None:
     return str(Path(path).expanduser()) if path else None
+
+
+def embed_quietly(store: Any, as_json: bool) -> None:
+    """Embed what is new after an import or fetch, with a progress bar (the model is the library's own)."""
+    from tqdm import tqdm
+
+    from paperscope.discovery import embed_library
+
+    bar = tqdm(unit="paper", desc="embed", disable=as_json or None, leave=False)
+    try:
+        embed_library(store, model=store.active_model(), progress=bar.update)
+    finally:
+        bar.close()
 
 
 def pick_topics(cfg: Any, names: tuple[str, ...]) -> list[Any]:
