@@ -228,3 +228,15 @@ def test_fresh_bulk_import_builds_the_index_aside_and_stays_exact(tmp_path: Path
             s.upsert_papers([make_paper("2502.00001", title="graph late")])
         s.integrity_check()
         assert s.count_matching('"graph"') == 29
+
+
+def test_bulk_import_checks_code_links_on_read_then_stores_them(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001", abstract="Code: https://github.com/a/b."),
+                         make_paper("2501.00002", abstract="No links here.")], detect_code=False)
+    assert store.conn.execute("SELECT count(*) FROM papers WHERE code_url IS NULL").fetchone()[0] == 2
+    p = store.get_paper("2501.00001")
+    assert p is not None and p.code_url == "https://github.com/a/b" and p.has_code
+    assert store.fill_code_urls() == 2
+    got = dict(store.conn.execute("SELECT arxiv_id, code_url FROM papers").fetchall())
+    assert got == {"2501.00001": "https://github.com/a/b", "2501.00002": ""}
+    assert store.fill_code_urls() == 0

@@ -125,6 +125,10 @@ def import_cmd(ctx: Ctx, files: tuple[str, ...], no_embed: bool, as_json: bool) 
     with ctx.store() as store:
         reports = [import_file(store, f, progress=not as_json) for f in files]
         store.optimize()
+        from tqdm import tqdm
+
+        with tqdm(unit="paper", desc="code links", disable=as_json or None, leave=False) as bar:
+            store.fill_code_urls(progress=bar.update)
         if not no_embed:
             embed_quietly(store, as_json)
     if as_json:

@@ -266,6 +266,7 @@ def run_demo(out_dir: str | Path, *, db: str | Path | None = None, progress: boo
     with SQLiteStore(db_path) as store:
         report = import_file(store, sample_path(), progress=progress)
         store.optimize()
+        store.fill_code_urls()
         embed_library(store, model=store.active_model())
         compute_library_novelty(store)
         digest = build_digest(store, DEMO_TOPICS, today=today)

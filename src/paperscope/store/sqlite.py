@@ -114,12 +114,16 @@ def rows_json(rows: Sequence[tuple[Any, ...]]) -> bytes:
 
 def code_url_of(p: Paper) -> str:
     """The paper's code repository URL found in its abstract or comment ('' when none)."""
+    return _code_url_text(p.abstract, p.comment)
+
+
+def _code_url_text(abstract: str, comment: str) -> str:
     # Most abstracts name no link at all: skip the detector for them (it matters on 1M-paper imports).
-    if not _maybe_code(p.comment) and not _maybe_code(p.abstract):
+    if not _maybe_code(comment) and not _maybe_code(abstract):
         return ""
     from paperscope.scoring.codelinks import primary_code_url
 
-    return primary_code_url(p.abstract, p.comment) or ""
+    return primary_code_url(abstract, comment) or ""
 
 
 def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
@@ -422,6 +426,24 @@ class SQLiteStore(AuthorTables, VectorTables):
         docs = self.conn.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0]
         if docs != self.count():
             self.rebuild_fts()
+
+    def fill_code_urls(self, *, batch: int = 20_000, progress: Callable[[int], None] | None = None) -> int:
+        """Look for code links in papers a bulk import left unchecked, and store what is found ('' for none)."""
+        done, last = 0, 0
+        while True:
+            rows = self.conn.execute(
+                "SELECT pk, abstract, comment FROM papers WHERE pk > ? AND code_url IS NULL ORDER BY pk LIMIT ?",
+                (last, batch)).fetchall()
+            if not rows:
+                return done
+            last = rows[-1][0]
+            found = [[pk, _code_url_text(abstract, comment)] for pk, abstract, comment in rows]
+            with self._lock:
+                self.conn.execute("UPDATE papers SET code_url = j.value->>1 FROM json_each(?) AS j "
+                                  "WHERE papers.pk = j.value->>0", (orjson.dumps(found),))
+            done += len(rows)
+            if progress:
+                progress(len(rows))
 
     def rebuild_fts(self) -> None:
         """Rebuild the full-text index from the papers table (after an interrupted bulk import)."""
