@@ -130,3 +130,36 @@ def test_followed_author_papers_come_with_fetch(store: SQLiteStore, arxiv) -> No
     q = [r.query["search_query"] for r in server.requests if r.query.get("search_query")]
     assert q and q[0].startswith("au:")
     first.close()
+
+
+def test_fetch_verb_end_to_end(tmp_path, arxiv) -> None:  # type: ignore[no-untyped-def]
+    """The CLI verb with a config pointing at the local arXiv: per-topic counts, then the digest shows them."""
+    import json
+
+    from click.testing import CliRunner
+
+    from paperscope.cli import main
+
+    server, fake = arxiv
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f'''arxiv_api_url = "{server.url}/api/query"
+arxiv_feed_url = "{server.url}/atom"
+arxiv_pace = 0.0
+http_retries = 0
+feed_categories = ["cs.CL", "cs.LG"]
+
+[[topics]]
+name = "Everything"
+query = "the OR of OR and"
+max_papers = 1
+''', encoding="utf-8")
+    db = str(tmp_path / "lib.db")
+    res = CliRunner().invoke(main, ["--db", db, "--config", str(cfg), "fetch", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["announced"] == 9 and out["topics"][0]["new"] >= 1 and out["topics"][0]["error"] == ""
+    res = CliRunner().invoke(main, ["--db", db, "--config", str(cfg), "digest", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["sections"][0]["papers"]
+    with SQLiteStore(db) as s:  # fetch embedded what it brought in
+        assert s.active_model() and s.count_to_embed(s.active_model()) == 0
