@@ -358,18 +358,18 @@ def _author_h_percentiles(store: SQLiteStore, ids: Sequence[str]) -> dict[str, f
 
 def author_figures(store: SQLiteStore, paper_ids: Sequence[str], *, today: date,
                    weights: dict[str, float] | None = None) -> tuple[dict[str, float], dict[str, float],
-                                                                      Figure | None, Figure | None]:
+                                                                      Figure, Figure]:
     """Per-paper novelty percentiles and scores, and the author's Novelty and Score figures with their inputs."""
     from paperscope.scoring.aiscore import DEFAULT_AUTHOR_WEIGHTS, author_score
 
     nov = {i: d["percentile"] for i, d in store.novelty_for(paper_ids).items() if d["percentile"] is not None}
     sc = {i: d["value"] for i, d in store.scores_for(paper_ids).items()}
-    novelty_fig = None
+    novelty_fig = Figure("Novelty", None, "— (run `paperscope novelty`)")
     if nov:
         mean = sum(nov.values()) / len(nov)
         novelty_fig = Figure("Novelty", round(mean, 1), "library (mean novelty percentile of their papers)",
                              {"papers scored": len(nov), "papers": len(paper_ids)})
-    score_fig = None
+    score_fig = Figure("Score", None, "— (run `paperscope score`)")
     if sc:
         papers = store.get_papers(paper_ids)
         year_ago = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=365)
@@ -378,7 +378,7 @@ def author_figures(store: SQLiteStore, paper_ids: Sequence[str], *, today: date,
                            for c in cites.values())
         momentum = {"papers_12m": sum(1 for p in papers if p.first_submitted >= year_ago),
                     "citations_12m": recent_cites}
-        score_fig = author_score(list(sc.values()), None, novelty_fig.value if novelty_fig else None,  # type: ignore[arg-type]
+        score_fig = author_score(list(sc.values()), None, novelty_fig.value,  # type: ignore[arg-type]
                                  momentum, weights or DEFAULT_AUTHOR_WEIGHTS)
     return nov, sc, novelty_fig, score_fig
 

@@ -261,7 +261,7 @@ def run_demo(out_dir: str | Path, *, db: str | Path | None = None, progress: boo
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     db_path = Path(db) if db else out / "library.db"
-    from paperscope.discovery import compute_library_novelty, embed_library
+    from paperscope.discovery import compute_library_novelty, compute_scores, embed_library
 
     with SQLiteStore(db_path) as store:
         report = import_file(store, sample_path(), progress=progress)
@@ -269,6 +269,7 @@ def run_demo(out_dir: str | Path, *, db: str | Path | None = None, progress: boo
         store.fill_code_urls()
         embed_library(store, model=store.active_model())
         compute_library_novelty(store)
+        compute_scores(store)
         digest = build_digest(store, DEMO_TOPICS, today=today)
         files = write_digest(digest, out)
         total = store.count()
