@@ -29,7 +29,7 @@ SLOT_BITS = 20
 BATCH = 2000
 # Papers per transaction: FTS5 flushes its in-memory index at each commit, so big transactions
 # make few, large segments (a 1M-paper import builds its index about 1.5x faster than with small ones).
-TXN_ROWS = 50_000
+TXN_ROWS = 20_000
 FTS_HASHSIZE = 256 << 20
 # SQLite 3.32+ allows 32766 bound variables; stay well below.
 MAX_VARS = 30000
