@@ -240,3 +240,17 @@ def test_bulk_import_checks_code_links_on_read_then_stores_them(store: SQLiteSto
     got = dict(store.conn.execute("SELECT arxiv_id, code_url FROM papers").fetchall())
     assert got == {"2501.00001": "https://github.com/a/b", "2501.00002": ""}
     assert store.fill_code_urls() == 0
+
+
+def test_a_failed_side_index_falls_back_to_a_rebuild(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import paperscope.store.sideindex as side_mod
+
+    def broken_finish(self: side_mod.SideIndex) -> None:
+        raise RuntimeError("builder died")
+
+    monkeypatch.setattr(side_mod.SideIndex, "finish", broken_finish)
+    with SQLiteStore(tmp_path / "f.db") as s:
+        with s.bulk():
+            s.upsert_papers([make_paper(f"2501.{i:05d}", title="rebuilt words") for i in range(5)])
+        s.integrity_check()
+        assert s.count_matching('"rebuilt"') == 5

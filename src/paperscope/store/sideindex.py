@@ -12,6 +12,7 @@ papers table (a full rebuild if it disagrees).
 
 from __future__ import annotations
 
+import os
 import pickle
 import sqlite3
 import subprocess
@@ -66,8 +67,11 @@ class SideIndex:
         self.path = Path(library_path + ".fts-build")
         self.path.unlink(missing_ok=True)
         # A fresh interpreter on this module (not multiprocessing, which would re-run the caller's __main__).
+        env = dict(os.environ)
+        here = str(Path(__file__).resolve().parents[2])  # the folder paperscope itself was imported from
+        env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self._proc = subprocess.Popen([sys.executable, "-m", "paperscope.store.sideindex", str(self.path),
-                                       str(hashsize)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=False)
+                                       str(hashsize)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
 
     def insert(self, rows: list[tuple[Any, ...]]) -> None:
         self._put(("insert", rows))

@@ -8,6 +8,7 @@ matches a quarter of the library.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ from paperscope.store.authors import AuthorTables
 from paperscope.store.migrations import migrate
 from paperscope.store.sideindex import SideIndex
 from paperscope.store.vectors import VectorTables
+
+log = logging.getLogger(__name__)
 
 SLOT_BITS = 20
 BATCH = 2000
@@ -414,10 +417,11 @@ class SQLiteStore(AuthorTables, VectorTables):
         try:
             side.finish()
             side.copy_into(self.conn)
-        except BaseException:
+        except Exception as e:  # the papers are stored: index them the slow way rather than fail the import
+            log.warning("full-text index built aside could not be used (%s); rebuilding it from the papers", e)
             side.discard()
             self.rebuild_fts()
-            raise
+            return
         side.discard()
         # FTS5 caches the index structure per connection: start a fresh one on the copied index.
         self.conn.close()
