@@ -7,7 +7,6 @@ them when its file beside the database is missing or stale.
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -382,6 +381,3 @@ def author_figures(store: SQLiteStore, paper_ids: Sequence[str], *, today: date,
                                  momentum, weights or DEFAULT_AUTHOR_WEIGHTS)
     return nov, sc, novelty_fig, score_fig
 
-
-def log_scale(x: float) -> float:  # pragma: no cover - kept for symmetric feature transforms
-    return math.log1p(max(x, 0.0))

@@ -61,14 +61,8 @@ def import_file(store: SQLiteStore, path: str | Path, *, progress: bool = False)
     def on_error(issue: Any) -> None:
         skipped.append(str(issue))
 
-    if fmt == "snapshot":
-        from paperscope.sources.snapshot import iter_snapshot
-
-        papers = iter_snapshot(path, on_error=on_error, progress=progress)
-    else:
-        papers = read_file(path, on_error=on_error)
     with store.bulk():
-        stats = bulk_upsert(store, papers)
+        stats = bulk_upsert(store, read_file(path, on_error=on_error, progress=progress))
     return ImportReport(str(path), fmt, stats, skipped)
 
 

@@ -93,12 +93,15 @@ def _shown(b: bytes) -> str:
 def read_file(
     path: str | Path,
     on_error: Callable[[SnapshotIssue], None] | None = None,
+    progress: bool = False,
 ) -> Iterator[Paper]:
-    """Read Papers from a snapshot, Atom or OAI-PMH file, whichever it is; unreadable records go to on_error."""
+    """Read Papers from a snapshot, Atom or OAI-PMH file, whichever it is; unreadable records go to on_error.
+
+    `progress` shows a bar for snapshots (the only kind big enough to need one)."""
     p = Path(path)
     kind = detect_format(p)
     if kind == "snapshot":
-        yield from iter_snapshot(p, on_error=on_error)
+        yield from iter_snapshot(p, on_error=on_error, progress=progress)
         return
     data = _read_all(p)
     try:

@@ -14,12 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from paperscope.store.sqlin import select_in
+
 
 if TYPE_CHECKING:
     from paperscope.sources.citations import AuthorStats, PaperCitations
-
-MAX_VARS = 30000
-
 
 def _iso(dt: datetime) -> str:
     from paperscope.store.sqlite import iso
@@ -87,23 +86,21 @@ class AuthorTables:
 
     def citations_for(self, arxiv_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(arxiv_ids):
-            q = ("SELECT arxiv_id, source, fetched, cited_by_count, influential, counts_by_year, work_id, doi "
-                 f"FROM citations WHERE arxiv_id IN ({','.join('?' * len(chunk))})")
-            for row in self.conn.execute(q, chunk):
-                out[row[0]] = {"source": row[1], "fetched": row[2], "cited_by_count": row[3], "influential": row[4],
-                               "counts_by_year": _years(row[5]), "work_id": row[6], "doi": row[7]}
+        q = ("SELECT arxiv_id, source, fetched, cited_by_count, influential, counts_by_year, work_id, doi "
+             "FROM citations WHERE arxiv_id IN ({in})")
+        for row in select_in(self.conn, q, arxiv_ids):
+            out[row[0]] = {"source": row[1], "fetched": row[2], "cited_by_count": row[3], "influential": row[4],
+                           "counts_by_year": _years(row[5]), "work_id": row[6], "doi": row[7]}
         return out
 
     def authorships_for(self, arxiv_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
-        for chunk in _chunks(arxiv_ids):
-            q = ("SELECT arxiv_id, position, name, openalex_id, orcid, s2_id, institutions, source FROM authorships "
-                 f"WHERE arxiv_id IN ({','.join('?' * len(chunk))}) ORDER BY arxiv_id, position")
-            for row in self.conn.execute(q, chunk):
-                out.setdefault(row[0], []).append(
-                    {"position": row[1], "name": row[2], "openalex_id": row[3], "orcid": row[4], "s2_id": row[5],
-                     "institutions": orjson.loads(row[6]), "source": row[7]})
+        q = ("SELECT arxiv_id, position, name, openalex_id, orcid, s2_id, institutions, source FROM authorships "
+             "WHERE arxiv_id IN ({in}) ORDER BY arxiv_id, position")
+        for row in select_in(self.conn, q, arxiv_ids):
+            out.setdefault(row[0], []).append(
+                {"position": row[1], "name": row[2], "openalex_id": row[3], "orcid": row[4], "s2_id": row[5],
+                 "institutions": orjson.loads(row[6]), "source": row[7]})
         return out
 
     def papers_of_author_id(self, openalex_id: str | None = None, orcid: str | None = None) -> list[str]:
@@ -168,11 +165,6 @@ class AuthorTables:
         return [{"key": k, "name": n, "since": s}
                 for k, n, s in self.conn.execute("SELECT key, name, since FROM follows ORDER BY name")]
 
-
-def _chunks(ids: Sequence[str]) -> Iterable[list[str]]:
-    ids = list(ids)
-    for i in range(0, len(ids), MAX_VARS):
-        yield ids[i : i + MAX_VARS]
 
 
 def surname_tokens(last_name: str) -> list[str]:

@@ -24,6 +24,7 @@ from paperscope.models import UTC, Author, Paper, UpsertStats, Version
 from paperscope.store.authors import AuthorTables
 from paperscope.store.migrations import migrate
 from paperscope.store.sideindex import SideIndex
+from paperscope.store.sqlin import select_in
 from paperscope.store.vectors import VectorTables
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,6 @@ BATCH = 2000
 # make few, large segments (a 1M-paper import builds its index about 1.5x faster than with small ones).
 TXN_ROWS = 20_000
 FTS_HASHSIZE = 256 << 20
-# SQLite 3.32+ allows 32766 bound variables; stay well below.
-MAX_VARS = 30000
 
 _COLUMNS = (
     "arxiv_id, sort_key, version, title, abstract, authors, comment, categories, primary_category, "
@@ -331,13 +330,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         return stats
 
     def _existing(self, ids: list[str]) -> dict[str, sqlite3.Row | tuple[Any, ...]]:
-        out: dict[str, Any] = {}
-        for i in range(0, len(ids), MAX_VARS):
-            chunk = ids[i : i + MAX_VARS]
-            q = f"{_SELECT} WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
-            for row in self.conn.execute(q, chunk):
-                out[row[1]] = row
-        return out
+        return {row[1]: row for row in self._rows_where("arxiv_id", ids)}
 
     def _merge_existing(self, old: tuple[Any, ...], p: Paper) -> bool:
         """Apply `p` over the stored row `old`; True when the paper's text moved to a newer version."""
@@ -496,9 +489,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         return [self._paper(found[i]) for i in arxiv_ids if i in found]
 
     def _rows_where(self, column: str, values: list[Any]) -> Iterator[tuple[Any, ...]]:
-        for i in range(0, len(values), MAX_VARS):
-            chunk = values[i : i + MAX_VARS]
-            yield from self.conn.execute(f"{_SELECT} WHERE {column} IN ({','.join('?' * len(chunk))})", chunk)
+        return select_in(self.conn, f"{_SELECT} WHERE {column} IN ({{in}})", values)
 
     def count(self) -> int:
         return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
@@ -553,16 +544,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         return papers[:limit]
 
     def _keys_for(self, arxiv_ids: Sequence[str]) -> list[int]:
-        keys: list[int] = []
-        for i in range(0, len(arxiv_ids), MAX_VARS):
-            chunk = list(arxiv_ids[i : i + MAX_VARS])
-            keys.extend(
-                k
-                for (k,) in self.conn.execute(
-                    f"SELECT sort_key FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})", chunk
-                )
-            )
-        return keys
+        return [k for (k,) in select_in(self.conn, "SELECT sort_key FROM papers WHERE arxiv_id IN ({in})", arxiv_ids)]
 
     def count_matching(self, match: str) -> int:
         return self._match("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0]

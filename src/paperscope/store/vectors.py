@@ -14,9 +14,7 @@ import numpy as np
 import orjson
 
 from paperscope.errors import ModelMismatchError
-
-MAX_VARS = 30000
-
+from paperscope.store.sqlin import select_in
 
 class VectorTables:
     conn: Any
@@ -77,24 +75,6 @@ class VectorTables:
                 raise
         return len(data)
 
-    def load_embeddings(self, model: str, ids: Sequence[str] | None = None) -> tuple[list[str], np.ndarray]:
-        """(ids, matrix) of the stored vectors of `model`, all of them or those of `ids` (in that order)."""
-        if ids is None:
-            rows = self.conn.execute("SELECT arxiv_id, vector FROM embeddings WHERE model = ? ORDER BY arxiv_id",
-                                     (model,)).fetchall()
-        else:
-            found: dict[str, bytes] = {}
-            ids = list(ids)
-            for i in range(0, len(ids), MAX_VARS):
-                chunk = ids[i : i + MAX_VARS]
-                q = f"SELECT arxiv_id, vector FROM embeddings WHERE model = ? AND arxiv_id IN ({','.join('?' * len(chunk))})"
-                found.update(self.conn.execute(q, (model, *chunk)).fetchall())
-            rows = [(i, found[i]) for i in ids if i in found]
-        if not rows:
-            return [], np.zeros((0, 0), dtype=np.float32)
-        mat = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-        return [r[0] for r in rows], mat
-
     def embedding_matrix(self, model: str) -> tuple[np.ndarray, list[str], np.ndarray, list[tuple[str, str]]]:
         """(paper keys, ids, vectors, (first-submitted ISO date, primary category)) of every embedded paper."""
         rows = self.conn.execute(
@@ -108,22 +88,7 @@ class VectorTables:
         return keys, [r[1] for r in rows], mat, [(r[3], r[4]) for r in rows]
 
     def ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]:
-        out: dict[int, str] = {}
-        keys = [int(k) for k in keys]
-        for i in range(0, len(keys), MAX_VARS):
-            chunk = keys[i : i + MAX_VARS]
-            q = f"SELECT pk, arxiv_id FROM papers WHERE pk IN ({','.join('?' * len(chunk))})"
-            out.update(self.conn.execute(q, chunk).fetchall())
-        return out
-
-    def keys_for_ids(self, ids: Sequence[str]) -> dict[str, int]:
-        out: dict[str, int] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), MAX_VARS):
-            chunk = ids[i : i + MAX_VARS]
-            q = f"SELECT arxiv_id, pk FROM papers WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
-            out.update(self.conn.execute(q, chunk).fetchall())
-        return out
+        return dict(select_in(self.conn, "SELECT pk, arxiv_id FROM papers WHERE pk IN ({in})", (int(k) for k in keys)))
 
     def ids_by_doi(self, dois: Sequence[str]) -> dict[str, str]:
         """DOI (lower case) -> arXiv id, for papers whose DOI is known."""
@@ -163,14 +128,11 @@ class VectorTables:
         out: dict[str, dict[str, Any]] = {}
         if not model:
             return out
-        ids = list(ids)
-        for i in range(0, len(ids), MAX_VARS):
-            chunk = ids[i : i + MAX_VARS]
-            q = ("SELECT arxiv_id, k, value, percentile, reason, neighbours, computed FROM novelty WHERE model = ? "
-                 f"AND arxiv_id IN ({','.join('?' * len(chunk))})")
-            for r in self.conn.execute(q, (model, *chunk)):
-                out[r[0]] = {"k": r[1], "value": r[2], "percentile": r[3], "reason": r[4],
-                             "neighbours": [(n, s) for n, s in orjson.loads(r[5])], "computed": r[6]}
+        q = ("SELECT arxiv_id, k, value, percentile, reason, neighbours, computed FROM novelty WHERE model = ? "
+             "AND arxiv_id IN ({in})")
+        for r in select_in(self.conn, q, ids, (model,)):
+            out[r[0]] = {"k": r[1], "value": r[2], "percentile": r[3], "reason": r[4],
+                         "neighbours": [(n, s) for n, s in orjson.loads(r[5])], "computed": r[6]}
         return out
 
     def save_scores(self, rows: Iterable[tuple[str, float, str, dict[str, Any]]], computed: datetime) -> None:
@@ -182,14 +144,9 @@ class VectorTables:
                 [(i, v, m, orjson.dumps(inp, default=str), iso(computed)) for i, v, m, inp in rows])
 
     def scores_for(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        ids = list(ids)
-        for i in range(0, len(ids), MAX_VARS):
-            chunk = ids[i : i + MAX_VARS]
-            q = f"SELECT arxiv_id, value, method, inputs, computed FROM scores WHERE arxiv_id IN ({','.join('?' * len(chunk))})"
-            for r in self.conn.execute(q, chunk):
-                out[r[0]] = {"value": r[1], "method": r[2], "inputs": orjson.loads(r[3]), "computed": r[4]}
-        return out
+        q = "SELECT arxiv_id, value, method, inputs, computed FROM scores WHERE arxiv_id IN ({in})"
+        return {r[0]: {"value": r[1], "method": r[2], "inputs": orjson.loads(r[3]), "computed": r[4]}
+                for r in select_in(self.conn, q, ids)}
 
     def mark_not_interested(self, ids: Sequence[str], when: datetime) -> None:
         from paperscope.store.sqlite import iso
