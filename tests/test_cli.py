@@ -66,7 +66,7 @@ def test_import_then_digest_search_and_show(env: dict[str, str], tmp_path: Path)
     assert again["new"] == 0 and again["unchanged"] == rep["new"]
 
     md = run("--db", env["db"], "--config", env["config"], "digest", "--format", "markdown")
-    from paperscope.digest.markdown import parse_markdown
+    from paperscope.render.markdown import parse_markdown
 
     parsed = parse_markdown(md)
     sections = {s.title: s for s in parsed.sections}

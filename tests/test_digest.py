@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from paperscope.digest import (
+from paperscope.render import (
     Digest,
     DigestSection,
     digest_to_dict,
@@ -24,8 +24,8 @@ from paperscope.digest import (
     render_json,
     render_markdown,
 )
-from paperscope.digest.markdown import escape_cell, unescape_cell
-from paperscope.digest.model import one_line, slugify, unique_slugs
+from paperscope.render.markdown import escape_cell, unescape_cell
+from paperscope.render.model import one_line, slugify, unique_slugs
 from paperscope.errors import InputError
 from paperscope.models import Author, Paper, Topic, Version
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from paperscope.digest.model import one_line
-from paperscope.digest.profile import (
+from paperscope.render.model import one_line
+from paperscope.render.profile import (
     format_value,
     listing_order,
     parse_profile_markdown,

@@ -56,7 +56,7 @@ def emit_json(data: Any) -> None:
 
 
 def paper_dict(p: Any) -> dict[str, Any]:
-    from paperscope.digest.jsonout import paper_to_dict
+    from paperscope.render.jsonout import paper_to_dict
 
     return paper_to_dict(p)
 

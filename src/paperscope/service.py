@@ -147,7 +147,7 @@ def build_digest(store: SQLiteStore, topics: Sequence[Topic], *, today: date | N
                  library: str | Path | None = None, recommend_days: int = 14) -> Any:
     """One section per topic with its newest papers (reordered by novelty or fit when the topic asks),
     then followed authors, then "Recommended for you" when a library file is given and vectors exist."""
-    from paperscope.digest import Digest, DigestSection
+    from paperscope.render import Digest, DigestSection
 
     sections = []
     last = store.get_state("announce:last") or {}
@@ -199,7 +199,7 @@ def order_papers(store: SQLiteStore, papers: list[Paper], order: str, library: s
 
 def render_digest(digest: Any, fmt: str) -> str:
     """The digest as one text: markdown, html, json, or atom (all topics' feeds, one after another)."""
-    from paperscope.digest import render_atom, render_html, render_json, render_markdown
+    from paperscope.render import render_atom, render_html, render_json, render_markdown
 
     if fmt == "markdown":
         return render_markdown(digest)
@@ -219,7 +219,7 @@ def slug(name: str) -> str:
 
 def write_digest(digest: Any, out_dir: str | Path) -> list[Path]:
     """Write README.md (Markdown), index.html, digest.json and one Atom feed per topic under feeds/."""
-    from paperscope.digest import render_atom, render_html, render_json, render_markdown
+    from paperscope.render import render_atom, render_html, render_json, render_markdown
 
     out = Path(out_dir)
     (out / "feeds").mkdir(parents=True, exist_ok=True)
@@ -301,7 +301,7 @@ def profile_inputs(store: SQLiteStore, person: Any, *, today: date | None = None
 
 
 def render_profile(profile: Any, fmt: str, *, view: str = "cards") -> str:
-    from paperscope.digest.profile import profile_to_dict, render_profile_html, render_profile_markdown
+    from paperscope.render.profile import profile_to_dict, render_profile_html, render_profile_markdown
 
     if fmt == "json":
         import json

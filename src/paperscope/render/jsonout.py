@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from paperscope.digest.model import Digest, DigestSection, pdf_url, rfc3339, unique_slugs
+from paperscope.render.model import Digest, DigestSection, pdf_url, rfc3339, unique_slugs
 from paperscope.errors import InputError
 from paperscope.models import Author, Paper, Topic, Version
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from paperscope.digest.model import Digest, DigestSection, day, one_line, pdf_url, unique_slugs, xml_text
+from paperscope.render.model import Digest, DigestSection, day, one_line, pdf_url, unique_slugs, xml_text
 from paperscope.models import Paper
 
 # Authors shown before "and N more": some papers list thousands.

@@ -20,7 +20,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from paperscope.digest.model import Digest, DigestSection, day, one_line
+from paperscope.render.model import Digest, DigestSection, day, one_line
 from paperscope.errors import InputError
 from paperscope.models import Paper, split_arxiv_id
 

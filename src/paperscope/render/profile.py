@@ -22,9 +22,9 @@ from urllib.parse import quote
 
 import orjson
 
-from paperscope.digest.jsonout import paper_to_dict
-from paperscope.digest.markdown import escape_cell, unescape_cell
-from paperscope.digest.model import day, one_line, xml_text
+from paperscope.render.jsonout import paper_to_dict
+from paperscope.render.markdown import escape_cell, unescape_cell
+from paperscope.render.model import day, one_line, xml_text
 from paperscope.errors import InputError
 from paperscope.models import AuthorProfile, Figure, PaperCard, split_arxiv_id, utc
 

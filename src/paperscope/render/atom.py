@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from datetime import datetime
 
 import paperscope
-from paperscope.digest.model import Digest, DigestSection, one_line, pdf_url, rfc3339, slugify, xml_text
+from paperscope.render.model import Digest, DigestSection, one_line, pdf_url, rfc3339, slugify, xml_text
 from paperscope.models import utc
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

@@ -1,10 +1,10 @@
 """Digest renderers: pure functions from a Digest to Markdown, HTML, Atom or JSON text (no I/O)."""
 
-from paperscope.digest.atom import render_atom
-from paperscope.digest.html import render_html
-from paperscope.digest.jsonout import digest_to_dict, paper_from_dict, paper_to_dict, render_json
-from paperscope.digest.markdown import ParsedDigest, ParsedSection, parse_markdown, render_markdown
-from paperscope.digest.model import Digest, DigestSection
+from paperscope.render.atom import render_atom
+from paperscope.render.html import render_html
+from paperscope.render.jsonout import digest_to_dict, paper_from_dict, paper_to_dict, render_json
+from paperscope.render.markdown import ParsedDigest, ParsedSection, parse_markdown, render_markdown
+from paperscope.render.model import Digest, DigestSection
 
 __all__ = [
     "Digest",
