@@ -181,6 +181,11 @@ def category_list(categories: Sequence[str]) -> list[str]:
         cat = cat.strip()
         if not _CATEGORY.match(cat):
             raise QueryError(f"topic category {cat!r} is not an arXiv category like cs.CL or hep-th")
+        from paperscope.taxonomy import canonical, suggestion
+
+        if canonical(cat) is None:
+            near = suggestion(cat)
+            raise QueryError(f"category {cat!r} is not an arXiv category" + (f" (did you mean {near}?)" if near else ""))
         out.append(cat)
     return out
 
@@ -198,6 +203,9 @@ class _Token:
 
 
 _FIELD_PREFIX = re.compile(r"^(ti|abs|au|co|cat):")
+# A word that looks like a field prefix paperscope does not know ("tit:graph", "author:x"); URLs and ids pass.
+_UNKNOWN_FIELD = re.compile(r"^([A-Za-z]{2,12}):(?!//)")
+_NOT_FIELDS = {"http", "https", "doi", "arxiv", "ftp", "mailto", "urn", "isbn", "issn", "orcid"}
 _BREAK = set('()"')
 
 
@@ -244,10 +252,19 @@ class _Lexer:
         if not words and field is not None:
             raise self.error(start, f"empty phrase after {field}:")
         if _has_content(words):
+            if field == "cat":
+                self._check_category(start, words)
             out.append(_Token("phrase", start, words, field))
         elif field is not None:
             raise self.error(start, f"{field}: is followed by nothing to search for")
         return end + 1
+
+    def _check_category(self, start: int, cat: str) -> None:
+        from paperscope.taxonomy import canonical, suggestion
+
+        if canonical(cat) is None:
+            near = suggestion(cat)
+            raise self.error(start, f"cat:{cat} is not an arXiv category" + (f" (did you mean {near}?)" if near else ""))
 
     def _word(self, start: int, out: list[_Token]) -> int:
         i = start
@@ -264,7 +281,12 @@ class _Lexer:
                 raise self.error(start, f"{field}: must be followed by a word or a phrase (no space)")
             if not _has_content(rest):
                 raise self.error(start, f"{field}: is followed by nothing to search for")
+            if field == "cat":
+                self._check_category(start, rest)
             out.append(_Token("word", start, rest, field))
+        elif (u := _UNKNOWN_FIELD.match(word)) and u.group(1).lower() not in _NOT_FIELDS and u.group(1) not in _OPERATORS:
+            raise self.error(start, f"unknown field {u.group(1)}:; the fields are ti:, abs:, au:, co: and cat: "
+                             "(quote the word to search for it as written)")
         elif word in _OPERATORS:
             out.append(_Token("op", start, word))
         elif _has_content(word):
