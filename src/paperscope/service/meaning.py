@@ -270,10 +270,9 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
         raise InputError(f"{path}: none of its {n_items} items is in the library with a vector "
                          "(import or fetch those papers, then embed them)")
     skip = set(matched) | store.not_interested() | {i for i, r in rated.items() if r == "down"}
-    cands = [i for i in store.recent_ids(since.isoformat()) if i in v and i not in skip]
-    if until is not None:
-        ok = {p.id for p in store.get_papers(cands) if p.first_submitted.date() <= until}
-        cands = [i for i in cands if i in ok]
+    # the window comes from the vector space's own dates: no scan of the papers table per call
+    cands = [i for i in v.submitted_between(since.isoformat(), until.isoformat() if until else None)
+             if i not in skip]
     if not cands:
         return RecommendResult([], n_items, len(matched), unmatched, problems, since, until)
     lib_ids = list(matched)
