@@ -56,7 +56,7 @@ def export_records(lib: Library, papers: list[Paper]) -> Iterator[dict[str, JSON
             "novelty_percentile": round(float(n["percentile"]), 1) if n and n["percentile"] is not None else None,
             "ai_score": round(float(s["value"]), 1) if s else None,
             "ai_score_method": s["method"] if s else None,
-            "ai_score_text": score_text(float(s["value"]), p, s["method"]) if s else None,
+            "ai_score_text": score_text(float(s["value"]), p, s["method"], s["inputs"]) if s else None,
             "url": f"https://arxiv.org/abs/{p.id}",
         }
 

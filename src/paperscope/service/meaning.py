@@ -363,18 +363,18 @@ def score(lib: Library, *, min_train: int = 200) -> ScoreRun:
     papers = store.get_papers(v.ids)
     cites = store.citations_for(v.ids)
     nov = {i: d["percentile"] for i, d in store.novelty_for(v.ids).items()}
-    author_h = _author_h_percentiles(lib, v.ids)
-    feats = [PaperFeatures.from_paper(p, v.vector(p.id)) for p in papers]
+    author_h, raw_h = _author_h_percentiles(lib, v.ids)
+    feats = [PaperFeatures.from_paper(p, v.vector(p.id), author_h_index=raw_h.get(p.id)) for p in papers]
     report = paper_scores(feats, {i: c["cited_by_count"] for i, c in cites.items()}, novelty=nov,
-                          author_h=author_h, min_train=min_train)
+                          author_h=author_h, min_train=min_train, embedder=v.model)
     store.save_scores([(i, float(s), report.method, report.inputs.get(i, {})) for i, s in report.scores.items()],
                       lib.now())
     return ScoreRun(len(report.scores), report.method, report.reason, report.formula, report.held_out_spearman,
                     report.n_train, report.n_holdout, report.n_with_citations)
 
 
-def _author_h_percentiles(lib: Library, ids: Sequence[str]) -> dict[str, float]:
-    """Per paper, the highest OpenAlex h-index among its authors, as a percentile of the known authors."""
+def _author_h_percentiles(lib: Library, ids: Sequence[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Per paper, the highest OpenAlex h-index among its authors: as a percentile of the known authors, and raw."""
     store = lib.store
     ships = store.authorships_for(ids)
     hs: dict[str, int] = {}
@@ -385,15 +385,16 @@ def _author_h_percentiles(lib: Library, ids: Sequence[str]) -> dict[str, float]:
                 if st and st["h_index"] is not None:
                     hs[r["openalex_id"]] = st["h_index"]
     if not hs:
-        return {}
+        return {}, {}
     values = np.sort(np.array(list(hs.values())))
     pct = {a: 100.0 * np.searchsorted(values, h, side="right") / len(values) for a, h in hs.items()}
-    out = {}
+    out, raw = {}, {}
     for pid, rows in ships.items():
-        known = [pct[r["openalex_id"]] for r in rows if r["openalex_id"] in pct]
+        known = [r["openalex_id"] for r in rows if r["openalex_id"] in pct]
         if known:
-            out[pid] = float(max(known))
-    return out
+            out[pid] = float(max(pct[a] for a in known))
+            raw[pid] = float(max(hs[a] for a in known))
+    return out, raw
 
 
 def author_figures(lib: Library, paper_ids: Sequence[str], *, today: date
