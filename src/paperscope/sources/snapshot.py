@@ -23,6 +23,9 @@ import orjson
 
 from paperscope.errors import InputError
 from paperscope.models import Author, Paper, Version
+from paperscope.sources.validate import ARXIV_ID, MAX_VERSION, MAX_YEAR, MIN_YEAR, check_date, check_id
+
+_ARXIV_ID = ARXIV_ID.fullmatch
 
 UTC = timezone.utc
 GZIP_MAGIC = b"\x1f\x8b"
@@ -68,9 +71,9 @@ def parse_rfc2822(s: str) -> datetime:
     # Rare shapes (no weekday, a numeric offset, odd spacing): the general parser, off the hot path.
     try:
         dt = email.utils.parsedate_to_datetime(s)
-    except (TypeError, ValueError, IndexError):
-        raise ValueError(f"not an RFC 2822 date: {s!r}") from None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):  # Overflow: a 9999 date west of UTC
+        raise ValueError(f"not an RFC 2822 date: {s[:60]!r}") from None
 
 
 _DAYS: dict[str, datetime] = {}
@@ -284,8 +287,10 @@ def _to_paper(rec: Any) -> Paper:
         raise _Bad(f"expected a JSON object, got {type(rec).__name__}")
     get = rec.get
     pid = get("id")
-    if pid.__class__ is not str or not pid:
-        raise _Bad("id: missing" if pid is None or pid == "" else f"id: expected a string, got {type(pid).__name__}")
+    if pid.__class__ is not str or not _ARXIV_ID(pid):
+        if pid is None or pid == "":
+            raise _Bad("id: missing")
+        raise _Bad(check_id(pid) or "id: not an arXiv id")
     title = get("title")
     if title.__class__ is not str:
         raise _Bad("title: missing" if title is None else f"title: expected a string, got {type(title).__name__}")
@@ -303,10 +308,15 @@ def _to_paper(rec: Any) -> Paper:
         for v in vlist:
             tag = v["version"]
             num = int(tag[1:]) if tag[0] == "v" else int(tag)
+            if not 0 < num <= MAX_VERSION:
+                raise _Bad(f"versions: {tag[:30]!r} is not a version between v1 and v{MAX_VERSION}")
             if num <= prev:
                 ordered = False
             prev = num
-            versions.append(Version(num, parse_rfc2822(v["created"])))
+            created = parse_rfc2822(v["created"])
+            if not MIN_YEAR <= created.year <= MAX_YEAR:
+                raise _Bad(check_date(created, f"versions[{tag[:12]}].created") or "versions: bad date")
+            versions.append(Version(num, created))
         if not ordered:
             versions.sort(key=_version_number)
         latest = versions[-1]
@@ -318,6 +328,8 @@ def _to_paper(rec: Any) -> Paper:
         if ud.__class__ is not str:
             raise _Bad("update_date: needed when versions is empty, got " + type(ud).__name__)
         updated = published = parse_day(ud)
+        if not MIN_YEAR <= updated.year <= MAX_YEAR:
+            raise _Bad(check_date(updated, "update_date") or "update_date: bad date")
         version = 1
 
     parsed = get("authors_parsed")
