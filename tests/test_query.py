@@ -437,3 +437,13 @@ def test_date_ranges_are_utc_minutes() -> None:
     assert updated_range(start, end) == "lastUpdatedDate:[202403150000 TO 202403152359]"
     with pytest.raises(QueryError, match="starts after it ends"):
         date_range(end, start)
+
+
+@pytest.mark.parametrize("depth", [33, 198, 5000])
+def test_parentheses_nested_too_deep_are_a_query_error_not_a_traceback(depth: int) -> None:
+    with pytest.raises(QueryError, match="nested more than 32 deep"):
+        parse_query("(" * depth + "word" + ")" * depth)
+
+
+def test_parentheses_nested_to_the_limit_still_parse() -> None:
+    assert str(parse_query("(" * 32 + "word" + ")" * 32)) == "word"

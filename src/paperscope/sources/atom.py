@@ -94,6 +94,7 @@ class AtomFeed:
     title: str = ""
     skipped: list[str] = field(default_factory=list)
     url: str = ""  # where it came from, for messages
+    stopped: str = ""  # read_feed_file only: where a damaged file broke off, and why
 
     @property
     def count(self) -> int:
@@ -192,6 +193,48 @@ def parse_feed(data: bytes | str, url: str = "") -> AtomFeed:
                 pass  # the feed's own timestamp is informational only
         elif tag == TITLE:
             feed.title = squash(child.text or "")
+    return feed
+
+
+def read_feed_file(data: bytes, name: str = "") -> AtomFeed:
+    """Parse a saved Atom file; a file that breaks off (cut short, damaged) still gives every entry that
+    ended before the damage, with `stopped` saying where it broke. Network pages use parse_feed, where a
+    cut-off page is asked again instead."""
+    try:
+        return parse_feed(data, name)
+    except MalformedError:
+        pass
+    feed = AtomFeed(url=name)
+    if _lxml is not None:
+        parser: Any = _lxml.XMLPullParser(events=("end",), tag=ENTRY, resolve_entities=False, no_network=True,
+                                          huge_tree=False)
+        errors: tuple[type[Exception], ...] = (_lxml.XMLSyntaxError,)
+    else:  # pragma: no cover - exercised only where lxml is absent
+        parser = _ET.XMLPullParser(events=("end",))
+        errors = (_ET.ParseError,)
+
+    def drain() -> None:
+        for _, el in parser.read_events():
+            if el.tag != ENTRY:
+                continue
+            try:
+                feed.entries.append(_paper(el))
+            except _BadEntry as e:
+                feed.skipped.append(str(e))
+            except _ErrorEntry as e:
+                raise ArxivAPIError(f"arXiv API error: {e}", name) from None
+
+    step = 1 << 16
+    try:
+        for i in range(0, len(data), step):
+            parser.feed(data[i:i + step])
+            drain()
+        parser.close()
+    except errors as e:
+        drain()
+        line = getattr(e, "lineno", None) or (e.position[0] if hasattr(e, "position") else "?")
+        feed.stopped = (f"the file breaks off at line {line} ({_first_line(str(e))}); the "
+                        f"{feed.count} entries before it were read, any after it are missing")
     return feed
 
 

@@ -54,6 +54,7 @@ class OAIPage:
     cursor: int | None = None
     response_date: datetime | None = None
     skipped: list[str] = field(default_factory=list)  # "<identifier>: <what was wrong>" per unreadable record
+    stopped: str = ""  # read_page_file only: where a damaged file broke off, and why
 
 
 # ------------------------------------------------------------------------------------------- parsing
@@ -84,6 +85,39 @@ def parse_page(data: bytes, *, url: str = "") -> OAIPage:
         page.resumption_token = (tok.text or "").strip() or None
         page.complete_list_size = _int_or_none(tok.get("completeListSize"))
         page.cursor = _int_or_none(tok.get("cursor"))
+    return page
+
+
+def read_page_file(data: bytes, name: str = "") -> OAIPage:
+    """Parse a saved OAI-PMH file; one that breaks off (cut short, damaged) still gives every record that
+    ended before the damage, with `stopped` saying where it broke."""
+    try:
+        return parse_page(data, url=name)
+    except MalformedError:
+        pass
+    page = OAIPage()
+    parser = ET.XMLPullParser(events=("end",))
+    record = _OAI + "record"
+
+    def drain() -> None:
+        for _, el in parser.read_events():
+            if el.tag == record:
+                _read_record(el, page)
+                el.clear()
+
+    step = 1 << 16
+    try:
+        for i in range(0, len(data), step):
+            parser.feed(data[i:i + step])
+            drain()
+        parser.close()
+    except ET.ParseError as e:
+        drain()
+        n = len(page.papers) + len(page.deleted) + len(page.skipped)
+        page.stopped = (f"the file breaks off at line {e.position[0]} ({e}); the {n} records before it "
+                        "were read, any after it are missing")
+    except (LookupError, ValueError) as e:
+        raise ParseError(f"OAI-PMH file declares an encoding that cannot be read: {e}", name) from None
     return page
 
 

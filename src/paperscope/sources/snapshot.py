@@ -11,8 +11,8 @@ Also here, because the OAI-PMH reader needs them too: `parse_rfc2822` (arXiv's v
 from __future__ import annotations
 
 import email.utils
-import gzip
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -246,10 +246,70 @@ def clean_affiliations(items: list[Any]) -> list[str]:
 # --------------------------------------------------------------------------------------------- files
 
 
+class GzipStream:
+    """Decompresses a gzip file as it is read, and where the file is cut short or damaged it ends the
+    stream there instead of raising: everything before the damage is read, and `problem` says what
+    happened. (gzip.GzipFile raises on the read that meets the damage, losing the whole block it was in.)
+    Members written one after another, as `cat a.gz b.gz` makes, are read as one stream."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._z = zlib.decompressobj(wbits=31)
+        self._in = b""  # compressed bytes not yet fed to the decompressor
+        self._buf = b""
+        self._done = False
+        self.problem = ""
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:  # everything: gather the pieces, so the whole file is not copied once per chunk
+            parts = [self._buf]
+            while not self._done:
+                self._buf = b""
+                self._fill()
+                parts.append(self._buf)
+            self._buf = b""
+            return b"".join(parts)
+        while not self._done and len(self._buf) < n:
+            self._fill()
+        if n < 0 or len(self._buf) <= n:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def _fill(self) -> None:
+        if not self._in:
+            self._in = self._raw.read(_CHUNK)
+            if not self._in:
+                if not self._z.eof:
+                    self.problem = "the gzip data ends early (the file is cut short)"
+                self._done = True
+                return
+        if self._z.eof:  # the member before is complete: what follows is another member, or junk
+            if not self._in.startswith(GZIP_MAGIC[: len(self._in)]):
+                if self._in.strip(b"\0"):
+                    self.problem = "bytes after the end of the gzip data were ignored"
+                self._done = True
+                return
+            self._z = zlib.decompressobj(wbits=31)
+        try:
+            # max_length bounds each step's output, so the buffer stays near one chunk whatever the ratio.
+            self._buf += self._z.decompress(self._in, _CHUNK)
+        except zlib.error as e:
+            self.problem = f"the gzip data is damaged ({e})"
+            self._done = True
+            return
+        self._in = self._z.unused_data if self._z.eof else self._z.unconsumed_tail
+
+    def close(self) -> None:
+        pass  # the raw file is closed by its owner
+
+
 def open_input(path: str | Path) -> tuple[IO[bytes], IO[bytes]]:
     """Open a file for binary reading, decompressing when it starts with the gzip magic bytes.
 
-    Returns (stream, raw): read from `stream`; `raw.tell()` is how far into the file on disk we are.
+    Returns (stream, raw): read from `stream`; `raw.tell()` is how far into the file on disk we are. A
+    gzip stream is a GzipStream: check its `problem` after reading to the end.
     """
     p = Path(path)
     try:
@@ -259,7 +319,7 @@ def open_input(path: str | Path) -> tuple[IO[bytes], IO[bytes]]:
     magic = raw.read(2)
     raw.seek(0)
     if magic == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+        return GzipStream(raw), raw  # type: ignore[return-value]
     return raw, raw
 
 
@@ -453,8 +513,8 @@ def iter_snapshot(
         while True:
             try:
                 block = stream.read(_CHUNK)
-            except (OSError, EOFError, gzip.BadGzipFile) as e:
-                raise InputError(f"{name}: cannot read past line {lineno}: {e}") from None
+            except OSError as e:
+                raise InputError(f"{name}: cannot read past line {lineno}: {e.strerror or e}") from None
             if block:
                 lines = (rest + block).split(b"\n")
                 rest = lines.pop()
@@ -481,6 +541,13 @@ def iter_snapshot(
                 pos = raw.tell()
                 bar.update(pos - done)
                 done = pos
+        problem = getattr(stream, "problem", "")
+        if problem:
+            # Every complete record before the damage has been handed over; say where the rest went.
+            message = f"{problem}: reading stopped after line {lineno}; any records after it are missing"
+            if on_error is None:
+                raise InputError(f"{name}:{lineno}: {message}")
+            _report(on_error, name, lineno, message)
     finally:
         if bar is not None:
             bar.close()
