@@ -330,14 +330,16 @@ def test_a_reset_connection_is_retried(server: ArxivServer, fake: FakeClock) -> 
 
 
 class LateClock(FakeClock):
-    """A clock whose sleeps overrun by `late` seconds, as under CPU load."""
+    """A clock whose every other sleep overruns by `late` seconds, as under CPU load."""
 
     def __init__(self, late: float) -> None:
         super().__init__()
         self.late = late
+        self.count = 0
 
     def sleep(self, seconds: float) -> None:
-        super().sleep(seconds + self.late)
+        self.count += 1
+        super().sleep(seconds + (self.late if self.count % 2 else 0.0))
 
 
 def test_a_late_request_does_not_shorten_the_next_gap() -> None:

@@ -7,8 +7,9 @@ Each run reads the announcement feed, fetches the announced papers by id, pages 
 harvests three OAI-PMH pages, all through one Pacer, while the server injects 429/503 with Retry-After,
 timeouts, resets, mid-body drops, truncated 200s and empty pages (tests/reliability/fake_arxiv.py).
 Prints per-run and total figures: faults by kind, runs identical to the clean run (ids, versions, texts),
-duplicates, the smallest gap between two sends (client side, and as the server saw arrivals), and how
-many Retry-After answers were waited out.
+duplicates, the smallest gap between two sends (client side, stamped by httpx's request hook just before
+the bytes go out; and as the server saw arrivals, which lag by up to ~0.1 s because the server shares this
+process and its GIL), and how many Retry-After answers were waited out (with a 0.25 s margin for that lag).
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def main() -> int:
             if f.kind in ("429", "503"):
                 asked_to_wait += 1
                 later = [r.at for r in requests if r.at > f.at]
-                honoured += not later or later[0] - f.at >= plan.retry_after - 0.05
+                honoured += not later or later[0] - f.at >= plan.retry_after - 0.25
         print(f"seed {seed:3d}: {len(requests):3d} requests, {len(faults):2d} faults, "
               f"{'same as clean' if ok else 'DIFFERENT'}, {got.duplicates()} duplicates, {got.seconds:.1f}s")
     total = sum(kinds.values())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -47,11 +46,10 @@ def test_a_faulty_arxiv_loses_and_doubles_nothing(clean, seed: int) -> None:  # 
     assert got.duplicates() == 0 and got.announced == clean.announced and got.deleted == clean.deleted
     # The pace, from the send times httpx reports just before the bytes go out: never under the setting.
     assert got.min_gap() >= PACE
-    # Seen from the server, arrival times carry tens of ms of thread-scheduling noise: only a sanity check.
-    arrivals = [r.at for r in requests]
-    assert min(b - a for a, b in pairwise(arrivals)) >= PACE / 3
-    # Every 429/503 (Retry-After: 1) was waited out before the next request went anywhere.
+    # Every 429/503 (Retry-After: 1) was waited out before the next request went anywhere. The server runs
+    # in this process, so its arrival stamps lag by up to ~0.1 s (the GIL): the margin allows for that, and
+    # a client ignoring Retry-After would still fail by far (its backoff here is 20-50 ms).
     for fault in faults:
         if fault.kind in ("429", "503"):
             later = [r.at for r in requests if r.at > fault.at]
-            assert not later or later[0] - fault.at >= plan.retry_after - 0.05
+            assert not later or later[0] - fault.at >= plan.retry_after - 0.25

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+import orjson
 
 from paperscope import __version__
 from paperscope.errors import HTTPError, MalformedError, RateLimitedError, UnreachableError
@@ -309,6 +310,17 @@ class PoliteClient:
             return False
         self._sleep(self.backoff(attempt))
         return True
+
+
+def require_json(resp: httpx.Response) -> httpx.Response:
+    """A `parse` for JSON APIs: MalformedError when a 2xx body is not complete JSON (cut short in transit),
+    so the client asks again; the response is returned as it came."""
+    if resp.status_code < 300:
+        try:
+            orjson.loads(resp.content)
+        except orjson.JSONDecodeError as e:
+            raise MalformedError(f"invalid JSON ({e})", str(resp.request.url)) from None
+    return resp
 
 
 def check_status(resp: httpx.Response) -> httpx.Response:
