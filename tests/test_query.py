@@ -468,3 +468,12 @@ def test_urls_and_ids_are_not_taken_for_fields() -> None:
     assert parse_query("doi:10.1000/xyz arXiv:2501.00001").root is not None
     assert parse_query("cat:cs.cl").root == T("cs.cl", "cat")  # categories are matched without case
 
+
+@pytest.mark.parametrize("depth", [33, 198, 5000])
+def test_parentheses_nested_too_deep_are_a_query_error_not_a_traceback(depth: int) -> None:
+    with pytest.raises(QueryError, match="nested more than 32 deep"):
+        parse_query("(" * depth + "word" + ")" * depth)
+
+
+def test_parentheses_nested_to_the_limit_still_parse() -> None:
+    assert str(parse_query("(" * 32 + "word" + ")" * 32)) == "word"

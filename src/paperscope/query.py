@@ -19,7 +19,8 @@ Syntax
   comment. ``au:del_maestro`` (arXiv's style) and ``au:"Adrian Del Maestro"`` both work.
 - A word with no letter or digit (``-``, ``&``, ``*``) carries nothing to search for and is dropped.
 
-Errors are ``QueryError`` with one line naming the 1-based position and the problem.
+Errors are ``QueryError`` with one line naming the 1-based position and the problem; parentheses may nest
+``MAX_DEPTH`` (32) deep.
 """
 
 from __future__ import annotations
@@ -337,11 +338,15 @@ def _with_negations(pos: Node, neg: list[Node]) -> Node:
     return Not(pos, _or(neg))
 
 
+MAX_DEPTH = 32  # parentheses nested deeper than this are refused (198 levels ended in a RecursionError)
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.lexer = _Lexer(text)
         self.tokens = self.lexer.tokens()
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> _Token:
@@ -462,7 +467,11 @@ class _Parser:
                 raise self.error(tok.pos, "empty parentheses")
             if self.at("end"):
                 raise self.error(tok.pos, "unbalanced parenthesis: '(' is never closed")
+            if self.depth >= MAX_DEPTH:
+                raise self.error(tok.pos, f"parentheses nested more than {MAX_DEPTH} deep")
+            self.depth += 1
             inner = self.notexpr()
+            self.depth -= 1
             if not self.at(")"):
                 raise self.error(tok.pos, "unbalanced parenthesis: '(' is never closed")
             self.advance()
