@@ -54,6 +54,12 @@ def free_port() -> int:
 
 def self_signed(folder: Path) -> tuple[Path, Path]:
     """A throwaway certificate for 127.0.0.1 (openssl), so TLS is tested for real."""
+    import shutil
+
+    import pytest
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is needed to make a test certificate")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],

@@ -32,19 +32,30 @@ def _library(ctx: Any) -> Any:
 @click.option("--no-deliver", is_flag=True, help="Everything but sending the digest.")
 @click.option("--out", type=click.Path(file_okay=False), help="Where the digest files go (default: digest_dir, "
               "else a digest/ folder beside the library).")
+@click.option("--now", "now", hidden=True, help="Run as if at this ISO time (replays and tests).")
 @json_option
 @pass_ctx
 @friendly
-def run_cmd(ctx: Any, steps: tuple[str, ...], no_deliver: bool, out: str | None, as_json: bool) -> None:
+def run_cmd(ctx: Any, steps: tuple[str, ...], no_deliver: bool, out: str | None, now: str | None,
+            as_json: bool) -> None:
     """The daily pipeline: fetch, enrich, embed, novelty, AI Score, digest, deliver (resumes an unfinished run).
 
     Exit status: 0 done, 1 bad config, 2 partial, 3 arXiv unreachable, 75 another run holds the lock.
     """
+    from datetime import datetime
+
+    from paperscope.errors import InputError
     from paperscope.service import daily
 
+    try:
+        at = datetime.fromisoformat(now) if now else None
+    except ValueError:
+        raise InputError(f"--now must be an ISO time like 2025-10-13T09:00+00:00, got {now!r}") from None
+    if at is not None and at.tzinfo is None:
+        raise InputError(f"--now needs a time zone, e.g. {now}+00:00")
     lib = _library(ctx)
     try:
-        result = daily.run(lib, steps=steps or daily.STEPS, deliver=not no_deliver, out_dir=out,
+        result = daily.run(lib, steps=steps or daily.STEPS, deliver=not no_deliver, out_dir=out, now=at,
                            log=None if as_json else click.echo)
     finally:
         lib.close()

@@ -80,7 +80,8 @@ def render_chat(message: DigestMessage, per_section: int = PER_SECTION) -> tuple
         if s["note"] and not s["papers"]:
             lines.append(s["note"])
         for p in s["papers"]:
-            lines.append(f"- [{p['title']}]({p['url']})" + (f" — {p['tldr']}" if p["tldr"] else ""))
+            shown = p["title"].replace("[", "(").replace("]", ")")  # brackets would end the link text
+            lines.append(f"- [{shown}]({p['url']})" + (f" — {p['tldr']}" if p["tldr"] else ""))
         if s["more"]:
             lines.append(f"- … and {s['more']} more")
         lines.append("")

@@ -115,7 +115,10 @@ class SMTPTransport:
 
 
 def _environment() -> Any:
-    import jinja2
+    try:
+        import jinja2
+    except ImportError:
+        raise ConfigError("e-mail digests need Jinja2: pip install 'paperscope[email]'") from None
 
     return jinja2.Environment(
         loader=jinja2.PackageLoader("paperscope.delivery", "templates"),

@@ -270,7 +270,12 @@ def _run_locked(lib: Any, result: RunResult, steps: list[str], out_dir: str | Pa
     state = store.get_state(STATE_KEY) or {}
     done: set[str] = set()
     if state.get("date") == day.isoformat() and not state.get("finished"):
-        done = set(state.get("done") or [])
+        # Resume at the first step not done; every step after it runs again (it may depend on that one).
+        earlier = set(state.get("done") or [])
+        for s in steps:
+            if s not in earlier:
+                break
+            done.add(s)
         pending = [s for s in steps if s not in done]
         result.resumed_from = pending[0] if done and pending else None
     state = {"date": day.isoformat(), "started": now.isoformat(), "done": sorted(done), "finished": None,
@@ -287,8 +292,8 @@ def _run_locked(lib: Any, result: RunResult, steps: list[str], out_dir: str | Pa
             report.detail, report.data = impls[name](ctx)
             done.add(name)
         except StepPartial as e:
+            # What it did is kept; not marked done, so a run later today tries it (and what follows) again.
             report.status, report.detail, partial = "partial", str(e), True
-            done.add(name)  # what it did is kept; the next run (any day) tries the rest
         except USER_ERRORS as e:
             report.status, report.detail = "failed", str(e)
             result.exit_code, result.message = ExitCode.USER_ERROR, f"{name}: {e}"
