@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from http_endpoint import Endpoint
-from test_email import digest
+from samples import digest
 
 from paperscope.delivery.base import DigestMessage
 from paperscope.delivery.chat import ChatChannel, ChatError, chat_targets, render_chat, target_key

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from http_endpoint import Endpoint, Hit
-from test_email import paper
+from samples import paper
 
 from paperscope.delivery.tldr import Extractive, OpenAICompatible, extractive, summarizer_from, tldrs
 

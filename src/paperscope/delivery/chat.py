@@ -57,7 +57,7 @@ def chat_targets(settings: Any, env: Mapping[str, str] | None = None) -> list[Ta
         conf.add(str(path))
         before = len(a)
         a.add(conf)
-        if len(a) == before and not conf.servers():
+        if len(a) == before:
             raise ConfigError(f"chat_config: {path} lists no apprise URL apprise can read")
     return list(a)
 

@@ -122,7 +122,7 @@ def _environment() -> Any:
 
     return jinja2.Environment(
         loader=jinja2.PackageLoader("paperscope.delivery", "templates"),
-        autoescape=lambda name: bool(name) and name.endswith(".html.j2"),
+        autoescape=lambda name: (name or "").endswith(".html.j2"),
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
 

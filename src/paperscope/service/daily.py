@@ -40,6 +40,7 @@ LAST_OK_KEY = "daily:last_ok"
 WATCH_KEY = "daily:watch"
 STALE_AFTER = timedelta(hours=6)
 USER_ERRORS = (ConfigError, InputError, QueryError)
+Day = date  # RunResult has a field named `date`
 
 
 class ExitCode(IntEnum):
@@ -175,13 +176,13 @@ class StepReport:
 
 @dataclass(slots=True)
 class RunResult:
-    date: date
+    date: Day
     started: datetime
     steps: list[StepReport] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
     message: str = ""
     quiet: str | None = None  # why arXiv announced nothing today, when it did not
-    covers: list[date] = field(default_factory=list)  # announcement days this run is the first to cover
+    covers: list[Day] = field(default_factory=list)  # announcement days this run is the first to cover
     resumed_from: str | None = None
     late: bool = False  # arXiv should have announced but its feed does not have it yet
 
