@@ -102,10 +102,12 @@ def build(ctx: Any, topics: list[Any] | None = None, library: str | None = None)
     d = build_digest(ctx.lib.store, topics if topics is not None else _topics(ctx), today=ctx.day,
                      library=str(Path(lib_file).expanduser()) if lib_file else None,
                      recommend_days=s.recommend_days)
-    if ctx.quiet:
+    if ctx.quiet:  # say so in every topic's section, not "no papers"
         for section in d.sections:
-            if not section.papers:
-                section.note = f"arXiv announced nothing today ({ctx.quiet})."
+            if section.topic is None:
+                continue
+            section.note = f"arXiv announced nothing today ({ctx.quiet})." + (
+                " These are the newest papers of earlier announcements." if section.papers else "")
     return d
 
 
