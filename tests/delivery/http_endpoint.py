@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,3 +68,12 @@ class Endpoint:
     def __exit__(self, *exc: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+def fake_llm(hit: Hit) -> tuple[int, Any]:
+    """Answers like an OpenAI-compatible server: one TL;DR per id in the prompt, wrapped in a code fence."""
+    body = hit.json()
+    assert body["messages"][0]["role"] == "system"
+    ids = re.findall(r"^id: (\S+)$", body["messages"][1]["content"], re.MULTILINE)
+    answer = "```json\n" + json.dumps({i: f"TL;DR of {i}." for i in ids}) + "\n```"
+    return 200, {"choices": [{"message": {"role": "assistant", "content": answer}}]}

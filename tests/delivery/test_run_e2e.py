@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from arxiv_server import ApiEmulator, ArxivServer, Reply, Request, Router, load_entries
 from click.testing import CliRunner
 
+from http_endpoint import Endpoint, fake_llm
 from smtp_server import SMTPServer
 
 from paperscope.cli import main
@@ -93,8 +95,24 @@ def cli(tmp_path: Path, *args: str) -> Any:
                                      *args], catch_exceptions=False)
 
 
-def test_run_delivers_each_recipient_their_topics_once(tmp_path: Path, arxiv: ArxivServer, smtp: SMTPServer) -> None:
-    (tmp_path / "config.toml").write_text(config(arxiv, smtp, TWO), encoding="utf-8")
+@pytest.fixture
+def chat() -> Any:
+    with Endpoint() as hook:
+        yield hook
+
+
+@pytest.fixture
+def llm() -> Any:
+    with Endpoint(fake_llm) as server:
+        yield server
+
+
+def test_run_delivers_each_recipient_their_topics_once(tmp_path: Path, arxiv: ArxivServer, smtp: SMTPServer,
+                                                       chat: Endpoint, llm: Endpoint,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PAPERSCOPE_CHAT_URLS", f"json://127.0.0.1:{chat.port}/papers")
+    text = config(arxiv, smtp, TWO).replace("digest_url =", f'tldr_url = "{llm.url}/v1"\ntldr_model = "tiny"\ndigest_url =')
+    (tmp_path / "config.toml").write_text(text, encoding="utf-8")
     imported = cli(tmp_path, "import", "--no-embed", str(small_sample(tmp_path / "sample.jsonl.gz")))
     assert imported.exit_code == 0, imported.output
 
@@ -115,13 +133,17 @@ def test_run_delivers_each_recipient_their_topics_once(tmp_path: Path, arxiv: Ar
     assert "Diffusion Models (" not in ada_text
     assert "== Diffusion Models (" in bo_text and "Reward Model (" not in bo_text
     assert "<style" not in ada_html and "<details" not in ada_html and 'style="' in ada_html
-    assert "TL;DR" in ada_text  # extractive when no endpoint is configured
+    assert re.search(r"TL;DR: TL;DR of \d{4}\.\d{5}\.", ada_text)  # written by the local endpoint
     assert ada["X-Paperscope-Digest"] == "2025-10-13"
+    [posted] = chat.hits
+    assert posted.json()["title"].startswith("Daily Papers 2025-10-13: ")
+    asked = len(llm.hits)
 
     # the same day again: the digest is rebuilt, nobody gets it twice
     again = cli(tmp_path, "run", *STEPS, "--now", MONDAY)
     assert again.exit_code == 0, again.output
-    assert "2 already sent" in again.output and len(smtp.inbox.messages) == 2
+    assert "3 already sent" in again.output and len(smtp.inbox.messages) == 2
+    assert len(chat.hits) == 1 and len(llm.hits) == asked  # nobody left to send to: nothing asked
 
     # `paperscope send` re-sends the kept messages as they were
     sent = cli(tmp_path, "send", "--to", "bo@example.org", "--json")

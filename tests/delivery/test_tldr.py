@@ -3,23 +3,12 @@ fallback."""
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-from http_endpoint import Endpoint, Hit
+from http_endpoint import Endpoint, fake_llm
 from samples import paper
 
 from paperscope.delivery.tldr import Extractive, OpenAICompatible, extractive, summarizer_from, tldrs
-
-
-def fake_llm(hit: Hit) -> tuple[int, Any]:
-    """Answers like an OpenAI-compatible server: one TL;DR per id in the prompt, wrapped in a code fence."""
-    body = hit.json()
-    assert body["messages"][0]["role"] == "system"
-    ids = re.findall(r"^id: (\S+)$", body["messages"][1]["content"], re.MULTILINE)
-    answer = "```json\n" + json.dumps({i: f"TL;DR of {i}." for i in ids}) + "\n```"
-    return 200, {"choices": [{"message": {"role": "assistant", "content": answer}}]}
 
 
 def cache() -> tuple[dict[str, Any], Any, Any]:
