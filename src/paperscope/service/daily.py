@@ -328,6 +328,9 @@ def _run_locked(lib: Any, result: RunResult, steps: list[str], out_dir: str | Pa
                 store.set_state(LAST_OK_KEY, now.isoformat())
         if ctx.quiet and not result.message:
             result.message = quiet_message(ctx.quiet)
+        elif not result.message:
+            total = sum(s.seconds for s in result.steps)
+            result.message = f"done: {len(result.steps)} steps in {total:.1f} s"
     return result
 
 
