@@ -111,7 +111,8 @@ def test_run_delivers_each_recipient_their_topics_once(tmp_path: Path, arxiv: Ar
                                                        chat: Endpoint, llm: Endpoint,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERSCOPE_CHAT_URLS", f"json://127.0.0.1:{chat.port}/papers")
-    text = config(arxiv, smtp, TWO).replace("digest_url =", f'tldr_url = "{llm.url}/v1"\ntldr_model = "tiny"\ndigest_url =')
+    tldr = f'tldr_url = "{llm.url}/v1"\ntldr_model = "tiny"\n'
+    text = config(arxiv, smtp, TWO).replace("digest_url =", tldr + "digest_url =")
     (tmp_path / "config.toml").write_text(text, encoding="utf-8")
     imported = cli(tmp_path, "import", "--no-embed", str(small_sample(tmp_path / "sample.jsonl.gz")))
     assert imported.exit_code == 0, imported.output

@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import shutil
 import sys
-
 from pathlib import Path
 from typing import Any
 
 import click
 
-from paperscope.cli import emit_json, friendly, json_option, main, pass_ctx
-
-
-def _library(ctx: Any) -> Any:
-    """The process's Library (the legacy Ctx has none: a small stand-in over its store and config)."""
-    if hasattr(ctx, "library"):
-        return ctx.library()
-    from datetime import datetime, timezone
-    from types import SimpleNamespace
-
-    store = ctx.store()
-    return SimpleNamespace(store=store, settings=ctx.config, now=lambda: datetime.now(timezone.utc),
-                           close=store.close)
+from paperscope.cli.app import Ctx, emit_json, friendly, json_option, main, pass_ctx
 
 
 @main.command("run")
@@ -36,7 +23,7 @@ def _library(ctx: Any) -> Any:
 @json_option
 @pass_ctx
 @friendly
-def run_cmd(ctx: Any, steps: tuple[str, ...], no_deliver: bool, out: str | None, now: str | None,
+def run_cmd(ctx: Ctx, steps: tuple[str, ...], no_deliver: bool, out: str | None, now: str | None,
             as_json: bool) -> None:
     """The daily pipeline: fetch, enrich, embed, novelty, AI Score, digest, deliver (resumes an unfinished run).
 
@@ -53,12 +40,11 @@ def run_cmd(ctx: Any, steps: tuple[str, ...], no_deliver: bool, out: str | None,
         raise InputError(f"--now must be an ISO time like 2025-10-13T09:00+00:00, got {now!r}") from None
     if at is not None and at.tzinfo is None:
         raise InputError(f"--now needs a time zone, e.g. {now}+00:00")
-    lib = _library(ctx)
-    try:
-        result = daily.run(lib, steps=steps or daily.STEPS, deliver=not no_deliver, out_dir=out, now=at,
-                           log=None if as_json else click.echo)
-    finally:
-        lib.close()
+    lib = ctx.library()
+    if at is not None:
+        lib.clock = lambda: at  # every step sees the same instant
+    result = daily.run(lib, steps=steps or daily.STEPS, deliver=not no_deliver, out_dir=out, now=at,
+                       log=None if as_json else click.echo)
     if as_json:
         emit_json(result.to_dict())
     elif result.message:
@@ -72,19 +58,16 @@ def run_cmd(ctx: Any, steps: tuple[str, ...], no_deliver: bool, out: str | None,
 @click.option("--no-deliver", is_flag=True, help="Everything but sending the digest.")
 @pass_ctx
 @friendly
-def watch(ctx: Any, after_minutes: int, no_deliver: bool) -> None:
+def watch(ctx: Ctx, after_minutes: int, no_deliver: bool) -> None:
     """Stay running and run the pipeline after each arXiv announcement (retrying when arXiv is late or down)."""
     from datetime import timedelta
 
     from paperscope.service import daily
 
-    lib = _library(ctx)
     try:
-        daily.watch(lib, after=timedelta(minutes=after_minutes), deliver=not no_deliver, log=click.echo)
+        daily.watch(ctx.library(), after=timedelta(minutes=after_minutes), deliver=not no_deliver, log=click.echo)
     except KeyboardInterrupt:
         click.echo("stopped")
-    finally:
-        lib.close()
 
 
 @main.command()
@@ -93,15 +76,11 @@ def watch(ctx: Any, after_minutes: int, no_deliver: bool) -> None:
 @json_option
 @pass_ctx
 @friendly
-def send(ctx: Any, day: Any, to: str, as_json: bool) -> None:
+def send(ctx: Ctx, day: Any, to: str, as_json: bool) -> None:
     """Send the last digest's e-mails again, exactly as they were sent."""
     from paperscope.service import daily
 
-    lib = _library(ctx)
-    try:
-        report = daily.send(lib, day=day.date() if day else None, to=to)
-    finally:
-        lib.close()
+    report = daily.send(ctx.library(), day=day.date() if day else None, to=to)
     if as_json:
         emit_json(report.to_dict())
     else:
@@ -119,15 +98,15 @@ def send(ctx: Any, day: Any, to: str, as_json: bool) -> None:
               help="What the GitHub workflow pip-installs.")
 @pass_ctx
 @friendly
-def schedule(ctx: Any, kind: str, at: str, executable: str, install: str) -> None:
+def schedule(ctx: Ctx, kind: str, at: str, executable: str, install: str) -> None:
     """Print a crontab line, a systemd service + timer, or a GitHub Actions workflow running `paperscope run` daily."""
     from paperscope.delivery.schedules import ScheduleSpec, render
 
     exe = executable or shutil.which("paperscope") or "paperscope"
-    db = str(Path(ctx.db).expanduser().resolve()) if getattr(ctx, "db", None) else ""
-    cfg_path = getattr(ctx, "config_path", None)
-    config = str(Path(cfg_path).expanduser().resolve()) if cfg_path and kind != "github" else (cfg_path or "")
-    click.echo(render(kind, ScheduleSpec(executable=exe, db=db if kind != "github" else "", config=config,
-                                         at=at, install=install)), nl=False)
+    local = kind != "github"  # the workflow names its library and config relative to the repository
+    db = str(Path(ctx.db).expanduser().resolve()) if ctx.db and local else ""
+    cfg = ctx.config_path or ""
+    config = str(Path(cfg).expanduser().resolve()) if cfg and local else cfg
+    click.echo(render(kind, ScheduleSpec(executable=exe, db=db, config=config, at=at, install=install)), nl=False)
 
 

@@ -111,7 +111,8 @@ def summarizer_from(settings: Any, *, client: httpx.Client | None = None) -> Sum
     if not url:
         return None
     return OpenAICompatible(url, getattr(settings, "tldr_model", "") or "",
-                            api_key=getattr(settings, "tldr_api_key", "") or "", batch=int(getattr(settings, "tldr_batch", 8) or 8),
+                            api_key=getattr(settings, "tldr_api_key", "") or "",
+                            batch=int(getattr(settings, "tldr_batch", 8) or 8),
                             timeout=float(getattr(settings, "http_timeout", 60.0) or 60.0), client=client)
 
 

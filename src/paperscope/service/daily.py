@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from paperscope import arxiv_calendar as cal
-from paperscope.errors import ConfigError, InputError, PaperscopeError, QueryError, SourceError
+from paperscope.errors import ConfigError, InputError, NotFound, PaperscopeError, QueryError, SourceError
 
 STEPS = ("fetch", "enrich", "embed", "novelty", "score", "digest", "deliver")
 # A failure in these leaves a useful digest: the run goes on and ends PARTIAL.
@@ -39,7 +39,7 @@ LAST_DIGEST_KEY = "daily:last_digest"
 LAST_OK_KEY = "daily:last_ok"
 WATCH_KEY = "daily:watch"
 STALE_AFTER = timedelta(hours=6)
-USER_ERRORS = (ConfigError, InputError, QueryError)
+USER_ERRORS = (ConfigError, InputError, QueryError, NotFound)
 Day = date  # RunResult has a field named `date`
 
 

@@ -19,16 +19,12 @@ def _topics(ctx: Any) -> list[Any]:
 
 
 def fetch(ctx: Any) -> tuple[str, dict[str, Any]]:
-    from paperscope.fetcher import fetch as fetch_all
-    from paperscope.fetcher import make_sources
+    from paperscope.service import ingest
     from paperscope.service.daily import StepPartial, Unreachable
 
-    lib = ctx.lib
-    sources = getattr(ctx.transports, "sources", None) or make_sources(lib.settings)
-    try:
-        report = fetch_all(lib.store, lib.settings, sources, _topics(ctx), now=ctx.now)
-    finally:
-        sources.close()
+    _topics(ctx)
+    # embedding is the next step's, so it is timed and resumed on its own
+    report = ingest.fetch(ctx.lib, embed=False)
     data = report.to_dict()
     new = sum(t.new for t in [*report.topics, *report.authors])
     updated = sum(t.updated for t in [*report.topics, *report.authors])
@@ -61,47 +57,42 @@ def _late(ctx: Any, feed_date: str) -> bool:
 
 
 def enrich(ctx: Any) -> tuple[str, dict[str, Any]]:
-    from paperscope.service import run_enrich
+    from paperscope.service import people
 
-    rep = run_enrich(ctx.lib.store, ctx.lib.settings)
-    d = rep.to_dict()
+    d = people.enrich(ctx.lib).to_dict()
     return f"citations for {d.get('found', 0)} of {d.get('asked', 0)} papers asked", d
 
 
 def embed(ctx: Any) -> tuple[str, dict[str, Any]]:
-    from paperscope.discovery import embed_library
+    from paperscope.service import meaning
 
-    d = embed_library(ctx.lib.store, model=ctx.lib.store.active_model())
+    d = meaning.embed(ctx.lib).to_dict()
     return f"{d.get('embedded', 0)} papers embedded ({d.get('model')})", d
 
 
 def novelty(ctx: Any) -> tuple[str, dict[str, Any]]:
-    from paperscope.discovery import compute_library_novelty
+    from paperscope.service import meaning
 
-    d = compute_library_novelty(ctx.lib.store, now=ctx.now)
-    return f"novelty of {d.get('papers', d.get('computed', 0))} papers", _plain(d)
+    d = meaning.novelty(ctx.lib).to_dict()
+    return f"novelty of {d.get('papers', 0)} papers", d
 
 
 def score(ctx: Any) -> tuple[str, dict[str, Any]]:
-    from paperscope.discovery import compute_scores
+    from paperscope.service import meaning
 
-    d = compute_scores(ctx.lib.store, now=ctx.now)
-    return f"AI Score of {d.get('papers', d.get('scored', 0))} papers", _plain(d)
-
-
-def _plain(d: Any) -> dict[str, Any]:
-    return {k: v for k, v in dict(d).items() if isinstance(v, (str, int, float, bool, type(None)))}
+    d = meaning.score(ctx.lib).to_dict()
+    return f"AI Score of {d.get('papers', 0)} papers ({d.get('method')})", d
 
 
 def build(ctx: Any, topics: list[Any] | None = None, library: str | None = None) -> Any:
-    """The day's digest (all topics, or a recipient's), empty sections saying why on a quiet day."""
-    from paperscope.service import build_digest
+    """The day's digest (all topics, or a recipient's, with their own library file), empty sections saying why
+    on a quiet day."""
+    from paperscope.service import digest as digests
 
-    s = ctx.lib.settings
-    lib_file = library if library is not None else (s.library_file or "")
-    d = build_digest(ctx.lib.store, topics if topics is not None else _topics(ctx), today=ctx.day,
-                     library=str(Path(lib_file).expanduser()) if lib_file else None,
-                     recommend_days=s.recommend_days)
+    names = [t.name for t in (topics if topics is not None else _topics(ctx))]
+    d = digests.build_digest(ctx.lib, names, today=ctx.day).digest
+    if library:
+        _own_recommendations(ctx, d, library)
     if ctx.quiet:  # say so in every topic's section, not "no papers"
         for section in d.sections:
             if section.topic is None:
@@ -111,18 +102,35 @@ def build(ctx: Any, topics: list[Any] | None = None, library: str | None = None)
     return d
 
 
+def _own_recommendations(ctx: Any, d: Any, library: str) -> None:
+    """Replace "Recommended for you" with the recommendations for a recipient's own library file."""
+    from paperscope.render.model import DigestSection
+    from paperscope.service import meaning
+
+    if not ctx.lib.store.active_model():
+        return
+    days = int(ctx.lib.settings.recommend_days)
+    rep = meaning.recommend(ctx.lib, str(Path(library).expanduser()), days=days, limit=20, today=ctx.day)
+    section = DigestSection(
+        title="Recommended for you", papers=[r.paper for r in rep.recommendations],
+        labels={r.paper.id: "like " + ", ".join(x.id for x in r.resembles[:2]) for r in rep.recommendations},
+        note="" if rep.recommendations else f"Nothing new in the last {days} days resembles your library.")
+    d.sections = [s for s in d.sections if s.title != "Recommended for you"] + [section]
+
+
 def digest(ctx: Any) -> tuple[str, dict[str, Any]]:
-    from paperscope.service import write_digest
+    from paperscope.service import digest as digests
     from paperscope.service.daily import LAST_DIGEST_KEY
+    from paperscope.service.digest import DigestResult
 
     d = build(ctx)
     ctx.data["digest"] = d
-    files = write_digest(d, ctx.out_dir)
+    written = digests.write_digest(ctx.lib, DigestResult(d), ctx.out_dir)
     ctx.lib.store.set_state(LAST_DIGEST_KEY, {"date": ctx.day.isoformat(), "out": str(ctx.out_dir)})
     n = sum(len(s.papers) for s in d.sections)
-    return (f"{n} papers in {len(d.sections)} sections, {len(files)} files in {ctx.out_dir}",
+    return (f"{n} papers in {len(d.sections)} sections, {len(written.files)} files in {ctx.out_dir}",
             {"papers": n, "sections": [{"title": s.title, "papers": len(s.papers)} for s in d.sections],
-             "out": str(ctx.out_dir), "files": [str(f) for f in files]})
+             "out": str(ctx.out_dir), "files": [str(f) for f in written.files]})
 
 
 def digest_for(ctx: Any, recipient: Any | None) -> Any:
