@@ -33,6 +33,7 @@ class VectorSpace:
     index: VectorIndex
     row_of: dict[str, int] = field(default_factory=dict)
     id_of_key: dict[int, str] = field(default_factory=dict)
+    _days: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not self.row_of:
@@ -51,6 +52,15 @@ class VectorSpace:
 
     def rows(self, ids: list[str]) -> np.ndarray:
         return np.asarray(self.mat[[self.row_of[i] for i in ids]])
+
+    def submitted_between(self, since: str, until: str | None = None) -> list[str]:
+        """Ids first submitted on or after `since` (and on or before `until`), ISO dates; newest rows last."""
+        if self._days is None:
+            self._days = np.array([m[0][:10] if m[0] else "" for m in self.meta], dtype="U10")
+        mask = self._days >= since[:10]
+        if until:
+            mask &= self._days <= until[:10]
+        return [self.ids[i] for i in np.flatnonzero(mask)]
 
     def nearest(self, query: np.ndarray, k: int, *, exclude: frozenset[str] | set[str] = frozenset()
                 ) -> list[tuple[str, float]]:

@@ -26,11 +26,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from paperscope import arxiv_calendar as cal
+from paperscope.delivery.base import SendResult
+from paperscope.delivery.dispatch import Plan, Transports
+from paperscope.delivery.email import Transport
 from paperscope.errors import ConfigError, InputError, NotFound, PaperscopeError, QueryError, SourceError
 
+if TYPE_CHECKING:
+    from paperscope.library import Library
+
+JSON = dict[str, object]
 STEPS = ("fetch", "enrich", "embed", "novelty", "score", "digest", "deliver")
 # A failure in these leaves a useful digest: the run goes on and ends PARTIAL.
 OPTIONAL = frozenset({"enrich", "novelty", "score"})
@@ -78,9 +85,9 @@ class RunLock:
         self.clock = clock
         self.pid = os.getpid() if pid is None else pid
         self.held = False
-        self.took_over: dict[str, Any] | None = None
+        self.took_over: JSON | None = None
 
-    def holder(self) -> dict[str, Any] | None:
+    def holder(self) -> JSON | None:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
             return data if isinstance(data, dict) else {}
@@ -89,7 +96,7 @@ class RunLock:
         except (OSError, ValueError):
             return {}  # half-written or garbage: judged by the file's age
 
-    def stale(self, info: dict[str, Any]) -> bool:
+    def stale(self, info: JSON) -> bool:
         started = info.get("started")
         if not isinstance(started, (int, float)):
             try:
@@ -149,13 +156,13 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def lock_path(lib: Any) -> Path:
+def lock_path(lib: Library) -> Path:
     """The lock file beside the library database."""
     db = Path(str(getattr(lib.store, "path", "") or "paperscope.db"))
     return db.with_name(db.name + ".lock")
 
 
-def home(lib: Any) -> Path:
+def home(lib: Library) -> Path:
     """The folder the library lives in (the outbox and default digest folder go there)."""
     return lock_path(lib).parent
 
@@ -167,9 +174,9 @@ class StepReport:
     status: str  # done | partial | failed | skipped | resumed (done by an earlier run today)
     detail: str = ""
     seconds: float = 0.0
-    data: dict[str, Any] = field(default_factory=dict)
+    data: JSON = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {"name": self.name, "status": self.status, "detail": self.detail,
                 "seconds": round(self.seconds, 3), "data": self.data}
 
@@ -190,7 +197,7 @@ class RunResult:
     def ok(self) -> bool:
         return self.exit_code == ExitCode.OK
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {"date": self.date.isoformat(), "started": self.started.isoformat(), "exit_code": int(self.exit_code),
                 "status": self.exit_code.name.lower(), "message": self.message, "quiet": self.quiet,
                 "covers": [d.isoformat() for d in self.covers], "resumed_from": self.resumed_from,
@@ -209,22 +216,22 @@ class RunResult:
 class RunContext:
     """What the steps share within one run."""
 
-    lib: Any
+    lib: Library
     day: date
     now: datetime
     quiet: str | None
     out_dir: Path
-    transports: Any = None  # paperscope.delivery.dispatch.Transports
-    plan: Any = None  # paperscope.delivery.dispatch.Plan, checked before the first step
+    transports: Transports | None = None
+    plan: Plan | None = None  # the delivery channels, checked before the first step
     notice: str = ""
-    data: dict[str, Any] = field(default_factory=dict)
+    data: JSON = field(default_factory=dict)
 
 
-StepFn = Callable[[RunContext], tuple[str, dict[str, Any]]]
+StepFn = Callable[[RunContext], tuple[str, JSON]]
 
 
-def run(lib: Any, *, steps: Sequence[str] = STEPS, deliver: bool = True, now: datetime | None = None,
-        out_dir: str | Path | None = None, transports: Any = None,
+def run(lib: Library, *, steps: Sequence[str] = STEPS, deliver: bool = True, now: datetime | None = None,
+        out_dir: str | Path | None = None, transports: Transports | None = None,
         impls: dict[str, StepFn] | None = None, log: Callable[[str], None] | None = None) -> RunResult:
     """Run the daily pipeline once (resuming today's unfinished run), under the library's lock."""
     from paperscope.service import daily_steps  # the calls into the other services, one per step
@@ -248,7 +255,8 @@ def run(lib: Any, *, steps: Sequence[str] = STEPS, deliver: bool = True, now: da
         lock.release()
 
 
-def _run_locked(lib: Any, result: RunResult, steps: list[str], out_dir: str | Path | None, transports: Any,
+def _run_locked(lib: Library, result: RunResult, steps: list[str], out_dir: str | Path | None,
+                transports: Transports | None,
                 impls: dict[str, StepFn], log: Callable[[str], None] | None, lock: RunLock) -> RunResult:
     store = lib.store
     now, day = result.started, result.date
@@ -352,7 +360,7 @@ def notice_for(quiet: str | None, covers: Sequence[date]) -> str:
 @dataclass(slots=True)
 class SendReport:
     date: date | None
-    results: list[Any] = field(default_factory=list)  # SendResult
+    results: list[SendResult] = field(default_factory=list)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -360,12 +368,12 @@ class SendReport:
             return ExitCode.USER_ERROR
         return ExitCode.OK if all(r.ok for r in self.results) else ExitCode.PARTIAL
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {"date": self.date.isoformat() if self.date else None, "exit_code": int(self.exit_code),
                 "results": [r.to_dict() for r in self.results]}
 
 
-def send(lib: Any, *, day: date | None = None, to: str = "", transport: Any = None) -> SendReport:
+def send(lib: Library, *, day: date | None = None, to: str = "", transport: Transport | None = None) -> SendReport:
     """Send the last digest's e-mails again (all recipients, or only `to`), exactly as they were built."""
     from paperscope.delivery.dispatch import outbox_files, resend
     from paperscope.delivery.email import SMTPTransport, smtp_config
@@ -391,7 +399,7 @@ class WatchResult:
     runs: list[RunResult] = field(default_factory=list)
     slept: list[float] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JSON:
         return {"runs": [r.to_dict() for r in self.runs], "slept": self.slept}
 
 
@@ -400,11 +408,11 @@ RETRY_AFTER = (timedelta(minutes=15), timedelta(minutes=30), timedelta(hours=1),
 AFTER_ANNOUNCEMENT = timedelta(hours=4, minutes=30)
 
 
-def watch(lib: Any, *, clock: Callable[[], datetime] | None = None, sleep: Callable[[float], None] = time.sleep,
+def watch(lib: Library, *, clock: Callable[[], datetime] | None = None, sleep: Callable[[float], None] = time.sleep,
           run_fn: Callable[..., RunResult] = run, after: timedelta = AFTER_ANNOUNCEMENT,
           retry_after: Sequence[timedelta] = RETRY_AFTER, max_runs: int | None = None,
           stop: Callable[[], bool] = lambda: False, log: Callable[[str], None] | None = None,
-          **run_kwargs: Any) -> WatchResult:
+          **run_kwargs: object) -> WatchResult:
     """Run the pipeline `after` each announcement, forever (or `max_runs` times); retry later when arXiv is
     late or down. A missed announcement (the machine was off) is caught up at once on start."""
     clock = clock or lib.now

@@ -5,27 +5,35 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from paperscope import arxiv_calendar as cal
+from paperscope.delivery.recipients import Recipient
 from paperscope.errors import ConfigError
+from paperscope.models import Topic
+from paperscope.render.model import Digest
+
+if TYPE_CHECKING:
+    from paperscope.service.daily import RunContext
+
+JSON = dict[str, object]
 
 
-def _topics(ctx: Any) -> list[Any]:
+def _topics(ctx: RunContext) -> list[Topic]:
     topics = list(ctx.lib.settings.topics)
     if not topics:
         raise ConfigError("the config has no [[topics]] yet (run `paperscope init`, then edit it)")
     return topics
 
 
-def fetch(ctx: Any) -> tuple[str, dict[str, Any]]:
+def fetch(ctx: RunContext) -> tuple[str, JSON]:
     from paperscope.service import ingest
     from paperscope.service.daily import StepPartial, Unreachable
 
     _topics(ctx)
     # embedding is the next step's, so it is timed and resumed on its own
     report = ingest.fetch(ctx.lib, embed=False)
-    data = report.to_dict()
+    data: JSON = {**report.to_dict()}
     new = sum(t.new for t in [*report.topics, *report.authors])
     updated = sum(t.updated for t in [*report.topics, *report.authors])
     detail = f"{new} new, {updated} updated in {len(report.topics)} topics"
@@ -43,7 +51,7 @@ def fetch(ctx: Any) -> tuple[str, dict[str, Any]]:
     return detail, data
 
 
-def _late(ctx: Any, feed_date: str) -> bool:
+def _late(ctx: RunContext, feed_date: str) -> bool:
     """True when the latest slot announced but the feed still lists an earlier day (arXiv is late)."""
     slot_day = cal.last_slot(ctx.now)
     if ctx.quiet or not feed_date:
@@ -56,35 +64,35 @@ def _late(ctx: Any, feed_date: str) -> bool:
     return listed < slot_day + timedelta(days=1)
 
 
-def enrich(ctx: Any) -> tuple[str, dict[str, Any]]:
+def enrich(ctx: RunContext) -> tuple[str, JSON]:
     from paperscope.service import people
 
-    d = people.enrich(ctx.lib).to_dict()
+    d: JSON = {**people.enrich(ctx.lib).to_dict()}
     return f"citations for {d.get('found', 0)} of {d.get('asked', 0)} papers asked", d
 
 
-def embed(ctx: Any) -> tuple[str, dict[str, Any]]:
+def embed(ctx: RunContext) -> tuple[str, JSON]:
     from paperscope.service import meaning
 
-    d = meaning.embed(ctx.lib).to_dict()
+    d: JSON = {**meaning.embed(ctx.lib).to_dict()}
     return f"{d.get('embedded', 0)} papers embedded ({d.get('model')})", d
 
 
-def novelty(ctx: Any) -> tuple[str, dict[str, Any]]:
+def novelty(ctx: RunContext) -> tuple[str, JSON]:
     from paperscope.service import meaning
 
-    d = meaning.novelty(ctx.lib).to_dict()
+    d: JSON = {**meaning.novelty(ctx.lib).to_dict()}
     return f"novelty of {d.get('papers', 0)} papers", d
 
 
-def score(ctx: Any) -> tuple[str, dict[str, Any]]:
+def score(ctx: RunContext) -> tuple[str, JSON]:
     from paperscope.service import meaning
 
-    d = meaning.score(ctx.lib).to_dict()
+    d: JSON = {**meaning.score(ctx.lib).to_dict()}
     return f"AI Score of {d.get('papers', 0)} papers ({d.get('method')})", d
 
 
-def build(ctx: Any, topics: list[Any] | None = None, library: str | None = None) -> Any:
+def build(ctx: RunContext, topics: list[Topic] | None = None, library: str | None = None) -> Digest:
     """The day's digest (all topics, or a recipient's, with their own library file), empty sections saying why
     on a quiet day."""
     from paperscope.service import digest as digests
@@ -102,7 +110,7 @@ def build(ctx: Any, topics: list[Any] | None = None, library: str | None = None)
     return d
 
 
-def _own_recommendations(ctx: Any, d: Any, library: str) -> None:
+def _own_recommendations(ctx: RunContext, d: Digest, library: str) -> None:
     """Replace "Recommended for you" with the recommendations for a recipient's own library file."""
     from paperscope.render.model import DigestSection
     from paperscope.service import meaning
@@ -118,7 +126,7 @@ def _own_recommendations(ctx: Any, d: Any, library: str) -> None:
     d.sections = [s for s in d.sections if s.title != "Recommended for you"] + [section]
 
 
-def digest(ctx: Any) -> tuple[str, dict[str, Any]]:
+def digest(ctx: RunContext) -> tuple[str, JSON]:
     from paperscope.service import digest as digests
     from paperscope.service.daily import LAST_DIGEST_KEY
     from paperscope.service.digest import DigestResult
@@ -133,12 +141,13 @@ def digest(ctx: Any) -> tuple[str, dict[str, Any]]:
              "out": str(ctx.out_dir), "files": [str(f) for f in written.files]})
 
 
-def digest_for(ctx: Any, recipient: Any | None) -> Any:
+def digest_for(ctx: RunContext, recipient: Recipient | None) -> Digest:
     """The whole digest (None), or one recipient's: their topics, their follows, their library file."""
     if recipient is None:
-        if ctx.data.get("digest") is None:  # resumed at "deliver": the digest step ran in an earlier process
-            ctx.data["digest"] = build(ctx)
-        return ctx.data["digest"]
+        whole = ctx.data.get("digest")
+        if not isinstance(whole, Digest):  # resumed at "deliver": the digest step ran in an earlier process
+            whole = ctx.data["digest"] = build(ctx)
+        return whole
     topics = _topics(ctx)
     if recipient.topics:
         topics = [t for t in topics if t.name in recipient.topics]
@@ -153,7 +162,7 @@ def digest_for(ctx: Any, recipient: Any | None) -> Any:
     return d
 
 
-def deliver(ctx: Any) -> tuple[str, dict[str, Any]]:
+def deliver(ctx: RunContext) -> tuple[str, JSON]:
     from paperscope.delivery.dispatch import deliver as dispatch
     from paperscope.service.daily import StepPartial
 

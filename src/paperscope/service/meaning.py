@@ -75,7 +75,7 @@ def novelty(lib: Library, *, k: int = 10, progress: Callable[[int, int], None] |
     if not len(v):
         return NoveltyRun(0, 0, k, v.model)
     dates = [m[0] for m in v.meta]
-    results = compute_novelty(v.keys, np.asarray(v.mat), dates, k=k, progress=progress)
+    results = compute_novelty(v.keys.tolist(), np.asarray(v.mat), dates, k=k, progress=progress)
     groups = [(m[1], m[0][:4]) for m in v.meta]
     pcts = novelty_percentiles(results, groups)
     dup = DUPLICATE_SIMILARITY.get(v.model, 0.9)
@@ -270,10 +270,9 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
         raise InputError(f"{path}: none of its {n_items} items is in the library with a vector "
                          "(import or fetch those papers, then embed them)")
     skip = set(matched) | store.not_interested() | {i for i, r in rated.items() if r == "down"}
-    cands = [i for i in store.recent_ids(since.isoformat()) if i in v and i not in skip]
-    if until is not None:
-        ok = {p.id for p in store.get_papers(cands) if p.first_submitted.date() <= until}
-        cands = [i for i in cands if i in ok]
+    # the window comes from the vector space's own dates: no scan of the papers table per call
+    cands = [i for i in v.submitted_between(since.isoformat(), until.isoformat() if until else None)
+             if i not in skip]
     if not cands:
         return RecommendResult([], n_items, len(matched), unmatched, problems, since, until)
     lib_ids = list(matched)
@@ -299,7 +298,7 @@ def library_fit(lib: Library, library: str | Path, ids: Sequence[str]) -> dict[s
     """How close each paper is to the researcher's library: its highest similarity to a library paper."""
     parsed = lib.library_file(library)
     v = lib.vectors()
-    lib_ids = [it.arxiv_id for it in parsed.items if it.arxiv_id in v]
+    lib_ids = [it.arxiv_id for it in parsed.items if it.arxiv_id and it.arxiv_id in v]
     have = [i for i in ids if i in v]
     if not lib_ids or not have:
         return {}
