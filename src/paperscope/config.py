@@ -53,6 +53,24 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("recommend_days", 14, "How far back the digest's Recommended for you section looks, in days."),
     Setting("author_score_weights", {"papers": 0.40, "h_index": 0.25, "novelty": 0.15, "momentum": 0.20},
             "Weights of an author's AI Score: their papers' scores, h-index percentile, novelty, momentum."),
+    # Delivery (`paperscope run` / `send`). Secrets never live here: the SMTP password comes from
+    # $PAPERSCOPE_SMTP_PASSWORD or smtp_password_file, chat URLs from $PAPERSCOPE_CHAT_URLS or chat_config.
+    Setting("smtp_host", "", "SMTP server that sends the digest by e-mail (empty: no e-mail).", "PAPERSCOPE_SMTP_HOST"),
+    Setting("smtp_port", 0, "SMTP port (0: 587 for starttls, 465 for ssl, 25 for none)."),
+    Setting("smtp_security", "starttls", "How to secure the SMTP connection: \"starttls\", \"ssl\" or \"none\"."),
+    Setting("smtp_username", "", "SMTP login (empty: no login).", "PAPERSCOPE_SMTP_USERNAME"),
+    Setting("smtp_password_file", "", "File holding the SMTP password (else $PAPERSCOPE_SMTP_PASSWORD)."),
+    Setting("smtp_from", "", "The From address of digest e-mails (default: smtp_username or contact)."),
+    Setting("email_max_bytes", 100_000, "Largest e-mail to send; a bigger digest is sent as a short list linking "
+            "to digest_url (Gmail clips messages past about 102 kB)."),
+    Setting("digest_url", "", "Where the digest is published on the web (linked from e-mails and chat)."),
+    Setting("chat_config", "", "An apprise config file listing chat/push URLs (Slack, Discord, Telegram, Matrix, "
+            "ntfy, ...); $PAPERSCOPE_CHAT_URLS works too."),
+    Setting("tldr_url", "", "OpenAI-compatible endpoint for one-line TL;DRs, e.g. http://localhost:11434/v1 "
+            "(empty: an extractive summary)."),
+    Setting("tldr_model", "", "Model name sent to tldr_url."),
+    Setting("tldr_api_key", "", "API key for tldr_url.", "PAPERSCOPE_TLDR_API_KEY"),
+    Setting("tldr_batch", 8, "Papers summarised per request to tldr_url."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # (lowest, highest) for each numeric setting: NaN, infinities and out-of-range values are refused, since
@@ -83,6 +101,7 @@ class Config:
     path: Path | None
     values: dict[str, Any] = field(default_factory=dict)
     topics: list[Topic] = field(default_factory=list)
+    recipients: list[Any] = field(default_factory=list)  # paperscope.delivery.recipients.Recipient
 
     def __getattr__(self, name: str) -> Any:
         if name in _BY_NAME:
@@ -117,6 +136,7 @@ def load_config(path: str | Path | None = None, *, must_exist: bool = False) -> 
         else default_config_path()
     values: dict[str, Any] = {}
     topics: list[Topic] = []
+    recipients: list[Any] = []
     if chosen.exists():
         text = _read_text(chosen)
         try:
@@ -126,6 +146,7 @@ def load_config(path: str | Path | None = None, *, must_exist: bool = False) -> 
         except RecursionError:
             raise ConfigError(f"{chosen}: arrays or tables nested too deeply") from None
         values, topics = _validate(data, text, chosen)
+        recipients = _recipients(data, text, chosen, [t.name for t in topics])
     elif must_exist or path:
         raise ConfigError(f"{chosen}: no such config file (run `paperscope init` to write one)")
     for s in SETTINGS:
@@ -134,7 +155,17 @@ def load_config(path: str | Path | None = None, *, must_exist: bool = False) -> 
             problem = _check_value(s.name, values[s.name])
             if problem:
                 raise ConfigError(f"${s.env}: {problem}")
-    return Config(chosen if chosen.exists() else None, values, topics)
+    return Config(chosen if chosen.exists() else None, values, topics, recipients)
+
+
+def _recipients(data: dict[str, Any], text: str, path: Path, topic_names: list[str]) -> list[Any]:
+    from paperscope.delivery.recipients import parse_recipients  # late: delivery is a layer above config
+
+    def fail(msg: str, table: str | None, index: int, key: str | None) -> ConfigError:
+        line = _line_of(text, table, index, key)
+        return ConfigError(f"{path}:{line}: {msg}" if line else f"{path}: {msg}")
+
+    return parse_recipients(data.get("recipients", []), topic_names, fail)
 
 
 def _read_text(path: Path) -> str:
@@ -194,7 +225,7 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> tuple[dict[str, An
 
     values: dict[str, Any] = {}
     for key, value in data.items():
-        if key == "topics":
+        if key in ("topics", "recipients"):
             continue
         s = _BY_NAME.get(key)
         if s is None:
