@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from paperscope.render.model import Digest, DigestSection, pdf_url, rfc3339, unique_slugs
+from paperscope.render.model import Digest, DigestSection, abs_url, pdf_url, rfc3339, section_slugs
 from paperscope.errors import InputError
 from paperscope.models import Author, Paper, Topic, Version
 
@@ -21,7 +21,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     return {
         "id": paper.id,
         "version": paper.version,
-        "url": paper.abs_url,
+        "url": abs_url(paper),
         "pdf_url": pdf_url(paper),
         "title": paper.title,
         "authors": [{"name": a.name, "affiliations": list(a.affiliations)} for a in paper.authors],
@@ -93,7 +93,7 @@ def _section(section: DigestSection, slug: str) -> dict[str, Any]:
 
 def digest_to_dict(digest: Digest) -> dict[str, Any]:
     """The digest as plain dicts and lists; sections and papers keep their order."""
-    slugs = unique_slugs([s.title for s in digest.sections])
+    slugs = section_slugs(digest)
     return {
         "title": digest.title,
         "generated": digest.generated.isoformat(),
