@@ -37,6 +37,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "license": paper.license,
         "report_no": paper.report_no,
         "submitter": paper.submitter,
+        "code_url": paper.code_url,
     }
 
 
@@ -66,6 +67,7 @@ def paper_from_dict(data: dict[str, Any]) -> Paper:
         categories=list(data.get("categories", [])),
         published=_dt(data.get("published")),
         versions=[Version(v["version"], _dt(v.get("created"))) for v in data.get("versions", [])],
+        code_url=data.get("code_url", ""),
     )
 
 
