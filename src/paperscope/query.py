@@ -1,4 +1,4 @@
-"""Topic queries: parse paperscope's query syntax, translate it to SQLite FTS5 and to the arXiv API.
+"""Topic queries: parse paperscope's query syntax into an AST (each store backend compiles it; `to_arxiv` is the API's form).
 
 Syntax
 ------
@@ -36,15 +36,6 @@ from paperscope.models import utc
 Field = Literal["ti", "abs", "au", "co", "cat"]
 FIELDS: tuple[str, ...] = ("ti", "abs", "au", "co", "cat")
 
-# FTS5 column (or column set) searched by each field; None = a term without prefix.
-_FTS_COLUMNS: dict[str | None, str] = {
-    None: "{title abstract authors comment}",
-    "ti": "title",
-    "abs": "abstract",
-    "au": "authors",
-    "co": "comment",
-    "cat": "categories",
-}
 # arXiv archive ("hep-th", "cs") optionally followed by a subject class ("CL", "str-el").
 _CATEGORY = re.compile(r"^[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[a-z]+)?)?$", re.IGNORECASE)
 # Words the arXiv API may take without quotes (its own style, e.g. au:del_maestro).
@@ -100,19 +91,10 @@ class Query:
 
     root: Node
 
-    def to_fts5(self, categories: Sequence[str] = ()) -> str:
-        """An FTS5 MATCH expression for the library's papers table; `categories` are ORed and ANDed on."""
-        expr = _fts(self.root)
-        cats = _category_list(categories)
-        if cats:
-            alternatives = " OR ".join(f"categories : {_fts_category(c)}" for c in cats)
-            expr = f"{expr} AND ({alternatives})"
-        return expr
-
     def to_arxiv(self, categories: Sequence[str] = ()) -> str:
         """The arXiv API `search_query` value (not URL-encoded); `categories` are ORed and ANDed on."""
         expr = _arxiv(self.root, top=True)
-        cats = _category_list(categories)
+        cats = category_list(categories)
         if cats:
             alternatives = " OR ".join(f"cat:{c}" for c in cats)
             if not isinstance(self.root, (Term, Phrase)):
@@ -147,29 +129,6 @@ def _positive_leaves(node: Node) -> Iterator[Term | Phrase]:
 
 # ---------------------------------------------------------------------------------------------
 # Output
-
-
-def _fts_string(text: str) -> str:
-    # An FTS5 string: the tokenizer sees the text, never the query parser.
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _fts_category(cat: str) -> str:
-    # unicode61 splits "cs.CL" into the tokens cs, cl; as a phrase they must stay adjacent.
-    return _fts_string(" ".join(re.split(r"[^0-9A-Za-z]+", cat.lower())).strip())
-
-
-def _fts(node: Node) -> str:
-    if isinstance(node, (Term, Phrase)):
-        if node.field == "cat":
-            return f"categories : {_fts_category(node.text)}"
-        return f"{_FTS_COLUMNS[node.field]} : {_fts_string(node.text)}"
-    if isinstance(node, And):
-        return "(" + " AND ".join(_fts(i) for i in node.items) + ")"
-    if isinstance(node, Or):
-        return "(" + " OR ".join(_fts(i) for i in node.items) + ")"
-    # FTS5 gives NOT the highest precedence, so the parentheses are what keep our meaning.
-    return f"({_fts(node.include)} NOT {_fts(node.exclude)})"
 
 
 def _arxiv_value(text: str, phrase: bool) -> str:
@@ -214,7 +173,7 @@ def _show(node: Node, top: bool = False) -> str:
     return body if top else f"({body})"
 
 
-def _category_list(categories: Sequence[str]) -> list[str]:
+def category_list(categories: Sequence[str]) -> list[str]:
     if isinstance(categories, str):  # a lone "cs.CL" would otherwise be iterated letter by letter
         categories = [categories]
     out = []
@@ -222,6 +181,11 @@ def _category_list(categories: Sequence[str]) -> list[str]:
         cat = cat.strip()
         if not _CATEGORY.match(cat):
             raise QueryError(f"topic category {cat!r} is not an arXiv category like cs.CL or hep-th")
+        from paperscope.taxonomy import canonical, suggestion
+
+        if canonical(cat) is None:
+            near = suggestion(cat)
+            raise QueryError(f"category {cat!r} is not an arXiv category" + (f" (did you mean {near}?)" if near else ""))
         out.append(cat)
     return out
 
@@ -239,6 +203,9 @@ class _Token:
 
 
 _FIELD_PREFIX = re.compile(r"^(ti|abs|au|co|cat):")
+# A word that looks like a field prefix paperscope does not know ("tit:graph", "author:x"); URLs and ids pass.
+_UNKNOWN_FIELD = re.compile(r"^([A-Za-z]{2,12}):(?!//)")
+_NOT_FIELDS = {"http", "https", "doi", "arxiv", "ftp", "mailto", "urn", "isbn", "issn", "orcid"}
 _BREAK = set('()"')
 
 
@@ -285,10 +252,19 @@ class _Lexer:
         if not words and field is not None:
             raise self.error(start, f"empty phrase after {field}:")
         if _has_content(words):
+            if field == "cat":
+                self._check_category(start, words)
             out.append(_Token("phrase", start, words, field))
         elif field is not None:
             raise self.error(start, f"{field}: is followed by nothing to search for")
         return end + 1
+
+    def _check_category(self, start: int, cat: str) -> None:
+        from paperscope.taxonomy import canonical, suggestion
+
+        if canonical(cat) is None:
+            near = suggestion(cat)
+            raise self.error(start, f"cat:{cat} is not an arXiv category" + (f" (did you mean {near}?)" if near else ""))
 
     def _word(self, start: int, out: list[_Token]) -> int:
         i = start
@@ -305,7 +281,12 @@ class _Lexer:
                 raise self.error(start, f"{field}: must be followed by a word or a phrase (no space)")
             if not _has_content(rest):
                 raise self.error(start, f"{field}: is followed by nothing to search for")
+            if field == "cat":
+                self._check_category(start, rest)
             out.append(_Token("word", start, rest, field))
+        elif (u := _UNKNOWN_FIELD.match(word)) and u.group(1).lower() not in _NOT_FIELDS and u.group(1) not in _OPERATORS:
+            raise self.error(start, f"unknown field {u.group(1)}:; the fields are ti:, abs:, au:, co: and cat: "
+                             "(quote the word to search for it as written)")
         elif word in _OPERATORS:
             out.append(_Token("op", start, word))
         elif _has_content(word):
