@@ -24,7 +24,7 @@ from lxml import html as lxml_html
 from paperscope.models import Author, AuthorProfile, Figure, Paper, PaperCard, Topic
 from paperscope.render import Digest, DigestSection, parse_markdown, render_atom, section_slugs
 from paperscope.render.jsonout import paper_from_dict
-from paperscope.render.model import abs_url, clean_text
+from paperscope.render.model import abs_url, clean_text, safe_url
 from paperscope.render.profile import parse_profile_markdown, profile_to_dict
 from paperscope.render.registry import render
 from paperscope.render.templates import environment
@@ -51,6 +51,7 @@ PAYLOADS = [
     "```\ncode block\n``` and `inline|code`",
     "]]> <![CDATA[ x ]]> <!-- comment --> -->",
     "$\\frac{a}{b}$ \\\\ \\|x\\| \\[ \\] \\",
+    "}} @misc{evil, title={x\\",
     "NUL\x00here \x1b[31m bell\x07 \x0c\x0b",
     "<style>body{background:url(javascript:alert(1))}</style>",
     "https://example.org/a)b(c <x> \"q\" 'q' `b` |p|",
@@ -223,6 +224,9 @@ def test_html_digest_is_inert_and_keeps_every_paper() -> None:
         if not re.match(r"^https?://", clean_text(paper.code_url), re.I):
             assert code[0].tag == "span"
     assert [s.get("id") for s in root.findall(".//main/section")] == section_slugs(DIGEST)
+    # slugs name feed files: ASCII, short enough for any file system, unique
+    assert all(re.fullmatch(r"[a-z0-9-]{1,90}", slug) for slug in section_slugs(DIGEST))
+    assert len(set(section_slugs(DIGEST))) == len(DIGEST.sections)
 
 
 def test_atom_feeds_parse_back_with_the_same_text() -> None:
@@ -293,7 +297,8 @@ def test_profile_markdown_round_trips_and_renders_inert(view: str) -> None:
             assert got["title"] == clean_text(card.paper.title)
             assert got["abstract"] == clean_text(card.paper.abstract)
             assert got["tags"] == [clean_text(t) for t in card.affiliation_tags]
-            assert got["code_url"] in (None, "https://github.com/a/b")
+            assert got["code_url"] == safe_url(card.paper.code_url)  # http(s) only, percent-encoded
+            assert got["code_url"] is None or re.fullmatch(r"https?://[^\s()<>|\[\]`\"']+", got["code_url"])
     else:
         assert len(parsed["listing"]) == len(PROFILE.cards)
     for parser, html in markdown_to_html(md).items():
@@ -312,6 +317,34 @@ def test_profile_json_keeps_every_field_exactly() -> None:
     assert [c["code_url"] for c in data["cards"]] == [c.paper.code_url for c in PROFILE.cards]
 
 
+# --------------------------------------------------------------------------------------------- citations
+
+
+def _unescaped_braces(text: str) -> list[str]:
+    return [m.group(2) for m in re.finditer(r"(\\*)([{}])", text) if len(m.group(1)) % 2 == 0]
+
+
+def test_bibtex_and_ris_entries_stay_whole() -> None:
+    from paperscope.render.bibtex import paper_bibtex, paper_ris
+
+    for n, payload in enumerate(PAYLOADS):
+        paper = hostile_paper(n, payload)
+        bib = paper_bibtex(paper)
+        lines = bib.splitlines()
+        assert lines[0].startswith("@misc{") and lines[-1] == "}" and "\x00" not in bib
+        # every field on its own line, its braces balanced: nothing ends the entry early or opens a new one
+        for line in lines[1:-1]:
+            assert re.match(r"^  [A-Za-z]+ = \{.*\},?$", line), line[:80]
+        depth = 0
+        for brace in _unescaped_braces(bib):
+            depth += 1 if brace == "{" else -1
+            assert depth >= 0, payload[:40]
+        assert depth == 0 and bib.count("\n@") == 0
+        ris = paper_ris(paper).splitlines()
+        assert ris[0] == "TY  - ELEC" and ris[-1] == "ER  - "
+        assert all(re.match(r"^[A-Z][A-Z0-9]  - ", line) for line in ris), payload[:40]
+
+
 # --------------------------------------------------------------------------------------------- templates
 
 
@@ -319,6 +352,17 @@ def test_every_template_autoescapes_and_drops_controls(tmp_path) -> None:
     (tmp_path / "mine.txt").write_text("{{ x }}|{{ x|t }}", encoding="utf-8")
     out = environment(tmp_path).get_template("mine.txt").render(x="<b>\x00\n</b>")
     assert out == "&lt;b&gt;\n&lt;/b&gt;|&lt;b&gt; &lt;/b&gt;"
+
+
+def test_long_words_get_break_opportunities_in_html() -> None:
+    # Chromium took ~20 s to lay out one hostile page of 20,000-character words in a real font; <wbr /> fixes it.
+    html = render("digest", "html", DIGEST)
+    assert re.search(r"(A{50}<wbr />){10}", html)
+    root = lxml_html.document_fromstring(html)
+    runs = [len(w) for el in root.iter() if el.tag != "style" for text in (el.text, el.tail) if text for w in text.split()]
+    assert max(runs) <= 100
+    titles = [el.text_content() for el in root.findall(".//li[@class='paper']/h3/a")]
+    assert clean_text(hostile_paper(len(PAYLOADS) - 1, PAYLOADS[-1]).title) in titles  # the text itself is unchanged
 
 
 # --------------------------------------------------------------------------------------------- Chromium

@@ -56,11 +56,15 @@ def clean_text(text: object) -> str:
     return one_line(xml_text(one_line(str(text))))
 
 
+SLUG_MAX = 80
+
+
 def slugify(text: str) -> str:
     """A stable ASCII anchor/id fragment: 'Graph Neural Networks' -> 'graph-neural-networks'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return slug or "section"
+    # slugs name feed files: 80 characters keep any file system happy (a suffix like -12 may follow)
+    return slug[:SLUG_MAX].strip("-") or "section"
 
 
 def unique_slugs(titles: list[str]) -> list[str]:
