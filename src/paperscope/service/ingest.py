@@ -364,7 +364,8 @@ def harvest(lib: Library, *, set_: str | None = None, prefix: str = "arXiv", fro
 
     def load() -> dict[str, object] | None:
         got = store.get_state(key)
-        return got if got is not None else store.get_state(legacy)
+        got = got if got is not None else store.get_state(legacy)
+        return dict(got) if isinstance(got, dict) else None
 
     state = CallbackState(load, lambda s: store.set_state(key, dict(s)))
     totals = UpsertStats()

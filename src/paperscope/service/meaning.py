@@ -75,7 +75,7 @@ def novelty(lib: Library, *, k: int = 10, progress: Callable[[int, int], None] |
     if not len(v):
         return NoveltyRun(0, 0, k, v.model)
     dates = [m[0] for m in v.meta]
-    results = compute_novelty(v.keys, np.asarray(v.mat), dates, k=k, progress=progress)
+    results = compute_novelty(v.keys.tolist(), np.asarray(v.mat), dates, k=k, progress=progress)
     groups = [(m[1], m[0][:4]) for m in v.meta]
     pcts = novelty_percentiles(results, groups)
     dup = DUPLICATE_SIMILARITY.get(v.model, 0.9)
@@ -299,7 +299,7 @@ def library_fit(lib: Library, library: str | Path, ids: Sequence[str]) -> dict[s
     """How close each paper is to the researcher's library: its highest similarity to a library paper."""
     parsed = lib.library_file(library)
     v = lib.vectors()
-    lib_ids = [it.arxiv_id for it in parsed.items if it.arxiv_id in v]
+    lib_ids = [it.arxiv_id for it in parsed.items if it.arxiv_id and it.arxiv_id in v]
     have = [i for i in ids if i in v]
     if not lib_ids or not have:
         return {}

@@ -19,8 +19,7 @@ from paperscope.models import Paper, UpsertStats
 from paperscope.query import Query
 
 if TYPE_CHECKING:  # records of the citation sources, only named in signatures
-    from paperscope.sources.citations import PaperCitations
-    from paperscope.sources.openalex import AuthorStats
+    from paperscope.sources.citations import AuthorStats, PaperCitations
 
 Progress = Callable[[int], None]
 JSONDict = dict[str, Any]
