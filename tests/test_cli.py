@@ -235,3 +235,20 @@ def test_limits_and_json_everywhere(env: dict[str, str]) -> None:
     shown = json.loads(run("--db", env["db"], "show", d["sections"][0]["papers"][0]["id"], "--json"))
     assert {"code_url", "citations", "novelty", "score", "bibtex", "missing"} <= set(shown)
     assert shown["missing"]["novelty"] == "embed"
+
+
+def test_feed_files_follow_the_digest_slugs(tmp_path: Path) -> None:
+    """"LLM Agents" and "LLM agents" are two feeds, named as digest.json names them; accents fold the same way."""
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("[[topics]]\nname = \"LLM Agents\"\nquery = \"agent\"\n\n[[topics]]\nname = \"LLM agents\"\n"
+                   "query = \"agents\"\n\n[[topics]]\nname = \"Réseaux\"\nquery = \"graph\"\n", encoding="utf-8")
+    db = str(tmp_path / "l.db")
+    run("--db", db, "import", str(sample_path()), "--no-embed")
+    run("--db", db, "--config", str(cfg), "digest", "--out", str(tmp_path / "site"))
+    data = json.loads((tmp_path / "site" / "digest.json").read_text(encoding="utf-8"))
+    slugs = [s["slug"] for s in data["sections"]]
+    assert slugs == ["llm-agents", "llm-agents-2", "reseaux"]
+    assert sorted(p.stem for p in (tmp_path / "site" / "feeds").iterdir()) == sorted(slugs)
+    ids = {p.stem: p.read_text(encoding="utf-8").split("<id>", 1)[1].split("<", 1)[0]
+           for p in (tmp_path / "site" / "feeds").iterdir()}
+    assert ids["reseaux"].endswith(":reseaux") and ids["llm-agents-2"].endswith(":llm-agents-2")

@@ -25,7 +25,8 @@ from paperscope.render import (
     render_markdown,
 )
 from paperscope.render.markdown import escape_cell, unescape_cell
-from paperscope.render.model import one_line, slugify, unique_slugs
+from paperscope.render.model import abs_url, one_line, section_slugs, slugify, split_abs_url, unique_slugs
+from paperscope.render.registry import render
 from paperscope.errors import InputError
 from paperscope.models import Author, Paper, Topic, Version
 
@@ -497,3 +498,42 @@ def test_slugs() -> None:
     assert slugify("Jürgen's <topic>") == "jurgen-s-topic"
     assert slugify("***") == "section"
     assert unique_slugs(["A", "a", "A-2", "b"]) == ["a", "a-2", "a-2-2", "b"]
+
+
+def test_one_slug_rule_for_anchors_json_feed_ids_and_feed_files() -> None:
+    """"LLM Agents" and "LLM agents" once wrote one feed file twice; "Réseaux" gave two different slugs."""
+    paper = adversarial()[0]
+    digest = digest_of(
+        DigestSection("LLM Agents", [paper], topic=Topic("LLM Agents", "agent")),
+        DigestSection("LLM agents", [paper], topic=Topic("LLM agents", "agents")),
+        DigestSection("Réseaux de neurones", [paper], topic=Topic("Réseaux de neurones", "reseau")),
+    )
+    slugs = section_slugs(digest)
+    assert slugs == ["llm-agents", "llm-agents-2", "reseaux-de-neurones"]
+    assert [s["slug"] for s in digest_to_dict(digest)["sections"]] == slugs
+    assert [s.get("id") for s in _html_tree(render_html(digest)).findall(".//main/section")] == slugs
+    feed_ids = [ET.fromstring(render_atom(s, digest)).findtext(f"{ATOM}id") for s in digest.sections]
+    assert feed_ids == [f"urn:paperscope:topic:{slug}" for slug in slugs]
+    # the registry's "atom" text is every feed in order, with the same ids
+    feeds = [chunk for chunk in render("digest", "atom", digest).split("<?xml") if chunk.strip()]
+    assert [ET.fromstring("<?xml" + f).findtext(f"{ATOM}id") for f in feeds] == feed_ids
+    # an explicit slug wins (the caller names the file and the id from one list)
+    assert ET.fromstring(render_atom(digest.sections[1], digest, slug="x")).findtext(f"{ATOM}id") == (
+        "urn:paperscope:topic:x")
+
+
+def test_hostile_ids_keep_the_markdown_table_whole_and_round_trip() -> None:
+    """Ids holding `)`, `|`, newlines or HTML once broke the table (4 of 32 rows survived)."""
+    when = datetime(2026, 8, 20, tzinfo=UTC)
+    bad = ["2608.00001)", "2608|00002", "2608.00003\n| x | y |", "<img src=x onerror=alert(1)>",
+           "2608 00005](javascript:alert(1))", "a\x00b", "%41v2", "hep-th/9901001"]
+    papers = [Paper(i, f"Title {n}", "abs", when, n + 1) for n, i in enumerate(bad)]
+    md = render_markdown(digest_of(DigestSection("Ids", papers)))
+    rows = [line for line in md.splitlines() if line.startswith("| **[")]
+    assert len(rows) == len(bad)
+    assert "<img" not in md and "javascript:" not in md.replace("javascript%3A", "")
+    parsed = parse_markdown(md).sections[0].rows
+    assert [(r["id"], r["version"]) for r in parsed] == [(p.id, p.version) for p in papers]
+    assert abs_url(papers[-1]) == papers[-1].abs_url  # real ids are left as they are
+    assert split_abs_url(abs_url(papers[0])) == ("2608.00001)", 1)
+    assert split_abs_url("https://example.org/x") is None

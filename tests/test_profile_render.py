@@ -523,3 +523,30 @@ def test_json_values_of_the_full_profile() -> None:
     assert data["affiliations"][0] == {"tag": "eth", "institution": "ETH Zürich"}
     assert data["cards"][0]["paper"]["published"] == "2025-12-19T00:00:00Z"
     assert data["openalex_id"] == "https://openalex.org/A5000000001" and data["orcid"] == "0000-0002-1825-0097"
+
+
+# --------------------------------------------------------------------------------------------- templates
+
+
+def test_templates_are_reusable_by_another_interface(tmp_path: Path) -> None:
+    """A web page or an email extends base.html and imports the macros; its own files win by name."""
+    from paperscope.render.profile_model import header_figures
+    from paperscope.render.templates import environment
+
+    (tmp_path / "page.html").write_text(
+        '{% extends "base.html" %}{% from "macros.html" import figure_tiles, paper_card, listing_entry %}'
+        "{% block title %}{{ who|t }}{% endblock %}"
+        '{% block body %}{{ figure_tiles(tiles) }}<ol>{{ paper_card(card) }}</ol><dl>{{ listing_entry(1, card) }}</dl>'
+        "{% endblock %}", encoding="utf-8")
+    (tmp_path / "base.css").write_text("body{color:red}", encoding="utf-8")
+    profile = zouhar()
+    html = environment(tmp_path).get_template("page.html").render(
+        who="<Zouhar>", tiles=header_figures(profile), card=profile.cards[0])
+    page = Page(html)
+    assert "<title>&lt;Zouhar&gt;</title>" in html and "<style>body{color:red}</style>" in html
+    assert page.text["figs"].split(" · ")[0] == "h-index 3"
+    assert page.cards[0]["code"] == [profile.cards[0].paper.code_url]
+    assert page.cards[0]["h3"] == one_line(profile.cards[0].paper.title)
+    assert [c["id"] for c in page.cards] == [f"paper-{profile.cards[0].paper.id}"] * 2
+    # the package's own pages are unaffected by the other search path
+    assert "body{color:red}" not in render_profile_html(profile)

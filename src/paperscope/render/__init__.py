@@ -1,10 +1,14 @@
-"""Digest renderers: pure functions from a Digest to Markdown, HTML, Atom or JSON text (no I/O)."""
+"""Renderers: pure functions from a Digest (or an author profile) to Markdown, HTML, Atom or JSON text (no I/O).
+
+`paperscope.render.registry.render(kind, fmt, obj)` picks one by name; HTML comes from the Jinja2 templates of
+`paperscope.render.templates` (`environment()`), shared with the web app and email.
+"""
 
 from paperscope.render.atom import render_atom
 from paperscope.render.html import render_html
 from paperscope.render.jsonout import digest_to_dict, paper_from_dict, paper_to_dict, render_json
 from paperscope.render.markdown import ParsedDigest, ParsedSection, parse_markdown, render_markdown
-from paperscope.render.model import Digest, DigestSection
+from paperscope.render.model import Digest, DigestSection, section_slugs
 
 __all__ = [
     "Digest",
@@ -19,4 +23,5 @@ __all__ = [
     "render_html",
     "render_json",
     "render_markdown",
+    "section_slugs",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote
 
 from paperscope.models import Paper
 
@@ -34,10 +35,10 @@ def paper_bibtex(paper: Paper, key: str | None = None) -> str:
         ("title", "{" + _bib(paper.title) + "}"),
         ("author", " and ".join(_bib(a.name) for a in paper.authors) or "Anonymous"),
         ("year", str(paper.first_submitted.year)),
-        ("eprint", paper.id),
+        ("eprint", _bib(paper.id)),  # ids come from outside: a brace or newline would end the entry
         ("archivePrefix", "arXiv"),
         ("primaryClass", _bib(paper.primary_category)),
-        ("url", f"https://arxiv.org/abs/{paper.id}"),
+        ("url", _bib(f"https://arxiv.org/abs/{quote(paper.id, safe='/.-_~')}")),
     ]
     if paper.doi:
         fields.append(("doi", _bib(paper.doi)))
@@ -56,7 +57,7 @@ def paper_ris(paper: Paper) -> str:
     out = [line("TY", "ELEC"), line("TI", paper.title)]
     out += [line("AU", a.name) for a in paper.authors]
     out += [line("PY", str(paper.first_submitted.year)), line("DA", paper.first_submitted.strftime("%Y/%m/%d")),
-            line("AB", paper.abstract), line("UR", f"https://arxiv.org/abs/{paper.id}"),
+            line("AB", paper.abstract), line("UR", f"https://arxiv.org/abs/{quote(paper.id, safe='/.-_~')}"),
             line("DB", "arXiv"), line("AN", f"arXiv:{paper.id}")]
     if paper.doi:
         out.append(line("DO", paper.doi))

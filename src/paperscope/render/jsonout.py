@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from paperscope.render.model import Digest, DigestSection, pdf_url, rfc3339, unique_slugs
+from paperscope.render.model import Digest, DigestSection, abs_url, pdf_url, rfc3339, section_slugs
 from paperscope.errors import InputError
 from paperscope.models import Author, Paper, Topic, Version
 
@@ -21,7 +21,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
     return {
         "id": paper.id,
         "version": paper.version,
-        "url": paper.abs_url,
+        "url": abs_url(paper),
         "pdf_url": pdf_url(paper),
         "title": paper.title,
         "authors": [{"name": a.name, "affiliations": list(a.affiliations)} for a in paper.authors],
@@ -37,6 +37,7 @@ def paper_to_dict(paper: Paper) -> dict[str, Any]:
         "license": paper.license,
         "report_no": paper.report_no,
         "submitter": paper.submitter,
+        "code_url": paper.code_url,
     }
 
 
@@ -66,6 +67,7 @@ def paper_from_dict(data: dict[str, Any]) -> Paper:
         categories=list(data.get("categories", [])),
         published=_dt(data.get("published")),
         versions=[Version(v["version"], _dt(v.get("created"))) for v in data.get("versions", [])],
+        code_url=data.get("code_url", ""),
     )
 
 
@@ -93,7 +95,7 @@ def _section(section: DigestSection, slug: str) -> dict[str, Any]:
 
 def digest_to_dict(digest: Digest) -> dict[str, Any]:
     """The digest as plain dicts and lists; sections and papers keep their order."""
-    slugs = unique_slugs([s.title for s in digest.sections])
+    slugs = section_slugs(digest)
     return {
         "title": digest.title,
         "generated": digest.generated.isoformat(),

@@ -1,10 +1,12 @@
 r"""The DailyArXiv-style Markdown digest: one GitHub table per section, and a parser that inverts it.
 
 Escaping, so that no text can break the table or the link (GitHub-flavoured Markdown):
-- whitespace runs, newlines included, become one space;
+- whitespace runs, newlines included, become one space; NUL and the other C0 controls are dropped;
 - `<`, `>` become HTML entities in every text cell (the abstract sits inside `<details>`), and so does
   `&` where it would start a character reference (`&lt;` in the text stays `&lt;` on screen);
-- `|` becomes `\|` everywhere; in titles `[`, `]`, backtick and `*` are backslash-escaped too;
+- `|`, `[` and `]` become `\|`, `\[`, `\]` everywhere (no text can make a link or an image, so no
+  `javascript:` URL either); in titles backtick and `*` are backslash-escaped too;
+- the paper id reaches the page only inside the arXiv link, percent-encoded (`abs_url`);
 - a run of backslashes is doubled (Markdown reads `\\` as one `\`), except a lone one before a letter,
   digit or space, which Markdown shows as it is (so LaTeX such as `\mathrm` stays readable): the
   reader sees the original backslashes and no escape is ever swallowed.
@@ -20,9 +22,9 @@ from datetime import date
 from itertools import pairwise
 from typing import Any
 
-from paperscope.render.model import Digest, DigestSection, day, one_line
+from paperscope.render.model import Digest, DigestSection, abs_url, clean_text, day, split_abs_url
 from paperscope.errors import InputError
-from paperscope.models import Paper, split_arxiv_id
+from paperscope.models import Paper
 
 HEADER = "| **Title** | **Date** | **Abstract** | **Comment** |"
 DELIMITER = "| --- | --- | --- | --- |"
@@ -38,8 +40,8 @@ _ENTITY_RE = re.compile(r"&(?:amp|lt|gt);")
 _REFERENCE = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
 _TITLE_SPECIALS = "|[]`*_~"
-_CELL_SPECIALS = "|"
-_HEADING_SPECIALS = "#|"
+_CELL_SPECIALS = "|[]"
+_HEADING_SPECIALS = "#|[]"
 _LABEL_SPECIALS = "|[]()"
 
 
@@ -49,7 +51,7 @@ def escape_cell(text: str, specials: str = _CELL_SPECIALS, *, guard_end: bool = 
     `guard_end` doubles a trailing backslash run (for text followed by markup: `]`, `</p>`, `)`); `lead` also escapes a
     first character that would start a Markdown block (heading, list, quote, table row).
     """
-    text = one_line(text)
+    text = clean_text(text)
     out: list[str] = []
     run = 0
     for i, ch in enumerate(text):
@@ -115,7 +117,7 @@ def unescape_cell(cell: str, *, guard_end: bool = False) -> str:
 
 
 def _row(paper: Paper, label: str) -> str:
-    title = f"**[{escape_cell(paper.title, _TITLE_SPECIALS, guard_end=True)}]({paper.abs_url})**"
+    title = f"**[{escape_cell(paper.title, _TITLE_SPECIALS, guard_end=True)}]({abs_url(paper)})**"
     if label:
         title += f" ({escape_cell(label, _LABEL_SPECIALS, guard_end=True)})"
     # guard_end: a trailing backslash would otherwise escape the `<` of `</p>` (or the `)` after a label)
@@ -185,7 +187,10 @@ def _parse_row(line: str, lineno: int) -> dict[str, Any]:
     if not (abstract_cell.startswith(_DETAILS_OPEN) and abstract_cell.endswith(_DETAILS_CLOSE)):
         raise InputError(f"markdown line {lineno}: abstract cell is not <details>...</details>")
     url = m.group("url")
-    paper_id, version = split_arxiv_id(url)
+    split = split_abs_url(url)
+    if split is None:
+        raise InputError(f"markdown line {lineno}: link {url!r} is not an arXiv abstract URL")
+    paper_id, version = split
     try:
         when = date.fromisoformat(date_cell)
     except ValueError:

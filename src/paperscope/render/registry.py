@@ -60,11 +60,13 @@ def _load() -> None:
     from paperscope.render.html import render_html
     from paperscope.render.jsonout import render_json
     from paperscope.render.markdown import render_markdown
-    from paperscope.render.model import Digest
+    from paperscope.render.model import Digest, section_slugs
     from paperscope.render.profile import render_profile_html, render_profile_json, render_profile_markdown
 
     def digest_atom(digest: Digest) -> str:
-        return "\n".join(render_atom(s, digest) for s in digest.sections)
+        # every section's feed, one after another; write_digest writes each to feeds/<section_slugs()[i]>.xml
+        slugs = section_slugs(digest)
+        return "\n".join(render_atom(s, digest, slug=slug) for s, slug in zip(digest.sections, slugs, strict=True))
 
     register("digest", "markdown", render_markdown, media_type="text/markdown", suffix=".md")
     register("digest", "html", render_html, media_type="text/html", suffix=".html")

@@ -169,7 +169,7 @@ class WrittenFiles(Result):
 def write_digest(lib: Library, result: DigestResult, out_dir: str | Path) -> WrittenFiles:
     """Write README.md (Markdown), index.html, digest.json and one Atom feed per topic under feeds/."""
     from paperscope.render.atom import render_atom
-    from paperscope.render.model import unique_slugs
+    from paperscope.render.model import section_slugs
     from paperscope.render.registry import render
 
     digest = result.digest
@@ -179,19 +179,8 @@ def write_digest(lib: Library, result: DigestResult, out_dir: str | Path) -> Wri
     for name, fmt in (("README.md", "markdown"), ("index.html", "html"), ("digest.json", "json")):
         (out / name).write_text(render("digest", fmt, digest), encoding="utf-8")
         written.append(out / name)
-    for s, slug in zip(digest.sections, unique_slugs([s.title for s in digest.sections])):
+    for s, slug in zip(digest.sections, section_slugs(digest)):
         p = out / "feeds" / f"{slug}.xml"
-        p.write_text(_atom(render_atom, s, digest, slug), encoding="utf-8")
+        p.write_text(render_atom(s, digest, slug=slug), encoding="utf-8")
         written.append(p)
     return WrittenFiles(out, written)
-
-
-def _atom(render_atom: object, section: DigestSection, digest: Digest, slug: str) -> str:
-    """render_atom with the section's unique slug for its feed id (renderers that take it)."""
-    import inspect
-
-    fn = render_atom
-    assert callable(fn)
-    if "slug" in inspect.signature(fn).parameters:
-        return str(fn(section, digest, slug=slug))
-    return str(fn(section, digest))
