@@ -12,7 +12,7 @@ import weakref
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -125,23 +125,20 @@ def _topic_papers(lib: Any, topic: Topic) -> list[Paper]:
     return lib.store.newest_matching(parse_query(topic.query).to_fts5(topic.categories), TOPIC_POOL)
 
 
-def _newest_day(lib: Any) -> date | None:
-    rows = lib.store.conn.execute("SELECT max(coalesce(published, updated)) FROM papers").fetchone()
-    return date.fromisoformat(rows[0][:10]) if rows and rows[0] else None
-
-
 def topic_trends(lib: Any, topics: Sequence[Topic], *, weeks: int = WEEKS, until: date | None = None) -> TrendsResult:
-    """Papers per week and rising terms for each topic, over the `weeks` weeks up to `until`
-    (default: the newest paper of the library, so an old snapshot still shows its own last half-year)."""
+    """Papers per week and rising terms for each topic, over the `weeks` weeks up to `until` (default: the
+    newest first submission among the topics' papers, so an old snapshot still shows its own last half-year)."""
     if weeks < RECENT_WEEKS + 1:
         raise PaperscopeError(f"weeks must be at least {RECENT_WEEKS + 1}")
-    end = until or _newest_day(lib) or lib.now().date()
+    pools = [(t, _topic_papers(lib, t)) for t in topics]
+    newest = [p.first_submitted.date() for _, ps in pools for p in ps]
+    end = until or (max(newest) if newest else lib.now().date())
     last = _monday(end)
     first = last - timedelta(weeks=weeks - 1)
     split = last - timedelta(weeks=RECENT_WEEKS - 1)
     out = []
-    for t in topics:
-        papers = [p for p in _topic_papers(lib, t) if first <= p.first_submitted.date() <= end]
+    for t, pool in pools:
+        papers = [p for p in pool if first <= p.first_submitted.date() <= end]
         counts = Counter(_monday(p.first_submitted.date()) for p in papers)
         series = [WeekCount(first + timedelta(weeks=i), counts.get(first + timedelta(weeks=i), 0))
                   for i in range(weeks)]
@@ -229,8 +226,3 @@ def library_map(lib: Any, *, max_points: int = MAP_POINTS) -> LibraryMap:
 def _short(title: str, n: int = 110) -> str:
     t = " ".join(title.split())
     return t if len(t) <= n else t[: n - 1] + "…"
-
-
-def now_date(lib: Any) -> date:
-    got = lib.now()
-    return got.date() if isinstance(got, datetime) else got

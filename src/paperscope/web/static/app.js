@@ -82,7 +82,7 @@
   function post(form, extra) {
     var data = new FormData(form);
     Object.keys(extra).forEach(function (k) { data.set(k, extra[k]); });
-    return fetch(form.action, {method: "POST", body: data, credentials: "same-origin",
+    return fetch(form.getAttribute("action"), {method: "POST", body: data, credentials: "same-origin",
                                headers: {"Accept": "application/json",
                                          "X-CSRF-Token": document.body.getAttribute("data-csrf") || ""}})
       .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, body: j}; }); });
