@@ -50,6 +50,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("recommend_days", 14, "How far back the digest's Recommended for you section looks, in days."),
     Setting("author_score_weights", {"papers": 0.40, "h_index": 0.25, "novelty": 0.15, "momentum": 0.20},
             "Weights of an author's AI Score: their papers' scores, h-index percentile, novelty, momentum."),
+    Setting("web_token", "", "Token `paperscope serve` asks for before any change (ratings, follows); needed to "
+            "listen beyond 127.0.0.1. Empty: a fresh one is printed at each start.", "PAPERSCOPE_WEB_TOKEN"),
+    Setting("web_public_reads", True, "Whether `paperscope serve` shows pages and the JSON API without the token."),
+    Setting("web_cache_seconds", 2.0, "Seconds `paperscope serve` reuses a rendered page (changes through it "
+            "clear them at once)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -90,7 +90,7 @@ class PaperRow:
     def to_dict(self) -> dict[str, Any]:
         from paperscope.render import paper_to_dict
 
-        return {**paper_to_dict(self.paper), "novelty": self.novelty, "score": self.score, "fit": self.fit,
+        return {**paper_to_dict(self.paper), "code_url": self.paper.code_url or None, "novelty": self.novelty, "score": self.score, "fit": self.fit,
                 "rating": self.rating, "label": self.label}
 
 
