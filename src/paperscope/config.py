@@ -54,7 +54,7 @@ SETTINGS: tuple[Setting, ...] = (
             "listen beyond 127.0.0.1. Empty: a fresh one is printed at each start.", "PAPERSCOPE_WEB_TOKEN"),
     Setting("web_public_reads", True, "Whether `paperscope serve` shows pages and the JSON API without the token."),
     Setting("web_cache_seconds", 2.0, "Seconds `paperscope serve` reuses a rendered page (changes through it "
-            "clear them at once)."),
+            "clear them at once).", "PAPERSCOPE_WEB_CACHE_SECONDS"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 
