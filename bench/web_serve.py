@@ -90,7 +90,11 @@ def busiest_author(db: Path) -> str:
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     counts: Counter[str] = Counter()
     for (raw,) in con.execute("SELECT authors FROM papers LIMIT 20000"):
-        counts.update(a[0] if isinstance(a, list) else a.get("name", "") for a in json.loads(raw))
+        text = raw.decode() if isinstance(raw, bytes) else raw
+        if text.startswith("["):  # JSON list of names or [name, affiliations]
+            counts.update(a if isinstance(a, str) else a[0] for a in json.loads(text))
+        else:  # a bulk import keeps arXiv's own "A, B and C" line
+            counts.update(n.strip() for n in re.split(r",\s*|\s+and\s+", text) if n.strip())
     con.close()
     return counts.most_common(1)[0][0]
 

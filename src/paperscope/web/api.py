@@ -30,17 +30,17 @@ def _guarded(request: Request) -> Response | None:
 
 
 @router.get("/stats", summary="Library size, embedding model, last announcement")
-async def stats(request: Request) -> Any:
+def stats(request: Request) -> Any:
     return svc.stats(_views(request).library).to_dict()
 
 
 @router.get("/topics", summary="Each topic with its newest papers")
-async def topics(request: Request, per_topic: int = Query(5, ge=1, le=100)) -> Any:
+def topics(request: Request, per_topic: int = Query(5, ge=1, le=100)) -> Any:
     return svc.home(_views(request).library, per_topic=per_topic).to_dict()
 
 
 @router.get("/topics/{slug}", summary="One topic's papers, ordered and filtered")
-async def topic(request: Request, slug: str,
+def topic(request: Request, slug: str,
                 order: Literal["date", "novelty", "score", "fit"] = "date",
                 category: str | None = None, code: Literal["yes", "no", ""] = "",
                 since: str | None = Query(None, description="first submitted on or after, YYYY-MM-DD"),
@@ -52,12 +52,12 @@ async def topic(request: Request, slug: str,
 
 
 @router.get("/papers/{paper_id:path}", summary="A paper: versions, code, citations, novelty, similar, AI Score")
-async def paper(request: Request, paper_id: str) -> Any:
+def paper(request: Request, paper_id: str) -> Any:
     return svc.paper_detail(_views(request).library, paper_id).to_dict()
 
 
 @router.get("/authors/{name}", summary="An author's profile: figures with sources, papers, plots' data")
-async def author(request: Request, name: str, order: Literal["citations", "newest", "novelty"] = "citations",
+def author(request: Request, name: str, order: Literal["citations", "newest", "novelty"] = "citations",
                  id: str | None = Query(None, description="OpenAlex id or ORCID when the name is ambiguous")) -> Any:
     from paperscope.render.profile import profile_to_dict
 
@@ -65,7 +65,7 @@ async def author(request: Request, name: str, order: Literal["citations", "newes
 
 
 @router.get("/search", summary="Full-text (topic query syntax) or semantic search")
-async def search(request: Request, q: str = Query(..., min_length=1), mode: Literal["text", "semantic"] = "text",
+def search(request: Request, q: str = Query(..., min_length=1), mode: Literal["text", "semantic"] = "text",
                  order: Literal["relevance", "date"] = "relevance", category: str = "",
                  code: Literal["yes", "no", ""] = "", since: str | None = None, until: str | None = None,
                  limit: int = Query(20, ge=1, le=200)) -> Any:
@@ -76,18 +76,18 @@ async def search(request: Request, q: str = Query(..., min_length=1), mode: Lite
 
 
 @router.get("/trends", summary="Papers per week and rising terms per topic")
-async def trends(request: Request, weeks: int = Query(26, ge=5, le=520)) -> Any:
+def trends(request: Request, weeks: int = Query(26, ge=5, le=520)) -> Any:
     v = _views(request)
     return svc.trends_module().topic_trends(v.library, svc.topics(v.library)[0], weeks=weeks).to_dict()
 
 
 @router.get("/trends/map", summary="The library laid out in 2-D from its embeddings")
-async def library_map(request: Request, points: int = Query(4000, ge=10, le=20000)) -> Any:
+def library_map(request: Request, points: int = Query(4000, ge=10, le=20000)) -> Any:
     return svc.trends_module().library_map(_views(request).library, max_points=points).to_dict()
 
 
 @router.get("/following", summary="Followed authors")
-async def following(request: Request) -> Any:
+def following(request: Request) -> Any:
     return {"following": svc.following(_views(request).library)}
 
 
@@ -126,7 +126,7 @@ async def unfollow(request: Request, name: str) -> Any:
 
 
 @router.get("/docs", include_in_schema=False)
-async def docs(request: Request) -> Response:
+def docs(request: Request) -> Response:
     """The API described from its OpenAPI schema, rendered here (no script, nothing from a CDN)."""
     v = _views(request)
     schema = request.app.openapi()

@@ -49,13 +49,13 @@ def local_next(value: str | None, default: str = "/") -> str:
 
 
 @router.get("/", include_in_schema=False)
-async def home(request: Request) -> Response:
+def home(request: Request) -> Response:
     v = _views(request)
     return v.page(request, "home.html", title="paperscope", home=svc.home(v.library))
 
 
 @router.get("/topic/{slug}", include_in_schema=False)
-async def topic(request: Request, slug: str, order: str = "date", category: str = "", code: str = "",
+def topic(request: Request, slug: str, order: str = "date", category: str = "", code: str = "",
                 since: str = "", until: str = "") -> Response:
     v = _views(request)
     result = svc.topic_page(v.library, slug, order=_choice(order, ORDERS, "order"), category=category or None,
@@ -66,14 +66,14 @@ async def topic(request: Request, slug: str, order: str = "date", category: str 
 
 
 @router.get("/paper/{paper_id:path}", include_in_schema=False)
-async def paper(request: Request, paper_id: str) -> Response:
+def paper(request: Request, paper_id: str) -> Response:
     v = _views(request)
     d = svc.paper_detail(v.library, paper_id)
     return v.page(request, "paper.html", title=d.paper.title, d=d)
 
 
 @router.get("/author/{name}", include_in_schema=False)
-async def author(request: Request, name: str, order: str = "citations", view: str = "cards",
+def author(request: Request, name: str, order: str = "citations", view: str = "cards",
                  id: str = "") -> Response:
     v = _views(request)
     profile = svc.author_profile(v.library, name, author_id=id or None,
@@ -83,7 +83,7 @@ async def author(request: Request, name: str, order: str = "citations", view: st
 
 
 @router.get("/search", include_in_schema=False)
-async def search(request: Request, q: str = "", mode: str = "text", category: str = "", code: str = "",
+def search(request: Request, q: str = "", mode: str = "text", category: str = "", code: str = "",
                  since: str = "", until: str = "", order: str = "relevance") -> Response:
     v = _views(request)
     f = {"q": q, "mode": mode, "category": category, "code": code, "since": since, "until": until, "order": order}
@@ -98,7 +98,7 @@ async def search(request: Request, q: str = "", mode: str = "text", category: st
 
 
 @router.get("/trends", include_in_schema=False)
-async def trends(request: Request) -> Response:
+def trends(request: Request) -> Response:
     v = _views(request)
     from paperscope.web._compat import trends_module
 
@@ -107,7 +107,7 @@ async def trends(request: Request) -> Response:
 
 
 @router.get("/feeds/{slug}.xml", include_in_schema=False)
-async def feed(request: Request, slug: str) -> Response:
+def feed(request: Request, slug: str) -> Response:
     v = _views(request)
     return Response(svc.topic_feed(v.library, slug), media_type="application/atom+xml; charset=utf-8")
 
@@ -147,7 +147,7 @@ async def follow(request: Request, name: str) -> Response:
 
 # ------------------------------------------------------------------------------------------------ login
 @router.get("/login", include_in_schema=False)
-async def login_form(request: Request, next: str = "/", token: str = "") -> Response:
+def login_form(request: Request, next: str = "/", token: str = "") -> Response:
     v = _views(request)
     if token:  # the link `paperscope serve` prints
         return _logged_in(v, token, next) or v.page(request, "login.html", status=403, title="Log in",
