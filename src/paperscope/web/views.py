@@ -44,12 +44,13 @@ def paper_url(paper_id: str) -> str:
 
 
 def date_label(d: Any, today: date | None = None) -> str:
-    """'Nov 20' for this year, '2024 Nov 20' otherwise, as the seed profile writes dates."""
+    """'Nov 20' for this year, 'Nov 20, 2024' otherwise: the year only when it is not this one."""
     if d is None:
         return ""
     dd = d.date() if hasattr(d, "date") else d
     today = today or date.today()
-    return dd.strftime("%b %d") if dd.year == today.year else dd.strftime("%Y %b %d")
+    label = f"{dd:%b} {dd.day}"
+    return label if dd.year == today.year else f"{label}, {dd.year}"
 
 
 def per_year(years: list[int] | dict[int, int]) -> list[tuple[str, int]]:
@@ -79,7 +80,7 @@ class Views:
                                       autoescape=True, trim_blocks=True, lstrip_blocks=True,
                                       undefined=jinja2.StrictUndefined)
         self.env.globals.update(author_url=author_url, paper_url=paper_url, safe_url=safe_url, svg=svg,
-                                date_label=date_label, per_year=per_year, shares=shares, csrf_field=CSRF_FIELD)
+                                date_label=lambda d: date_label(d, library.now().date()), per_year=per_year, shares=shares, csrf_field=CSRF_FIELD)
         self.env.filters["zip_counts"] = lambda labels, weeks: list(zip(labels, [w.papers for w in weeks]))
         self.env.filters["zip_lifts"] = lambda terms, rising: list(zip(terms, [r.lift for r in rising]))
         self.env.filters["search_link"] = lambda term: "/search?" + urlencode({"q": f'"{term}"'})
