@@ -37,3 +37,24 @@ def store(tmp_path: Path):
     s = SQLiteStore(tmp_path / "library.db")
     yield s
     s.close()
+
+
+def make_library(store, settings=None, *, clock=None, transport=None):  # type: ignore[no-untyped-def]
+    """A Library over an open store (tests build the store themselves)."""
+    from paperscope.config import Config
+    from paperscope.library import Library
+
+    return Library(settings if settings is not None else Config(None), store, clock=clock, transport=transport)
+
+
+@pytest.fixture
+def library(store):  # type: ignore[no-untyped-def]
+    return make_library(store)
+
+
+def pq(query: str, categories: tuple[str, ...] = ()):  # type: ignore[no-untyped-def]
+    """A store query from query text."""
+    from paperscope.query import parse_query
+    from paperscope.store.api import PaperQuery
+
+    return PaperQuery(parse_query(query), categories)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import pytest
-from conftest import dt, make_paper
+from conftest import dt, make_library, make_paper
 
-from paperscope.authors import (AmbiguousAuthor, build_profile, enrich, find_author, find_people, follow,
-                                followed_papers, unfollow)
-from paperscope.errors import PaperscopeError
+from paperscope.service.people import (AmbiguousAuthor, build_profile, enrich, find_author, find_people, follow,
+                                       followed_papers, unfollow)
+from paperscope.errors import NotFound, PaperscopeError
 from paperscope.models import Author
 from paperscope.sources.citations import Authorship, Institution, PaperCitations
 from paperscope.store.sqlite import SQLiteStore
@@ -93,16 +93,17 @@ def test_unknown_author_is_a_clear_error(lib: SQLiteStore) -> None:
 
 
 def test_follow_lists_new_and_revised(lib: SQLiteStore) -> None:
-    person, new = follow(lib, "Jurgen Schmidhuber", now=NOW)
-    assert new and person.name
-    assert follow(lib, "Jürgen Schmidhuber", now=NOW)[1] is False
+    library = make_library(lib, clock=lambda: NOW)
+    first = follow(library, "Jurgen Schmidhuber")
+    assert first.changed and first.followed and first.name and first.papers == 5
+    assert follow(library, "Jürgen Schmidhuber").changed is False
     lib.upsert_papers([make_paper("2405.00005", 2, title="Linear transformers v2", authors=["Jürgen Schmidhuber"],
                                   updated=dt(2026, 11, 19))])
-    rows = followed_papers(lib, since=dt(2026, 11, 16))
+    rows = followed_papers(library, since=dt(2026, 11, 16))
     assert [(p.id, label) for p, _, label in rows] == [("2405.00005", "revised"), ("2404.00004", "new")]
-    assert unfollow(lib, "Jürgen Schmidhuber") is True
-    with pytest.raises(PaperscopeError, match="not following"):
-        unfollow(lib, "Jürgen Schmidhuber")
+    assert unfollow(library, "Jürgen Schmidhuber").followed is False
+    with pytest.raises(NotFound, match="not following"):
+        unfollow(library, "Jürgen Schmidhuber")
 
 
 class FakeSource:
@@ -122,12 +123,14 @@ def test_enrich_asks_primary_then_fallback_and_resumes(store: SQLiteStore) -> No
     store.upsert_papers([make_paper(f"2401.{i:05d}", updated=dt(2024, 1, 1 + i)) for i in range(1, 8)])
     oa = FakeSource("openalex", {"2401.00001": 5, "2401.00002": 7})
     s2 = FakeSource("semanticscholar", {"2401.00003": 1})
-    rep = enrich(store, oa, s2, max_age_days=30, batch=3, now=NOW)
+    library = make_library(store, clock=lambda: NOW)
+    library.sources._made.update(openalex=oa, s2=s2)  # the citation sources this library asks
+    rep = enrich(library, max_age_days=30, batch=3)
     assert (rep.asked, rep.found, rep.by_source) == (7, 3, {"openalex": 2, "semanticscholar": 1})
     assert len(oa.asked) == 3  # batches of 3, 3, 1
     got = store.citations_for(["2401.00001", "2401.00003"])
     assert got["2401.00001"]["source"] == "openalex" and got["2401.00003"]["source"] == "semanticscholar"
     assert got["2401.00001"]["fetched"].startswith("2026-11-20")
     # figures are fresh now: only the 4 papers nobody knew are asked again
-    rep2 = enrich(store, oa, s2, max_age_days=30, batch=100, now=NOW)
+    rep2 = enrich(library, max_age_days=30, batch=100)
     assert rep2.asked == 4

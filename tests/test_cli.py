@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from paperscope.cli import main
-from paperscope.service import sample_path
+from paperscope.service.pipeline import sample_path
+from paperscope.store.sqlite import SQLiteStore
 
 CONFIG = '''
 [[topics]]
@@ -60,9 +61,9 @@ def test_demo_writes_digest_offline(tmp_path: Path) -> None:
 
 def test_import_then_digest_search_and_show(env: dict[str, str], tmp_path: Path) -> None:
     out = run("--db", env["db"], "--config", env["config"], "import", str(sample_path()), "--json")
-    rep = json.loads(out)[0]
+    rep = json.loads(out)["files"][0]
     assert rep["format"] == "snapshot" and rep["new"] > 3000
-    again = json.loads(run("--db", env["db"], "import", str(sample_path()), "--json"))[0]
+    again = json.loads(run("--db", env["db"], "import", str(sample_path()), "--json"))["files"][0]
     assert again["new"] == 0 and again["unchanged"] == rep["new"]
 
     md = run("--db", env["db"], "--config", env["config"], "digest", "--format", "markdown")
@@ -113,6 +114,7 @@ def test_malformed_snapshot_lines_are_skipped_and_reported(env: dict[str, str], 
     ],
 )
 def test_user_mistakes_give_one_line_and_status_1(env: dict[str, str], args: list[str], message: str) -> None:
+    SQLiteStore(env["db"]).close()  # an (empty) library exists: the mistake is in the command
     res = CliRunner().invoke(main, ["--db", env["db"], "--config", env["config"], *args])
     assert res.exit_code == 1
     assert message in res.output
@@ -139,4 +141,80 @@ def test_init_writes_a_working_config(tmp_path: Path) -> None:
 
 def test_env_var_chooses_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAPERSCOPE_DB", str(tmp_path / "env.db"))
+    SQLiteStore(tmp_path / "env.db").close()
     assert json.loads(run("stats", "--json"))["db"] == str(tmp_path / "env.db")
+
+
+def test_a_mistyped_library_is_named_not_created(tmp_path: Path) -> None:
+    typo = tmp_path / "no" / "such" / "libary.db"
+    for args in (["stats"], ["search", "graph"], ["digest"], ["author", "Ada"], ["similar", "2501.00001"]):
+        res = CliRunner().invoke(main, ["--db", str(typo), *args])
+        assert res.exit_code == 1 and f"no library at {typo}" in res.output, (args, res.output)
+        assert len(res.output.strip().splitlines()) == 1
+    assert not typo.exists() and not typo.parent.exists()
+
+
+def test_a_library_on_a_read_only_folder_can_be_searched(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = folder / "lib.db"
+    run("--db", str(db), "import", str(sample_path()), "--no-embed")
+    os.chmod(db, stat.S_IRUSR | stat.S_IRGRP)
+    os.chmod(folder, stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        if os.access(folder, os.W_OK):
+            pytest.skip("running as a user that can write anywhere (root without CAP_DAC_OVERRIDE dropped)")
+        hits = json.loads(run("--db", str(db), "search", "hallucination", "--json", "--limit", "3"))
+        assert len(hits) == 3
+        assert json.loads(run("--db", str(db), "stats", "--json"))["readonly"] is True
+    finally:
+        os.chmod(folder, stat.S_IRWXU)
+        os.chmod(db, stat.S_IRUSR | stat.S_IWUSR)
+
+
+def test_read_commands_open_the_library_read_only(env: dict[str, str]) -> None:
+    run("--db", env["db"], "import", str(sample_path()), "--no-embed")
+    from paperscope.library import Library
+
+    with Library.open(env["db"], env["config"], readonly=True) as lib:
+        with pytest.raises(Exception, match="readonly|read-only"):
+            lib.store.set_state("x", 1)
+        assert lib.store.count() > 3000
+
+
+def test_readers_do_not_wait_for_a_writer(env: dict[str, str]) -> None:
+    run("--db", env["db"], "import", str(sample_path()), "--no-embed")
+    writer = SQLiteStore(env["db"])
+    writer.conn.execute("BEGIN IMMEDIATE")  # a writer holds the write lock (an import in progress)
+    try:
+        before = Path(env["db"]).read_bytes()
+        hits = json.loads(run("--db", env["db"], "search", "hallucination", "--json", "--limit", "2"))
+        assert len(hits) == 2
+        assert Path(env["db"]).read_bytes() == before  # a read command wrote nothing
+    finally:
+        writer.conn.execute("ROLLBACK")
+        writer.close()
+
+
+def test_closed_pipe_ends_quietly(env: dict[str, str]) -> None:
+    import subprocess
+    import sys
+
+    run("--db", env["db"], "import", str(sample_path()), "--no-embed")
+    proc = subprocess.run(f'"{sys.executable}" -m paperscope --db "{env["db"]}" search learning --limit 2000 | head -1',
+                          shell=True, capture_output=True, text=True, timeout=120)
+    assert proc.stdout.count("\n") == 1 and "Error" not in proc.stderr and "Broken pipe" not in proc.stderr
+
+
+def test_limits_and_json_everywhere(env: dict[str, str]) -> None:
+    res = CliRunner().invoke(main, ["--db", env["db"], "search", "x", "--limit", "-5"])
+    assert res.exit_code == 2 and "must be at least 1" in res.output
+    run("--db", env["db"], "import", str(sample_path()), "--no-embed")
+    d = json.loads(run("--db", env["db"], "--config", env["config"], "digest", "--json"))
+    assert [s["title"] for s in d["sections"]] == ["Reward Model", "Hallucination"]
+    shown = json.loads(run("--db", env["db"], "show", d["sections"][0]["papers"][0]["id"], "--json"))
+    assert {"code_url", "citations", "novelty", "score", "bibtex", "missing"} <= set(shown)
+    assert shown["missing"]["novelty"] == "embed"

@@ -9,16 +9,21 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from conftest import make_paper
+from conftest import make_library, make_paper
 
-from paperscope.discovery import (compute_library_novelty, compute_scores, embed_library, explain_novelty,
-                                  recommend, semantic_search, similar_papers)
+from paperscope.config import Config
 from paperscope.errors import ModelMismatchError, PaperscopeError
+from paperscope.library import Library
 from paperscope.models import Topic
-from paperscope.service import build_digest, sample_path
+from paperscope.service.digest import build_digest
+from paperscope.service.meaning import embed, explain_novelty, novelty, rate, recommend, score, similar
+from paperscope.service.papers import search
+from paperscope.service.pipeline import sample_path
 from paperscope.sources.citations import PaperCitations
 from paperscope.sources.snapshot import record_to_paper
 from paperscope.store.sqlite import SQLiteStore
+
+NOV1 = datetime(2026, 11, 1, tzinfo=timezone.utc)
 
 ORIGINAL = "2606.04061"
 REWORDED = (  # the original abstract re-worded sentence by sentence, as a resubmission under a new title would
@@ -36,7 +41,7 @@ REWORDED = (  # the original abstract re-worded sentence by sentence, as a resub
 
 
 @pytest.fixture(scope="module")
-def lib(tmp_path_factory: pytest.TempPathFactory) -> SQLiteStore:
+def lib(tmp_path_factory: pytest.TempPathFactory) -> Library:
     """The bundled sample (real papers), embedded, with novelty computed."""
     path = tmp_path_factory.mktemp("lib") / "library.db"
     store = SQLiteStore(path)
@@ -48,113 +53,148 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> SQLiteStore:
     store.upsert_papers([make_paper("2607.99999", title="Trusting neighbours within one modality to repair noisy "
                                     "image-text pairs", abstract=REWORDED, updated=later, published=later,
                                     categories=["cs.CV"])])
-    embed_library(store)
-    compute_library_novelty(store, now=datetime(2026, 11, 1, tzinfo=timezone.utc))
-    yield store
+    library = make_library(store, clock=lambda: NOV1)
+    embed(library)
+    novelty(library)
+    yield library
     store.close()
 
 
-def test_embeddings_are_incremental_per_version(lib: SQLiteStore) -> None:
-    assert embed_library(lib)["embedded"] == 0
-    p = lib.get_paper(ORIGINAL)
+def test_embeddings_are_incremental_per_version(lib: Library) -> None:
+    assert embed(lib).embedded == 0
+    p = lib.store.get_paper(ORIGINAL)
     assert p is not None
-    lib.upsert_papers([make_paper(ORIGINAL, p.version + 1, title=p.title, abstract=p.abstract + " Revised.",
-                                  updated=p.updated + timedelta(days=3), categories=p.categories)])
-    assert embed_library(lib)["embedded"] == 1
+    before = lib.vectors()
+    lib.store.upsert_papers([make_paper(ORIGINAL, p.version + 1, title=p.title, abstract=p.abstract + " Revised.",
+                                        updated=p.updated + timedelta(days=3), categories=p.categories)])
+    assert embed(lib).embedded == 1
+    # the in-memory vector space is reloaded because the embeddings changed, and only then
+    after = lib.vectors()
+    assert after is not before and after.version > before.version and lib.vectors() is after
 
 
-def test_another_model_is_refused_not_mixed(lib: SQLiteStore) -> None:
-    model = lib.active_model()
+def test_another_model_is_refused_not_mixed(lib: Library) -> None:
+    model = lib.store.active_model()
     assert model
     with pytest.raises(ModelMismatchError, match="--replace"):
-        lib.set_active_model("some-other-model")
+        lib.store.set_active_model("some-other-model")
     with pytest.raises(ModelMismatchError):
-        lib.check_model("some-other-model")
-    assert lib.active_model() == model
+        lib.store.check_model("some-other-model")
+    assert lib.store.active_model() == model
 
 
-def test_reworded_duplicate_is_not_novel_and_cites_its_original(lib: SQLiteStore) -> None:
-    dup = explain_novelty(lib, "2607.99999")
-    assert dup["neighbours"][0]["id"] == ORIGINAL
-    assert dup["neighbours"][0]["similarity"] > 0.5
-    original = explain_novelty(lib, ORIGINAL)
-    assert dup["novelty"] < original["novelty"]
-    assert dup["neighbours"][0]["similarity"] > 0.75
-    assert dup["percentile"] == 0.0 and dup["reason"].startswith(f"near-duplicate of {ORIGINAL}")
-    assert original["reason"] == "" and original["percentile"] > 50
+def test_reworded_duplicate_is_not_novel_and_cites_its_original(lib: Library) -> None:
+    dup = explain_novelty(lib, "2607.99999").novelty
+    assert dup.neighbours[0].id == ORIGINAL
+    assert dup.neighbours[0].similarity > 0.5
+    original = explain_novelty(lib, ORIGINAL).novelty
+    assert dup.value < original.value
+    assert dup.neighbours[0].similarity > 0.75
+    assert dup.percentile == 0.0 and dup.reason.startswith(f"near-duplicate of {ORIGINAL}")
+    assert original.reason == "" and original.percentile > 50
     # the evidence is only earlier papers
-    sub = {p.id: p.first_submitted for p in lib.get_papers([n["id"] for n in dup["neighbours"]])}
+    sub = {p.id: p.first_submitted for p in lib.store.get_papers([n.id for n in dup.neighbours])}
     assert all(d.date() < date(2026, 7, 4) for d in sub.values())
-    assert similar_papers(lib, "2607.99999", k=1)[0][0].id == ORIGINAL
+    assert similar(lib, "2607.99999", k=1).hits[0].paper.id == ORIGINAL
 
 
 def test_cold_start_says_so(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "young.db")
     store.upsert_papers([make_paper(f"2501.{i:05d}", title=f"Paper {i} on graphs",
                                     updated=datetime(2025, 1, 1 + i, tzinfo=timezone.utc)) for i in range(5)])
-    embed_library(store)
-    out = compute_library_novelty(store, now=datetime(2025, 2, 1, tzinfo=timezone.utc))
-    assert out["scored"] == 0
-    assert explain_novelty(store, "2501.00004")["reason"] == "not enough earlier papers"
+    young = make_library(store)
+    embed(young)
+    assert novelty(young).scored == 0
+    assert explain_novelty(young, "2501.00004").novelty.reason == "not enough earlier papers"
     store.close()
 
 
-def test_novelty_is_deterministic(lib: SQLiteStore) -> None:
-    compute_library_novelty(lib, now=datetime(2026, 11, 2, tzinfo=timezone.utc))
-    before = explain_novelty(lib, "2607.99999")
-    compute_library_novelty(lib, now=datetime(2026, 11, 2, tzinfo=timezone.utc))
-    after = explain_novelty(lib, "2607.99999")
-    assert (before["novelty"], before["neighbours"]) == (after["novelty"], after["neighbours"])
+def test_novelty_is_deterministic(lib: Library) -> None:
+    novelty(lib)
+    before = explain_novelty(lib, "2607.99999").novelty
+    novelty(lib)
+    after = explain_novelty(lib, "2607.99999").novelty
+    assert (before.value, before.neighbours) == (after.value, after.neighbours)
 
 
-def test_hybrid_search_shows_both_ranks(lib: SQLiteStore) -> None:
-    hits = semantic_search(lib, "noisy correspondence cross-modal retrieval", limit=5)
-    assert hits[0]["paper"].id in (ORIGINAL, "2607.99999")
-    assert hits[0]["text_rank"] is not None and hits[0]["vector_rank"] is not None
-    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+def test_hybrid_search_shows_both_ranks(lib: Library) -> None:
+    hits = search(lib, "noisy correspondence cross-modal retrieval", limit=5, semantic=True).hits
+    assert hits[0].paper.id in (ORIGINAL, "2607.99999")
+    assert hits[0].text_rank is not None and hits[0].vector_rank is not None
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
 
 
-def test_recommend_from_a_plain_list(lib: SQLiteStore, tmp_path: Path) -> None:
+def test_recommend_from_a_plain_list(lib: Library, tmp_path: Path) -> None:
     mine = tmp_path / "mine.txt"
     mine.write_text(f"# my papers\narXiv:{ORIGINAL}v1\nhttps://arxiv.org/abs/0000.00000\n", encoding="utf-8")
-    rep = recommend(lib, mine, days=100_000, limit=5, today=date(2026, 11, 23))
+    rep = recommend(lib, mine, days=100_000, limit=5)
     assert rep.matched == 1 and rep.unmatched == ["0000.00000"]
     assert rep.recommendations[0].paper.id == "2607.99999"
-    assert rep.recommendations[0].resembles[0][0] == ORIGINAL
-    again = recommend(lib, mine, days=100_000, limit=5, today=date(2026, 11, 23), not_interested=["2607.99999"])
-    assert "2607.99999" not in [r.paper.id for r in again.recommendations]
-    high = recommend(lib, mine, days=100_000, limit=5, today=date(2026, 11, 23), threshold=0.99)
+    assert rep.recommendations[0].resembles[0].id == ORIGINAL
+    high = recommend(lib, mine, days=100_000, limit=5, threshold=0.99)
     assert high.recommendations == []
 
 
-def test_unknown_library_is_a_clear_error(lib: SQLiteStore, tmp_path: Path) -> None:
+def test_ratings_change_the_next_recommendations(tmp_path: Path, lib: Library) -> None:
+    mine = tmp_path / "mine.txt"
+    mine.write_text(ORIGINAL + "\n", encoding="utf-8")
+    store = SQLiteStore(lib.store.path)  # a second connection: ratings must not leak into the shared fixture
+    other = make_library(store, clock=lambda: NOV1)
+    try:
+        first = [r.paper.id for r in recommend(other, mine, days=100_000, limit=5).recommendations]
+        rate(other, first[0], "down")
+        assert first[0] not in [r.paper.id for r in recommend(other, mine, days=100_000, limit=5).recommendations]
+        rate(other, first[0], "none")
+        rate(other, first[1], "not_interested")
+        again = [r.paper.id for r in recommend(other, mine, days=100_000, limit=5).recommendations]
+        assert first[0] in again and first[1] not in again
+    finally:
+        store.conn.execute("DELETE FROM ratings")
+        store.conn.execute("DELETE FROM not_interested")
+        store.close()
+
+
+def test_recommend_window_counts_back_from_the_newest_paper_not_the_clock(lib: Library, tmp_path: Path) -> None:
+    mine = tmp_path / "mine.txt"
+    mine.write_text(ORIGINAL + "\n", encoding="utf-8")
+    far_future = make_library(lib.store, clock=lambda: datetime(2030, 1, 1, tzinfo=timezone.utc))
+    rep = recommend(far_future, mine, days=60, limit=5)
+    assert rep.recommendations and rep.since is not None and rep.since.year == 2026
+    window = recommend(lib, mine, since=date(2026, 7, 1), until=date(2026, 7, 31), limit=50)
+    assert window.recommendations
+    assert all(date(2026, 7, 1) <= r.paper.first_submitted.date() <= date(2026, 7, 31)
+               for r in window.recommendations)
+
+
+def test_unknown_library_is_a_clear_error(lib: Library, tmp_path: Path) -> None:
     other = tmp_path / "other.txt"
     other.write_text("0000.00001\n", encoding="utf-8")
     with pytest.raises(PaperscopeError, match="none of its 1 items"):
         recommend(lib, other)
 
 
-def test_ai_score_formula_then_model(lib: SQLiteStore) -> None:
-    out = compute_scores(lib, min_train=200)
-    assert out["method"] == "formula" and "citation" in out["reason"]
-    got = lib.scores_for(["2607.99999"])["2607.99999"]
+def test_ai_score_formula_then_model(lib: Library) -> None:
+    out = score(lib, min_train=200)
+    assert out.method == "formula" and "citation" in out.reason
+    got = lib.store.scores_for(["2607.99999"])["2607.99999"]
     assert 0 <= got["value"] <= 100 and got["inputs"]
     # give 400 papers citation counts that follow their abstract length: now a model is trained and reported
-    now = datetime(2026, 11, 1, tzinfo=timezone.utc)
-    papers = lib.get_papers([r[0] for r in lib.conn.execute("SELECT arxiv_id FROM papers LIMIT 400")])
-    lib.save_citations(PaperCitations(p.id, "openalex", now, len(p.abstract) // 40, {}, None, [], None, None)
-                       for p in papers)
-    out2 = compute_scores(lib, min_train=200)
-    assert out2["method"] == "model" and out2["held_out_spearman"] is not None and out2["n_train"] > 0
+    store = lib.store
+    papers = store.get_papers([r[0] for r in store.conn.execute("SELECT arxiv_id FROM papers LIMIT 400")])
+    store.save_citations(PaperCitations(p.id, "openalex", NOV1, len(p.abstract) // 40, {}, None, [], None, None)
+                         for p in papers)
+    out2 = score(lib, min_train=200)
+    assert out2.method == "model" and out2.held_out_spearman is not None and out2.n_train > 0
 
 
-def test_digest_orders_by_novelty_and_recommends(lib: SQLiteStore, tmp_path: Path) -> None:
+def test_digest_orders_by_novelty_and_recommends(lib: Library, tmp_path: Path) -> None:
     mine = tmp_path / "mine.txt"
     mine.write_text(ORIGINAL + "\n", encoding="utf-8")
     topic = Topic("Noisy correspondence", '"noisy correspondence" OR "image-text"', [], 10, "novelty")
-    d = build_digest(lib, [topic], today=date(2026, 8, 1), library=mine, recommend_days=60)
+    settings = Config(None, {"library_file": str(mine), "recommend_days": 60}, [topic])
+    d = build_digest(make_library(lib.store, settings), today=date(2026, 8, 1))
     sec = d.sections[0]
-    pct = lib.novelty_for([p.id for p in sec.papers])
+    pct = lib.store.novelty_for([p.id for p in sec.papers])
     values = [pct[p.id]["percentile"] or -1 for p in sec.papers]
     assert values == sorted(values, reverse=True)
     rec = d.sections[-1]

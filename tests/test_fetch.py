@@ -6,10 +6,11 @@ from datetime import datetime, timezone
 
 import pytest
 from arxiv_server import ApiEmulator, ArxivServer, Reply, Request, Router, load_entries
-from conftest import FIXTURES
+from conftest import FIXTURES, make_library, pq
 
 from paperscope.config import Config
-from paperscope.fetcher import fetch, make_sources
+from paperscope.service.ingest import fetch as run_fetch
+from paperscope.sources.factory import Sources
 from paperscope.models import Topic
 from paperscope.query import parse_query
 from paperscope.store.sqlite import SQLiteStore
@@ -57,10 +58,17 @@ def config(topics: list[Topic]) -> Config:
 
 
 def sources(server: ArxivServer, cfg: Config):  # type: ignore[no-untyped-def]
-    s = make_sources(cfg, api_url=server.url + "/api/query", feed_url=server.url + "/atom")
+    cfg.values.update(arxiv_api_url=server.url + "/api/query", arxiv_feed_url=server.url + "/atom")
+    s = Sources(cfg)
     for client in (s.api.client, s.feed.client):
         client._sleep = lambda _s: None  # retries without waiting
     return s
+
+
+def fetch(store: SQLiteStore, cfg: Config, srcs: Sources, *, now: datetime):  # type: ignore[no-untyped-def]
+    lib = make_library(store, cfg, clock=lambda: now)
+    lib.sources = srcs
+    return run_fetch(lib, embed=False)
 
 
 def test_first_run_takes_newest_then_reads_back_to_last_run(store: SQLiteStore, arxiv) -> None:  # type: ignore[no-untyped-def]
@@ -119,11 +127,11 @@ def test_followed_author_papers_come_with_fetch(store: SQLiteStore, arxiv) -> No
     cfg = config([])
     first = SQLiteStore(store.path)
     fetch(first, config([BROAD]), sources(server, cfg), now=utc(2008, 8, 1))
-    newest = store.newest_matching('"the"', 1)[0]
+    newest = store.newest_matching(pq('"the"'), 1)[0]
     name = newest.authors[0].name
-    from paperscope.authors import follow
+    from paperscope.service.people import follow
 
-    follow(store, name, now=utc(2008, 8, 1))
+    follow(make_library(store, cfg, clock=lambda: utc(2008, 8, 1)), name)
     server.requests.clear()
     rep = fetch(store, cfg, sources(server, cfg), now=utc(2008, 8, 2))
     assert len(rep.authors) == 1 and rep.authors[0].error == ""

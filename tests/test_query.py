@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import json
 import random
 import re
@@ -16,6 +18,16 @@ from paperscope.query import And, Node, Not, Or, Phrase, Query, Term, date_range
 
 FIXTURE = Path(__file__).parent / "fixtures" / "query" / "papers.jsonl"
 ALL_TEXT = "{title abstract authors comment}"
+
+
+def fts5(query: Query, categories: Sequence[str] = ()) -> str:
+    """The SQLite backend's MATCH expression for a parsed query (what the store runs)."""
+    from paperscope.store.api import PaperQuery
+    from paperscope.store.fts5 import compile_match
+
+    out = compile_match(PaperQuery(query, tuple(categories)))
+    assert out is not None
+    return out
 
 
 class Library:
@@ -42,7 +54,7 @@ class Library:
         return {self.ids[n] for (n,) in rows}
 
     def search(self, query: str, categories: tuple[str, ...] = ()) -> set[str]:
-        return self.match(parse_query(query).to_fts5(categories))
+        return self.match(fts5(parse_query(query), categories))
 
     def where(self, predicate) -> set[str]:
         return {r["id"] for r in self.records if predicate(r)}
@@ -57,7 +69,7 @@ def lib() -> Library:
 def reference(node: Node, lib: Library) -> set[str]:
     """Evaluate the AST with set algebra, asking FTS5 only about single words and phrases."""
     if isinstance(node, (Term, Phrase)):
-        return lib.match(Query(node).to_fts5())
+        return lib.match(fts5(Query(node)))
     if isinstance(node, And):
         return set.intersection(*(reference(i, lib) for i in node.items))
     if isinstance(node, Or):
@@ -185,11 +197,11 @@ def test_positive_terms_skip_negated_and_category_terms() -> None:
 
 
 def test_plain_term_searches_text_columns_only() -> None:
-    assert parse_query("graph").to_fts5() == f'{ALL_TEXT} : "graph"'
+    assert fts5(parse_query("graph")) == f'{ALL_TEXT} : "graph"'
 
 
 def test_fts5_translation_of_fields_and_categories() -> None:
-    fts = parse_query('ti:"reward model" au:del_maestro abs:x co:y cat:cond-mat.str-el').to_fts5(["cs.CL", "hep-th"])
+    fts = fts5(parse_query('ti:"reward model" au:del_maestro abs:x co:y cat:cond-mat.str-el'), ["cs.CL", "hep-th"])
     assert fts == (
         '(title : "reward model" AND authors : "del_maestro" AND abstract : "x" AND comment : "y"'
         ' AND categories : "cond mat str el") AND (categories : "cs cl" OR categories : "hep th")'
@@ -198,13 +210,13 @@ def test_fts5_translation_of_fields_and_categories() -> None:
 
 def test_user_text_never_becomes_fts5_syntax(lib: Library) -> None:
     nasty = 'NEAR a* ^b c:d {title}:e "f "" g" +h col:"x" NEAR(i j) AND- OR: NOT*'
-    fts = parse_query(nasty.replace('"" ', "")).to_fts5()
+    fts = fts5(parse_query(nasty.replace('"" ', "")))
     lib.match(fts)  # would raise sqlite3.OperationalError on a syntax leak
     assert '"NEAR"' in fts and '"a*"' in fts and '"{title}:e"' in fts
 
 
 def test_inner_quotes_are_doubled() -> None:
-    assert Query(Term('say "hi"')).to_fts5() == f'{ALL_TEXT} : "say ""hi"""'
+    assert fts5(Query(Term('say "hi"'))) == f'{ALL_TEXT} : "say ""hi"""'
 
 
 def test_porter_stemming_matches_singular_and_plural(lib: Library) -> None:
@@ -283,7 +295,7 @@ def test_topic_categories_are_ored_then_anded(lib: Library) -> None:
 
 def test_bad_topic_category_is_rejected() -> None:
     with pytest.raises(QueryError, match="'cs CL' is not an arXiv category"):
-        parse_query("x").to_fts5(["cs CL"])
+        fts5(parse_query("x"), ["cs CL"])
 
 
 def _text(r: dict) -> str:
@@ -310,7 +322,7 @@ QUERIES = [
 @pytest.mark.parametrize("text", QUERIES)
 def test_fts5_agrees_with_set_algebra(lib: Library, text: str) -> None:
     query = parse_query(text)
-    assert lib.match(query.to_fts5()) == reference(query.root, lib)
+    assert lib.match(fts5(query)) == reference(query.root, lib)
 
 
 def test_random_queries_agree_with_set_algebra(lib: Library) -> None:
@@ -355,7 +367,7 @@ def test_random_queries_agree_with_set_algebra(lib: Library) -> None:
             query = parse_query(text)
         except QueryError:
             continue
-        assert lib.match(query.to_fts5()) == reference(query.root, lib), text
+        assert lib.match(fts5(query)) == reference(query.root, lib), text
         assert parse_query(str(query)) == query, text
         checked += 1
     assert checked > 150
@@ -392,7 +404,7 @@ def test_fuzzed_input_parses_or_raises_query_error(lib: Library) -> None:
         except QueryError as err:
             assert "position" in str(err)
             continue
-        lib.match(query.to_fts5(["cs.CL"]))  # valid MATCH syntax
+        lib.match(fts5(query, ["cs.CL"]))  # valid MATCH syntax
         assert parse_query(str(query)) == query, text
         ok += 1
     assert ok > 200

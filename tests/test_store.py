@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import dt, make_paper
+from conftest import pq, dt, make_paper
 
 from paperscope.errors import QueryError, StoreError
 from paperscope.models import Author, Version
@@ -40,8 +40,8 @@ def test_newer_version_replaces_text_and_joins_history(store: SQLiteStore) -> No
     assert [v.version for v in p.versions] == [1, 2]
     assert p.versions[0].created == dt(2025, 1, 1) and p.versions[1].created == dt(2025, 3, 1)
     # the index follows the text: old words are gone, new ones found
-    assert store.search('"cats"') == []
-    assert [x.id for x in store.search('"dogs"')] == ["2501.00001"]
+    assert store.search(pq('"cats"')) == []
+    assert [x.id for x in store.search(pq('"dogs"'))] == ["2501.00001"]
     store.integrity_check()
 
 
@@ -94,23 +94,23 @@ def test_newest_matching_orders_by_update_then_id(store: SQLiteStore) -> None:
               make_paper("2507.00001", title="graph new", updated=dt(2025, 7, 1)),
               make_paper("2507.00002", title="unrelated", updated=dt(2025, 8, 1))]
     store.upsert_papers(papers)
-    got = [p.id for p in store.newest_matching('"graph"', 10)]
+    got = [p.id for p in store.newest_matching(pq('"graph"'), 10)]
     assert got == ["2507.00001", "2506.00003", "2506.00002", "2506.00001", "2505.00009"]
     # a limit that cuts through a tie still gives the exact order
-    assert [p.id for p in store.newest_matching('"graph"', 2)] == ["2507.00001", "2506.00003"]
-    assert [p.id for p in store.newest_matching('"graph"', 10, within=["2505.00009", "2507.00002"])] == ["2505.00009"]
+    assert [p.id for p in store.newest_matching(pq('"graph"'), 2)] == ["2507.00001", "2506.00003"]
+    assert [p.id for p in store.newest_matching(pq('"graph"'), 10, within=["2505.00009", "2507.00002"])] == ["2505.00009"]
 
 
 def test_version_update_moves_paper_to_the_top(store: SQLiteStore) -> None:
     store.upsert_papers([make_paper("2501.00001", title="topic x", updated=dt(2025, 1, 1)),
                          make_paper("2501.00002", title="topic x", updated=dt(2025, 2, 1))])
     store.upsert_papers([make_paper("2501.00001", 2, title="topic x", updated=dt(2025, 3, 1))])
-    assert [p.id for p in store.newest_matching('"topic"', 5)] == ["2501.00001", "2501.00002"]
+    assert [p.id for p in store.newest_matching(pq('"topic"'), 5)] == ["2501.00001", "2501.00002"]
 
 
 def test_bad_match_is_a_query_error(store: SQLiteStore) -> None:
     with pytest.raises(QueryError):
-        store.search('"unclosed')
+        store.search(pq('"unclosed'))
 
 
 def test_state_roundtrip(store: SQLiteStore) -> None:
@@ -149,7 +149,7 @@ def test_a_failing_write_loses_nothing_already_stored(store: SQLiteStore) -> Non
 
     with pytest.raises(RuntimeError):
         store.upsert_papers(papers())
-    assert [p.id for p in store.newest_matching('"keep"', 5)] == ["2501.00001"]
+    assert [p.id for p in store.newest_matching(pq('"keep"'), 5)] == ["2501.00001"]
     assert store.count() == 1
     store.upsert_papers([make_paper("2501.00003", title="after")])  # the store still works
     assert store.count() == 2
@@ -174,10 +174,10 @@ def test_many_papers_in_one_second_and_big_batches(store: SQLiteStore) -> None:
     assert store.upsert_papers(papers).new == 4500
     more = [make_paper(f"2502.{i:05d}", title="same second", updated=t) for i in range(10)]
     assert store.upsert_papers(more).new == 10
-    got = store.newest_matching('"same"', 3)
+    got = store.newest_matching(pq('"same"'), 3)
     assert [p.id for p in got] == ["2502.00009", "2502.00008", "2502.00007"]
     store.integrity_check()
-    assert store.count_matching('"second"') == 4510
+    assert store.count_matching(pq('"second"')) == 4510
 
 
 def test_merge_versions_prefers_known_dates() -> None:
@@ -206,7 +206,7 @@ def test_bulk_mode_returns_to_wal_and_keeps_data(tmp_path: Path) -> None:
 def test_fresh_bulk_import_builds_the_index_aside_and_stays_exact(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     import paperscope.store.sqlite as sqlite_mod
-    from paperscope.service import bulk_upsert
+    from paperscope.service.ingest import bulk_upsert
 
     monkeypatch.setattr(sqlite_mod, "TXN_ROWS", 4)  # many transactions, so updates reach rows already sent aside
     papers = [make_paper(f"2501.{i:05d}", title=f"graph paper {i}", updated=dt(2025, 1, 1 + i % 28)) for i in range(30)]
@@ -220,14 +220,14 @@ def test_fresh_bulk_import_builds_the_index_aside_and_stays_exact(tmp_path: Path
         assert (stats.new, stats.updated) == (30, 2)
         assert not (tmp_path / "fresh.db.fts-build").exists()
         s.integrity_check()  # index and papers agree, word for word
-        assert [p.id for p in s.newest_matching('"hypergraph"', 5)] == ["2501.00029", "2501.00003"]
-        assert s.count_matching('"graph"') == 28
+        assert [p.id for p in s.newest_matching(pq('"hypergraph"'), 5)] == ["2501.00029", "2501.00003"]
+        assert s.count_matching(pq('"graph"')) == 28
         # later imports into the now non-empty library take the ordinary path
         with s.bulk():
             assert s._side is None
             s.upsert_papers([make_paper("2502.00001", title="graph late")])
         s.integrity_check()
-        assert s.count_matching('"graph"') == 29
+        assert s.count_matching(pq('"graph"')) == 29
 
 
 def test_bulk_import_checks_code_links_on_read_then_stores_them(store: SQLiteStore) -> None:
@@ -253,4 +253,4 @@ def test_a_failed_side_index_falls_back_to_a_rebuild(tmp_path: Path, monkeypatch
         with s.bulk():
             s.upsert_papers([make_paper(f"2501.{i:05d}", title="rebuilt words") for i in range(5)])
         s.integrity_check()
-        assert s.count_matching('"rebuilt"') == 5
+        assert s.count_matching(pq('"rebuilt"')) == 5

@@ -1,11 +1,14 @@
 """Every error paperscope raises on purpose.
 
 PaperscopeError
+ ├── NotFound             no such paper, author, topic or library (`kind`, `key`)
+ ├── NotReady             the library lacks a step (`needs`: "embed", "novelty", "score", "enrich", ...)
+ ├── Ambiguous            a name that fits several things (`candidates`)
  ├── ConfigError          bad config file or setting (names file, line, field)
  ├── QueryError           a topic/search query that does not parse
  ├── InputError           a bad input file (names file and line)
  ├── StoreError           the library cannot be read or written
- │    └── ModelMismatchError  vectors of another embedding model asked for
+ │    └── ModelMismatchError  vectors of another embedding model asked for (`needs`: "embed --replace")
  └── SourceError          anything that went wrong talking to a remote source
       ├── HTTPError       a non-retryable HTTP status, or retries exhausted
       │    └── RateLimitedError  429/503 after all retries
@@ -19,6 +22,32 @@ from __future__ import annotations
 
 class PaperscopeError(Exception):
     """Base of every paperscope error; its message is meant for the user, on one line."""
+
+
+class NotFound(PaperscopeError):
+    """Something asked for by name or id is not in the library. Messages never say which command to run:
+    each interface words its own hint from `kind`."""
+
+    def __init__(self, message: str, *, kind: str = "", key: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.key = key
+
+
+class NotReady(PaperscopeError):
+    """The library has not had a step yet that this needs; `needs` names the step (embed, novelty, score, ...)."""
+
+    def __init__(self, message: str, *, needs: str) -> None:
+        super().__init__(message)
+        self.needs = needs
+
+
+class Ambiguous(PaperscopeError):
+    """A name that fits several people (or topics); `candidates` lists them, most likely first."""
+
+    def __init__(self, message: str, *, candidates: list[object]) -> None:
+        super().__init__(message)
+        self.candidates = candidates
 
 
 class ConfigError(PaperscopeError):

@@ -1,4 +1,4 @@
-"""Topic queries: parse paperscope's query syntax, translate it to SQLite FTS5 and to the arXiv API.
+"""Topic queries: parse paperscope's query syntax into an AST (each store backend compiles it; `to_arxiv` is the API's form).
 
 Syntax
 ------
@@ -36,15 +36,6 @@ from paperscope.models import utc
 Field = Literal["ti", "abs", "au", "co", "cat"]
 FIELDS: tuple[str, ...] = ("ti", "abs", "au", "co", "cat")
 
-# FTS5 column (or column set) searched by each field; None = a term without prefix.
-_FTS_COLUMNS: dict[str | None, str] = {
-    None: "{title abstract authors comment}",
-    "ti": "title",
-    "abs": "abstract",
-    "au": "authors",
-    "co": "comment",
-    "cat": "categories",
-}
 # arXiv archive ("hep-th", "cs") optionally followed by a subject class ("CL", "str-el").
 _CATEGORY = re.compile(r"^[a-z]+(?:-[a-z]+)?(?:\.[A-Za-z]+(?:-[a-z]+)?)?$", re.IGNORECASE)
 # Words the arXiv API may take without quotes (its own style, e.g. au:del_maestro).
@@ -100,19 +91,10 @@ class Query:
 
     root: Node
 
-    def to_fts5(self, categories: Sequence[str] = ()) -> str:
-        """An FTS5 MATCH expression for the library's papers table; `categories` are ORed and ANDed on."""
-        expr = _fts(self.root)
-        cats = _category_list(categories)
-        if cats:
-            alternatives = " OR ".join(f"categories : {_fts_category(c)}" for c in cats)
-            expr = f"{expr} AND ({alternatives})"
-        return expr
-
     def to_arxiv(self, categories: Sequence[str] = ()) -> str:
         """The arXiv API `search_query` value (not URL-encoded); `categories` are ORed and ANDed on."""
         expr = _arxiv(self.root, top=True)
-        cats = _category_list(categories)
+        cats = category_list(categories)
         if cats:
             alternatives = " OR ".join(f"cat:{c}" for c in cats)
             if not isinstance(self.root, (Term, Phrase)):
@@ -147,29 +129,6 @@ def _positive_leaves(node: Node) -> Iterator[Term | Phrase]:
 
 # ---------------------------------------------------------------------------------------------
 # Output
-
-
-def _fts_string(text: str) -> str:
-    # An FTS5 string: the tokenizer sees the text, never the query parser.
-    return '"' + text.replace('"', '""') + '"'
-
-
-def _fts_category(cat: str) -> str:
-    # unicode61 splits "cs.CL" into the tokens cs, cl; as a phrase they must stay adjacent.
-    return _fts_string(" ".join(re.split(r"[^0-9A-Za-z]+", cat.lower())).strip())
-
-
-def _fts(node: Node) -> str:
-    if isinstance(node, (Term, Phrase)):
-        if node.field == "cat":
-            return f"categories : {_fts_category(node.text)}"
-        return f"{_FTS_COLUMNS[node.field]} : {_fts_string(node.text)}"
-    if isinstance(node, And):
-        return "(" + " AND ".join(_fts(i) for i in node.items) + ")"
-    if isinstance(node, Or):
-        return "(" + " OR ".join(_fts(i) for i in node.items) + ")"
-    # FTS5 gives NOT the highest precedence, so the parentheses are what keep our meaning.
-    return f"({_fts(node.include)} NOT {_fts(node.exclude)})"
 
 
 def _arxiv_value(text: str, phrase: bool) -> str:
@@ -214,7 +173,7 @@ def _show(node: Node, top: bool = False) -> str:
     return body if top else f"({body})"
 
 
-def _category_list(categories: Sequence[str]) -> list[str]:
+def category_list(categories: Sequence[str]) -> list[str]:
     if isinstance(categories, str):  # a lone "cs.CL" would otherwise be iterated letter by letter
         categories = [categories]
     out = []

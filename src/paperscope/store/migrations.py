@@ -127,6 +127,16 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        4,
+        """
+        CREATE TABLE ratings (
+            arxiv_id TEXT PRIMARY KEY,
+            rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+            rated TEXT NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -19,9 +19,11 @@ from typing import Any
 
 import orjson
 
-from paperscope.errors import QueryError, StoreError
+from paperscope.errors import NotFound, NotReady, QueryError, StoreError
 from paperscope.models import UTC, Author, Paper, UpsertStats, Version
+from paperscope.store.api import PaperQuery
 from paperscope.store.authors import AuthorTables
+from paperscope.store.fts5 import compile_match
 from paperscope.store.migrations import migrate
 from paperscope.store.sideindex import SideIndex
 from paperscope.store.sqlin import select_in
@@ -141,13 +143,22 @@ def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
 class SQLiteStore(AuthorTables, VectorTables):
     """The default library backend. Thread-safe for one writer; readers may use other connections."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True) -> None:
+        """Open (and migrate) the library at `path`. `readonly` opens an existing library for reading only:
+        nothing is written, not even the journal mode, so it works on a read-only disk and never waits for a
+        writer's lock. Without `create`, a missing file is a NotFound instead of a new empty library."""
         self.path = str(path)
-        if self.path != ":memory:":
+        self.readonly = readonly
+        memory = self.path == ":memory:"
+        if not memory and not Path(self.path).exists():
+            if readonly or not create:
+                raise NotFound(f"no library at {self.path}", kind="library", key=self.path)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = self._connect()
-            if not readonly:
+            if readonly:
+                self._check_schema()
+            else:
                 migrate(self.conn)
                 self.conn.execute(f"INSERT INTO papers_fts(papers_fts, rank) VALUES ('hashsize', {FTS_HASHSIZE})")
         except sqlite3.DatabaseError as e:
@@ -162,15 +173,42 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._misses = 0
         self._side: SideIndex | None = None
 
+    def _check_schema(self) -> None:
+        from paperscope.store.migrations import LATEST
+
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version == 0:
+            raise StoreError(f"{self.path} is not a paperscope library (no schema)")
+        if version != LATEST:
+            raise NotReady(f"{self.path} has schema version {version}, this paperscope uses {LATEST}: "
+                           "open it once for writing to upgrade it", needs="migrate")
+
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA busy_timeout = 30000")
-        if self.path != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
+        if self.readonly and self.path != ":memory:":
+            conn = self._connect_readonly()
+        else:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA temp_store = MEMORY")
         return conn
+
+    def _connect_readonly(self) -> sqlite3.Connection:
+        uri = Path(self.path).resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return conn
+        except sqlite3.OperationalError:
+            # A WAL library on a read-only disk without its -shm file: read it as an immutable file.
+            conn.close()
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None,
+                                   check_same_thread=False)
+            return conn
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -442,6 +480,11 @@ class SQLiteStore(AuthorTables, VectorTables):
             if progress:
                 progress(len(rows))
 
+    def finish_import(self, *, progress: Callable[[int], None] | None = None) -> int:
+        """After an import: merge the full-text index and find the code links the bulk load left unchecked."""
+        self.optimize()
+        return self.fill_code_urls(progress=progress)
+
     def rebuild_fts(self) -> None:
         """Rebuild the full-text index from the papers table (after an interrupted bulk import)."""
         with self._lock:
@@ -514,8 +557,13 @@ class SQLiteStore(AuthorTables, VectorTables):
                 raise StoreError(f"{self.path}: {msg}") from e
             raise QueryError(f"full-text query rejected: {msg}") from e
 
-    def newest_matching(self, match: str, limit: int, *, within: Sequence[str] | None = None) -> list[Paper]:
-        """The newest `limit` papers matching an FTS5 expression, by last update then id, both descending."""
+    def newest_matching(self, q: PaperQuery, limit: int, *, within: Sequence[str] | None = None) -> list[Paper]:
+        """The newest `limit` papers matching `q`, by last update then id, both descending."""
+        if limit <= 0:
+            return []
+        match = compile_match(q)
+        if match is None:
+            return self._newest(limit, within)
         if within is not None:
             keys = self._keys_for(within)
             if not keys:
@@ -539,22 +587,42 @@ class SQLiteStore(AuthorTables, VectorTables):
             if len(picked) == limit:
                 boundary = sec
         cur.close()
-        papers = [self._paper(r) for r in self._rows_where("sort_key", picked)]
+        return self._papers_by_keys(picked, limit)
+
+    def _newest(self, limit: int, within: Sequence[str] | None) -> list[Paper]:
+        if within is not None:
+            keys = sorted(self._keys_for(within), reverse=True)
+        else:
+            keys = [k for (k,) in self.conn.execute(
+                "SELECT sort_key FROM papers ORDER BY sort_key DESC LIMIT ?", (limit + 64,))]
+        if len(keys) > limit:  # keep the whole last second so ties are ordered by id
+            sec = keys[limit - 1] >> SLOT_BITS
+            keys = [k for i, k in enumerate(keys) if i < limit or k >> SLOT_BITS == sec]
+        return self._papers_by_keys(keys, limit)
+
+    def _papers_by_keys(self, keys: list[int], limit: int) -> list[Paper]:
+        papers = [self._paper(r) for r in self._rows_where("sort_key", keys)]
         papers.sort(key=lambda p: (p.updated, p.id), reverse=True)
         return papers[:limit]
 
     def _keys_for(self, arxiv_ids: Sequence[str]) -> list[int]:
         return [k for (k,) in select_in(self.conn, "SELECT sort_key FROM papers WHERE arxiv_id IN ({in})", arxiv_ids)]
 
-    def count_matching(self, match: str) -> int:
-        return self._match("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0]
+    def count_matching(self, q: PaperQuery) -> int:
+        match = compile_match(q)
+        if match is None:
+            return self.count()
+        return int(self._match("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0])
 
-    def search(self, match: str, *, order: str = "relevance", limit: int = 50) -> list[Paper]:
+    def search(self, q: PaperQuery, *, order: str = "relevance", limit: int = 50) -> list[Paper]:
         """Full-text search; `order` is 'relevance' (BM25, title weighted highest) or 'date' (newest first)."""
-        if order == "date":
-            return self.newest_matching(match, limit)
-        if order != "relevance":
+        if order not in ("relevance", "date"):
             raise QueryError(f"unknown order {order!r}: use 'relevance' or 'date'")
+        match = compile_match(q)
+        if order == "date" or match is None:
+            return self.newest_matching(q, limit)
+        if limit <= 0:
+            return []
         rows = self._match(
             "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? "
             "ORDER BY bm25(papers_fts, 8.0, 1.0, 4.0, 0.5, 0.0) LIMIT ?",
@@ -564,7 +632,6 @@ class SQLiteStore(AuthorTables, VectorTables):
         by_key = {r[2]: r for r in self._rows_where("sort_key", keys)}
         return [self._paper(by_key[k]) for k in keys if k in by_key]
 
-    # ------------------------------------------------------------------ state
     def get_state(self, key: str, default: Any = None) -> Any:
         row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return default if row is None else orjson.loads(row[0])

@@ -69,11 +69,19 @@ class VectorTables:
             try:
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO embeddings(arxiv_id, model, version, vector) VALUES (?,?,?,?)", data)
+                if data:
+                    self.conn.execute(
+                        "INSERT INTO state(key, value) VALUES ('embedding:version', '1') ON CONFLICT(key) DO UPDATE "
+                        "SET value = CAST(value AS INTEGER) + 1")
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
         return len(data)
+
+    def embeddings_version(self) -> int:
+        """A number that changes whenever embeddings are added or replaced (in-memory copies compare it)."""
+        return int(self.get_state("embedding:version", 0))  # type: ignore[attr-defined]
 
     def embedding_matrix(self, model: str) -> tuple[np.ndarray, list[str], np.ndarray, list[tuple[str, str]]]:
         """(paper keys, ids, vectors, (first-submitted ISO date, primary category)) of every embedded paper."""
@@ -154,6 +162,20 @@ class VectorTables:
         with self._lock:
             self.conn.executemany("INSERT OR IGNORE INTO not_interested(arxiv_id, added) VALUES (?,?)",
                                   [(i, iso(when)) for i in ids])
+
+    def rate(self, arxiv_id: str, rating: str, when: datetime) -> None:
+        """Record 👍 ('up') or 👎 ('down') for a paper; 'none' takes a rating back."""
+        from paperscope.store.sqlite import iso
+
+        with self._lock:
+            if rating == "none":
+                self.conn.execute("DELETE FROM ratings WHERE arxiv_id = ?", (arxiv_id,))
+            else:
+                self.conn.execute("INSERT OR REPLACE INTO ratings(arxiv_id, rating, rated) VALUES (?,?,?)",
+                                  (arxiv_id, rating, iso(when)))
+
+    def ratings(self) -> dict[str, str]:
+        return {r[0]: r[1] for r in self.conn.execute("SELECT arxiv_id, rating FROM ratings")}
 
     def not_interested(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT arxiv_id FROM not_interested")}

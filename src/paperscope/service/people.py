@@ -1,4 +1,4 @@
-"""Author verbs: find a person in the library, build their profile, follow them, and the enrichment run.
+"""People: find a person in the library, build their profile, follow them, and the citation enrichment run.
 
 Who is who: papers are found through the full-text index on the surname, every author string on them is
 checked with `names_compatible`, and the matches are grouped into people by `merge_identities` (OpenAlex id
@@ -13,29 +13,31 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from paperscope.errors import PaperscopeError
+from paperscope.errors import Ambiguous, InputError, NotFound
+from paperscope.library import Library
 from paperscope.models import UTC, AuthorProfile, Figure, Paper, PaperCard
+from paperscope.service.results import Result
 from paperscope.scoring import metrics
 from paperscope.scoring.affiliations import affiliation_tag
 from paperscope.scoring.names import Identity, display_name, merge_identities, name_key, names_compatible, parse_name
+from paperscope.store.api import Store
 from paperscope.store.authors import surname_tokens
-from paperscope.store.sqlite import SQLiteStore
 
 ORDERS = ("citations", "newest", "novelty")
 
 
-class AmbiguousAuthor(PaperscopeError):
-    """A name that fits several people; `candidates` lists them."""
+class AmbiguousAuthor(Ambiguous):
+    """A name that fits several people; `candidates` lists them (Identity records)."""
 
     def __init__(self, name: str, candidates: list[Identity]) -> None:
         lines = [f"{c.name} ({len(c.paper_ids)} papers{', OpenAlex ' + c.openalex_id if c.openalex_id else ''})"
                  for c in candidates[:10]]
         super().__init__(f"{name!r} fits {len(candidates)} people: " + "; ".join(lines)
-                         + " — give the full name, or --id with an OpenAlex id or ORCID")
-        self.candidates = candidates
+                         + " — give the full name, or pick one by OpenAlex id or ORCID", candidates=list(candidates))
+        self.people = candidates
 
 
-def _records(store: SQLiteStore, name: str) -> list[tuple[str, str | None, str | None, str]]:
+def _records(store: Store, name: str) -> list[tuple[str, str | None, str | None, str]]:
     first, last, _ = parse_name(display_name(name))
     rows = store.author_candidates(surname_tokens(last or name))
     ships = store.authorships_for([r[0] for r in rows]) if rows else {}
@@ -51,21 +53,21 @@ def _records(store: SQLiteStore, name: str) -> list[tuple[str, str | None, str |
     return out
 
 
-def find_people(store: SQLiteStore, name: str) -> list[Identity]:
+def find_people(store: Store, name: str) -> list[Identity]:
     """Everyone in the library whose name fits `name`, most papers first."""
     people = merge_identities(_records(store, name))
     people.sort(key=lambda i: (-len(i.paper_ids), i.name))
     return people
 
 
-def find_author(store: SQLiteStore, name: str, *, author_id: str | None = None) -> Identity:
+def find_author(store: Store, name: str, *, author_id: str | None = None) -> Identity:
     """The one person meant by `name` (or by an OpenAlex id / ORCID); AmbiguousAuthor lists the candidates."""
     people = find_people(store, name)
     if author_id:
         aid = author_id.strip().rstrip("/").rsplit("/", 1)[-1].upper()
         people = [p for p in people if aid in ((p.openalex_id or "").upper(), (p.orcid or "").upper())]
     if not people:
-        raise PaperscopeError(f"no author named {name!r} in the library (try `paperscope search 'au:{name}'`)")
+        raise NotFound(f"no author named {name!r} in the library", kind="author", key=name)
     if len(people) == 1:
         return people[0]
     exact = [p for p in people if name_key(p.name) == name_key(name) and any(
@@ -100,11 +102,11 @@ class ProfileInputs:
     author_score: Figure | None = None
 
 
-def build_profile(store: SQLiteStore, person: Identity, *, order: str = "citations", today: date | None = None,
+def build_profile(store: Store, person: Identity, *, order: str = "citations", today: date | None = None,
                   inputs: ProfileInputs | None = None) -> AuthorProfile:
     """Everything an author page shows, computed from the library and labelled with its source."""
     if order not in ORDERS:
-        raise PaperscopeError(f"unknown order {order!r}: choose one of {', '.join(ORDERS)}")
+        raise InputError(f"unknown order {order!r}: choose one of {', '.join(ORDERS)}")
     today = today or datetime.now(UTC).date()
     inputs = inputs or ProfileInputs()
     papers = store.get_papers(person.paper_ids)
@@ -162,8 +164,8 @@ def build_profile(store: SQLiteStore, person: Identity, *, order: str = "citatio
         name=display_name(person.name), key=me, generated=today, names=sorted({display_name(n) for n in person.names}),
         openalex_id=person.openalex_id, orcid=person.orcid,
         h_index=Figure("h-index", h, lib_src), papers=figures[0], citations=figures[1],
-        novelty=inputs.author_novelty or Figure("Novelty", None, f"{dash} (needs embeddings: `paperscope embed`)"),
-        score=inputs.author_score or Figure("Score", None, f"{dash} (needs embeddings: `paperscope embed`)"),
+        novelty=inputs.author_novelty or Figure("Novelty", None, f"{dash} (needs embeddings)"),
+        score=inputs.author_score or Figure("Score", None, f"{dash} (needs embeddings)"),
         figures=figures, citations_per_year=dict(sorted(per_year.items())),
         categories=metrics.category_shares(p.primary_category for p in papers if p.primary_category),
         coauthors=coauthors, affiliations=sorted((t, n) for t, n in affs.items() if t), cards=cards, order=order,
@@ -182,22 +184,52 @@ def sort_cards(cards: list[PaperCard], order: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ follow
-def follow(store: SQLiteStore, name: str, *, author_id: str | None = None,
-           now: datetime | None = None) -> tuple[Identity, bool]:
-    """Follow the person `name` means; returns (person, newly followed)."""
-    person = find_author(store, name, author_id=author_id)
-    return person, store.follow(name_key(person.name), display_name(person.name), now or datetime.now(UTC))
+@dataclass(slots=True)
+class FollowResult(Result):
+    name: str
+    key: str
+    papers: int
+    followed: bool  # following now
+    changed: bool  # this call changed it
 
 
-def unfollow(store: SQLiteStore, name: str) -> bool:
+def follow(lib: Library, name: str, *, author_id: str | None = None) -> FollowResult:
+    """Follow the person `name` means (`fetch` then brings their new papers and versions)."""
+    person = find_author(lib.store, name, author_id=author_id)
+    key = name_key(person.name)
+    new = lib.store.follow(key, display_name(person.name), lib.now())
+    return FollowResult(display_name(person.name), key, len(person.paper_ids), True, new)
+
+
+def unfollow(lib: Library, name: str) -> FollowResult:
+    """Stop following an author (NotFound when not followed)."""
     key = name_key(name)
-    if store.unfollow(key):
-        return True
-    raise PaperscopeError(f"not following {name!r} (see `paperscope following`)")
+    spelled = next((f["name"] for f in lib.store.following() if f["key"] == key), name)
+    if not lib.store.unfollow(key):
+        raise NotFound(f"not following {name!r}", kind="follow", key=key)
+    return FollowResult(spelled, key, 0, False, True)
 
 
-def followed_papers(store: SQLiteStore, *, since: datetime) -> list[tuple[Paper, str, str]]:
+@dataclass(slots=True)
+class Followed(Result):
+    name: str
+    key: str
+    since: str
+
+
+@dataclass(slots=True)
+class FollowingResult(Result):
+    authors: list[Followed]
+
+
+def following(lib: Library) -> FollowingResult:
+    """The authors the researcher follows."""
+    return FollowingResult([Followed(f["name"], f["key"], f["since"]) for f in lib.store.following()])
+
+
+def followed_papers(lib: Library, *, since: datetime) -> list[tuple[Paper, str, str]]:
     """(paper, followed author, "new" | "revised") for papers by followed authors updated since `since`."""
+    store = lib.store
     out: dict[str, tuple[Paper, str, str]] = {}
     for f in store.following():
         ids = [pid for pid, names in store.author_candidates(surname_tokens(parse_name(f["name"])[1] or f["name"]))
@@ -219,26 +251,27 @@ def author_search_query(name: str) -> str:
 
 # ------------------------------------------------------------------------------------------------ enrich
 @dataclass(slots=True)
-class EnrichReport:
+class EnrichReport(Result):
     asked: int = 0
     found: int = 0
     by_source: dict[str, int] = field(default_factory=dict)
     authors: int = 0
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"asked": self.asked, "found": self.found, "by_source": self.by_source, "authors": self.authors}
 
-
-def enrich(store: SQLiteStore, primary: Any, fallback: Any | None, *, max_age_days: int, limit: int | None = None,
-           batch: int = 500, now: datetime | None = None, progress: Callable[[int], None] | None = None,
-           author_source: Any | None = None) -> EnrichReport:
-    """Fetch citation figures for papers missing them or older than `max_age_days`, in saved batches.
+def enrich(lib: Library, *, max_age_days: int | None = None, limit: int | None = None, batch: int = 500,
+           progress: Callable[[int], None] | None = None) -> EnrichReport:
+    """Fetch citation figures (OpenAlex, then Semantic Scholar) for papers missing them or older than
+    `max_age_days` (default: the config's), in saved batches, and refresh followed authors' figures.
 
     Each batch is stored before the next is asked for, so an interrupted run resumes where it stopped.
     """
     from paperscope.sources.citations import fetch_citations
 
-    now = now or datetime.now(UTC)
+    store = lib.store
+    primary, fallback, author_source = lib.sources.openalex, lib.sources.semanticscholar, lib.sources.openalex
+    now = lib.now()
+    if max_age_days is None:
+        max_age_days = int(lib.settings.enrich_max_age_days)
     ids = store.ids_needing_citations(now - timedelta(days=max_age_days), limit=limit)
     report = EnrichReport(asked=len(ids))
     for i in range(0, len(ids), batch):
@@ -263,6 +296,40 @@ def enrich(store: SQLiteStore, primary: Any, fallback: Any | None, *, max_age_da
     return report
 
 
-def people_to_dicts(people: Sequence[Identity]) -> list[dict[str, Any]]:
+def people_to_dicts(people: Sequence[Identity]) -> list[dict[str, object]]:
     return [{"name": p.name, "key": p.key, "names": p.names, "openalex_id": p.openalex_id, "orcid": p.orcid,
              "papers": len(p.paper_ids)} for p in people]
+
+
+@dataclass(slots=True)
+class ProfileResult(Result):
+    profile: AuthorProfile
+
+    def to_dict(self) -> dict[str, object]:
+        from paperscope.render.profile import profile_to_dict
+
+        return dict(profile_to_dict(self.profile))
+
+
+def author_profile(lib: Library, name: str, *, author_id: str | None = None,
+                   order: str = "citations") -> ProfileResult:
+    """Find the person and build their profile (novelty and AI Score included when the library has them)."""
+    store = lib.store
+    person = find_author(store, name, author_id=author_id)
+    inputs = ProfileInputs()
+    today = lib.today()
+    if store.active_model():
+        from paperscope.service.meaning import author_figures
+
+        nov, sc, nfig, sfig = author_figures(lib, person.paper_ids, today=today)
+        inputs = ProfileInputs(novelty=nov, scores=sc, author_novelty=nfig, author_score=sfig)
+    return ProfileResult(build_profile(store, person, order=order, today=today, inputs=inputs))
+
+
+def render_profile(result: ProfileResult, fmt: str, *, view: str = "cards") -> str:
+    """The profile as text via the renderer registry (markdown, html, json)."""
+    from paperscope.render.registry import render
+
+    if fmt == "json":
+        return render("profile", "json", result.profile)
+    return render("profile", fmt, result.profile, view=view)

@@ -1,4 +1,4 @@
-"""`paperscope` verbs about authors: profiles, follows, citations; registered on the main group when paperscope.cli is imported."""
+"""`paperscope` verbs about people: author profiles, follows, citation enrichment."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from pathlib import Path
 
 import click
 
-from paperscope.cli import emit_json, friendly, json_option, main, pass_ctx, Ctx
+from paperscope.cli.app import Ctx, emit_json, friendly, json_option, main, pass_ctx
+from paperscope.cli.progress import bar
 
-# ---------------------------------------------------------------------------------------------- authors
+
 @main.command()
 @click.argument("name")
 @click.option("--id", "author_id", help="Pick the person by OpenAlex id or ORCID when the name is ambiguous.")
@@ -24,18 +25,15 @@ from paperscope.cli import emit_json, friendly, json_option, main, pass_ctx, Ctx
 def author(ctx: Ctx, name: str, author_id: str | None, order: str, view: str, fmt: str, out: str | None,
            as_json: bool) -> None:
     """An author's profile: h-index, papers, citations, co-authors, affiliations, one card per paper."""
-    from paperscope.authors import AmbiguousAuthor, people_to_dicts
-    from paperscope.service import author_profile, render_profile
+    from paperscope.service.people import AmbiguousAuthor, author_profile, people_to_dicts, render_profile
 
-    with ctx.store() as store:
-        try:
-            profile = author_profile(store, name, author_id=author_id, order=order,
-                                     weights=ctx.config.author_score_weights)
-        except AmbiguousAuthor as e:
-            if as_json:
-                emit_json({"ambiguous": True, "candidates": people_to_dicts(e.candidates)})
-                sys.exit(1)
-            raise
+    try:
+        profile = author_profile(ctx.library(readonly=True), name, author_id=author_id, order=order)
+    except AmbiguousAuthor as e:
+        if as_json:
+            emit_json({"ambiguous": True, "candidates": people_to_dicts(e.people)})
+            sys.exit(1)
+        raise
     text = render_profile(profile, "json" if as_json else fmt, view=view)
     if out:
         Path(out).write_text(text, encoding="utf-8")
@@ -47,28 +45,34 @@ def author(ctx: Ctx, name: str, author_id: str | None, order: str, view: str, fm
 @main.command()
 @click.argument("name")
 @click.option("--id", "author_id", help="Pick the person by OpenAlex id or ORCID when the name is ambiguous.")
+@json_option
 @pass_ctx
 @friendly
-def follow(ctx: Ctx, name: str, author_id: str | None) -> None:
+def follow(ctx: Ctx, name: str, author_id: str | None, as_json: bool) -> None:
     """Follow an author: `fetch` brings their new papers and the digest lists them."""
-    from paperscope.authors import follow as do_follow
+    from paperscope.service.people import follow as do_follow
 
-    with ctx.store() as store:
-        person, new = do_follow(store, name, author_id=author_id)
-    click.echo(f"{'Now following' if new else 'Already following'} {person.name} ({len(person.paper_ids)} papers in the library)")
+    r = do_follow(ctx.library(), name, author_id=author_id)
+    if as_json:
+        emit_json(r)
+        return
+    click.echo(f"{'Now following' if r.changed else 'Already following'} {r.name} ({r.papers} papers in the library)")
 
 
 @main.command()
 @click.argument("name")
+@json_option
 @pass_ctx
 @friendly
-def unfollow(ctx: Ctx, name: str) -> None:
+def unfollow(ctx: Ctx, name: str, as_json: bool) -> None:
     """Stop following an author."""
-    from paperscope.authors import unfollow as do_unfollow
+    from paperscope.service.people import unfollow as do_unfollow
 
-    with ctx.store() as store:
-        do_unfollow(store, name)
-    click.echo(f"No longer following {name}")
+    r = do_unfollow(ctx.library(), name)
+    if as_json:
+        emit_json(r)
+        return
+    click.echo(f"No longer following {r.name}")
 
 
 @main.command()
@@ -77,15 +81,16 @@ def unfollow(ctx: Ctx, name: str) -> None:
 @friendly
 def following(ctx: Ctx, as_json: bool) -> None:
     """The authors you follow."""
-    with ctx.store() as store:
-        rows = store.following()
+    from paperscope.service.people import following as list_following
+
+    r = list_following(ctx.library(readonly=True))
     if as_json:
-        emit_json(rows)
+        emit_json([a.to_dict() for a in r.authors])
         return
-    if not rows:
+    if not r.authors:
         click.echo("Not following anyone yet (`paperscope follow NAME`).")
-    for r in rows:
-        click.echo(f"{r['name']}  (since {r['since'][:10]})")
+    for a in r.authors:
+        click.echo(f"{a.name}  (since {a.since[:10]})")
 
 
 @main.command()
@@ -96,12 +101,12 @@ def following(ctx: Ctx, as_json: bool) -> None:
 @friendly
 def enrich(ctx: Ctx, limit: int | None, max_age: int | None, as_json: bool) -> None:
     """Fetch citation counts and author identities (OpenAlex, then Semantic Scholar) for the library."""
-    from paperscope.service import run_enrich
+    from paperscope.service.people import enrich as run_enrich
 
-    with ctx.store() as store:
-        report = run_enrich(store, ctx.config, limit=limit, max_age_days=max_age, progress=not as_json)
+    with bar("enrich", quiet=as_json) as tick:
+        report = run_enrich(ctx.library(), limit=limit, max_age_days=max_age, progress=tick)
     if as_json:
-        emit_json(report.to_dict())
+        emit_json(report)
         return
     by = ", ".join(f"{n} from {s}" for s, n in report.by_source.items()) or "none found"
     click.echo(f"Asked about {report.asked} papers: {report.found} with figures ({by})"

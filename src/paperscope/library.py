@@ -1,0 +1,138 @@
+"""`Library`: one researcher's paperscope, built once per process — settings, store, sources, clock, caches.
+
+Every interface (CLI, web app, MCP server, scheduler) makes one Library and hands it to the service layer::
+
+    from paperscope import Library
+    from paperscope.service import digest, papers
+
+    with Library.open("~/radar/library.db", config="~/radar/config.toml") as lib:
+        for hit in papers.search(lib, '"reward model" NOT survey', limit=5).hits:
+            print(hit.paper.id, hit.paper.title)
+        print(digest.render_digest(digest.build_digest(lib), "markdown"))
+
+What a long-running process should not redo on every call lives here: the embedder of the library's model,
+the in-memory vector space (rebuilt only when the library's embeddings change), parsed library files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from paperscope.config import Config, default_db_path, load_config
+from paperscope.errors import NotReady
+from paperscope.models import UTC
+from paperscope.semantic.embed import Embedder
+from paperscope.semantic.space import VectorSpace
+from paperscope.sources.factory import Sources
+from paperscope.store.api import Store
+
+Clock = Callable[[], datetime]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Library:
+    """A library of papers and everything needed to work on it. Build with `Library.open`, or pass parts in."""
+
+    def __init__(self, settings: Config, store: Store, *, clock: Clock | None = None,
+                 transport: httpx.BaseTransport | None = None, sources: Sources | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock: Clock = clock or _utcnow
+        self.sources = sources or Sources(settings, transport=transport)
+        self._embedders: dict[str, Embedder] = {}
+        self._space: VectorSpace | None = None
+        self._library_files: dict[tuple[str, float], Any] = {}
+
+    @classmethod
+    def open(cls, db: str | Path | None = None, config: str | Path | None = None, *, readonly: bool = False,
+             create: bool = True, clock: Clock | None = None,
+             transport: httpx.BaseTransport | None = None) -> Library:
+        """Open the library at `db` (default: the platform's data folder) with the config at `config`.
+
+        `readonly` opens an existing library for reading only (a read-only disk works; a missing file is
+        `NotFound`, never a new empty library)."""
+        from paperscope.store.sqlite import SQLiteStore
+
+        settings = config if isinstance(config, Config) else load_config(config)
+        path = Path(db).expanduser() if db else default_db_path()
+        store = SQLiteStore(path, readonly=readonly, create=create)
+        return cls(settings, store, clock=clock, transport=transport)
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        self.sources.close()
+        self.store.close()
+
+    def __enter__(self) -> Library:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ time
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        return self.clock().date()
+
+    @property
+    def topics(self) -> list[Any]:
+        return list(self.settings.topics)
+
+    # ------------------------------------------------------------------ meaning, cached per process
+    def embedder(self, name: str | None = None) -> Embedder:
+        """The embedder of `name` (default: the library's model, else the shipped default), loaded once."""
+        from paperscope.semantic.embed import DEFAULT_MODEL, load_embedder
+
+        key = name or self.store.active_model() or DEFAULT_MODEL
+        if key not in self._embedders:
+            self._embedders[key] = load_embedder(key)
+        return self._embedders[key]
+
+    def vectors(self) -> VectorSpace:
+        """Every vector of the library's model with its index, loaded once and reloaded when embeddings change."""
+        from paperscope.semantic.space import build_index, load_matrix_cache, save_matrix_cache
+
+        model = self.store.active_model()
+        if not model:
+            raise NotReady("the library has no embeddings yet", needs="embed")
+        version = self.store.embeddings_version()
+        if self._space is not None and self._space.model == model and self._space.version == version:
+            return self._space
+        self._space = None
+        on_disk = self.store.path != ":memory:"
+        cache = Path(f"{self.store.path}.{model}.space") if on_disk else None
+        got = load_matrix_cache(cache, version, model) if cache is not None else None
+        if got is None:
+            keys, ids, mat, meta = self.store.embedding_matrix(model)
+            if cache is not None and len(ids):
+                save_matrix_cache(cache, version, model, keys, ids, mat, meta)
+        else:
+            keys, ids, mat, meta = got
+        index_file = Path(f"{self.store.path}.{model}.vindex") if on_disk else None
+        index = build_index(model, keys, mat, index_file)
+        self._space = VectorSpace(model, version, keys, ids, mat, meta, index)
+        return self._space
+
+    def library_file(self, path: str | Path) -> Any:
+        """A researcher's library file (BibTeX, Zotero CSV/RDF, id list) parsed once while it is unchanged."""
+        from paperscope.libraryfile import read_library
+
+        p = Path(path).expanduser()
+        try:
+            stamp = p.stat().st_mtime
+        except OSError:
+            stamp = -1.0
+        key = (str(p), stamp)
+        if key not in self._library_files:
+            self._library_files[key] = read_library(p)
+        return self._library_files[key]

@@ -1,0 +1,199 @@
+"""Topic digests: each topic's newest papers (ordered as the topic asks), followed authors, recommendations.
+
+`build_digest` is what the CLI's `digest`, the web app's home and topic pages and the email all show;
+`topic_page` is one topic with the web app's filters; `write_digest` writes the files of a static digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from paperscope.errors import InputError
+from paperscope.library import Library
+from paperscope.models import UTC, Paper, Topic
+from paperscope.render.model import Digest, DigestSection
+from paperscope.service.ingest import pick_topics, topic_query
+from paperscope.service.results import Result
+
+FOLLOW_WINDOW_DAYS = 7
+ORDERS = ("date", "novelty", "score", "fit")
+
+
+@dataclass(slots=True)
+class DigestResult(Result):
+    digest: Digest
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def sections(self) -> list[DigestSection]:
+        return self.digest.sections
+
+    def to_dict(self) -> dict[str, object]:
+        import orjson
+
+        from paperscope.render.jsonout import digest_to_dict
+
+        return {"digest": orjson.loads(orjson.dumps(digest_to_dict(self.digest))), "notes": list(self.notes)}
+
+
+def _empty_note(lib: Library) -> str:
+    last = lib.store.get_state("announce:last") or {}
+    if last.get("empty"):
+        return f"arXiv announced nothing on {last.get('date')} (weekend or holiday)."
+    return "No papers in the library match this topic yet."
+
+
+def build_digest(lib: Library, topics: Sequence[str] = (), *, today: date | None = None) -> DigestResult:
+    """One section per topic with its newest papers (reordered by novelty, score or fit when the topic asks),
+    then followed authors, then "Recommended for you" when a library file is set and vectors exist."""
+    store = lib.store
+    day = today or lib.today()
+    library = _library_path(lib)
+    notes: list[str] = []
+    sections = []
+    for t in pick_topics(lib, topics):
+        papers, why = order_papers(lib, topic_papers(lib, t), t.order, library)
+        if why:
+            notes.append(f"topic {t.name!r}: {why}")
+        sections.append(DigestSection(title=t.name, papers=papers, topic=t,
+                                      note="" if papers else _empty_note(lib)))
+    if store.following():
+        from paperscope.service.people import followed_papers
+
+        since = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=FOLLOW_WINDOW_DAYS)
+        rows = followed_papers(lib, since=since)
+        sections.append(DigestSection(
+            title="Followed authors", papers=[p for p, _, _ in rows],
+            labels={p.id: f"{label} · {who}" for p, who, label in rows},
+            note="" if rows else f"No new papers or revisions by followed authors in the last {FOLLOW_WINDOW_DAYS} days."))
+    if library and store.active_model():
+        from paperscope.service.meaning import recommend
+
+        days = int(lib.settings.recommend_days)
+        rep = recommend(lib, library, days=days, limit=20, today=day)
+        sections.append(DigestSection(
+            title="Recommended for you", papers=[r.paper for r in rep.recommendations],
+            labels={r.paper.id: "like " + ", ".join(x.id for x in r.resembles[:2]) for r in rep.recommendations},
+            note="" if rep.recommendations else f"Nothing new in the last {days} days resembles your library."))
+    return DigestResult(Digest(generated=day, sections=sections), notes)
+
+
+def _library_path(lib: Library) -> str | None:
+    raw = lib.settings.library_file
+    return str(Path(raw).expanduser()) if raw else None
+
+
+def topic_papers(lib: Library, topic: Topic, limit: int | None = None) -> list[Paper]:
+    """The newest papers of a topic, newest first by last update, ties by id."""
+    return lib.store.newest_matching(topic_query(topic), limit or topic.max_papers)
+
+
+def order_papers(lib: Library, papers: list[Paper], order: str, library: str | None) -> tuple[list[Paper], str]:
+    """A topic's papers by date (as they come), novelty percentile, AI Score or fit to the researcher's library;
+    the second value says why the order asked for could not be used ('' when it was)."""
+    if order not in ORDERS:
+        raise InputError(f"unknown order {order!r}: choose one of {', '.join(ORDERS)}")
+    if order == "date" or not papers:
+        return papers, ""
+    store = lib.store
+    if not store.active_model():
+        return papers, f"ordered by date: {order} needs embeddings"
+    ids = [p.id for p in papers]
+    key: dict[str, float] = {}
+    if order == "novelty":
+        key = {i: (d["percentile"] if d["percentile"] is not None else -1.0) for i, d in store.novelty_for(ids).items()}
+    elif order == "score":
+        key = {i: float(d["value"]) for i, d in store.scores_for(ids).items()}
+    elif order == "fit":
+        if not library:
+            return papers, "ordered by date: fit needs library_file in the config"
+        from paperscope.service.meaning import library_fit
+
+        key = library_fit(lib, library, ids)
+    return sorted(papers, key=lambda p: key.get(p.id, -1.0), reverse=True), ""
+
+
+@dataclass(slots=True)
+class TopicPage(Result):
+    topic: Topic
+    order: str
+    papers: list[Paper]
+    note: str = ""
+    novelty: dict[str, float] = field(default_factory=dict)
+    scores: dict[str, float] = field(default_factory=dict)
+    code: dict[str, str] = field(default_factory=dict)
+    ratings: dict[str, str] = field(default_factory=dict)
+
+
+def topic_page(lib: Library, name: str, *, order: str = "date", category: str | None = None,
+               has_code: bool | None = None, since: date | None = None, until: date | None = None,
+               limit: int | None = None) -> TopicPage:
+    """One topic's papers as a page: ordered, filtered by category, code and date range, with their scores."""
+    topic = pick_topics(lib, [name])[0]
+    want = limit or topic.max_papers
+    pool = topic_papers(lib, topic, want * (4 if (category or has_code is not None or since or until) else 1))
+    if category:
+        pool = [p for p in pool if category in p.categories]
+    if since:
+        pool = [p for p in pool if p.updated.date() >= since]
+    if until:
+        pool = [p for p in pool if p.updated.date() <= until]
+    if has_code is not None:
+        pool = [p for p in pool if p.has_code == has_code]
+    papers, why = order_papers(lib, pool[:want], order, _library_path(lib))
+    ids = [p.id for p in papers]
+    store = lib.store
+    nov = {i: d["percentile"] for i, d in store.novelty_for(ids).items() if d["percentile"] is not None}
+    sc = {i: float(d["value"]) for i, d in store.scores_for(ids).items()}
+    rated = store.ratings()
+    return TopicPage(topic, order, papers, note=why or ("" if papers else _empty_note(lib)), novelty=nov,
+                     scores=sc, code={p.id: p.code_url for p in papers if p.code_url},
+                     ratings={i: rated[i] for i in ids if i in rated})
+
+
+def render_digest(result: DigestResult | Digest, fmt: str) -> str:
+    """The digest as one text in `fmt` (markdown, html, json, atom: every topic's feed, one after another)."""
+    from paperscope.render.registry import render
+
+    digest = result.digest if isinstance(result, DigestResult) else result
+    return render("digest", fmt, digest)
+
+
+@dataclass(slots=True)
+class WrittenFiles(Result):
+    folder: Path
+    files: list[Path]
+
+
+def write_digest(lib: Library, result: DigestResult, out_dir: str | Path) -> WrittenFiles:
+    """Write README.md (Markdown), index.html, digest.json and one Atom feed per topic under feeds/."""
+    from paperscope.render.atom import render_atom
+    from paperscope.render.model import unique_slugs
+    from paperscope.render.registry import render
+
+    digest = result.digest
+    out = Path(out_dir).expanduser()
+    (out / "feeds").mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, fmt in (("README.md", "markdown"), ("index.html", "html"), ("digest.json", "json")):
+        (out / name).write_text(render("digest", fmt, digest), encoding="utf-8")
+        written.append(out / name)
+    for s, slug in zip(digest.sections, unique_slugs([s.title for s in digest.sections])):
+        p = out / "feeds" / f"{slug}.xml"
+        p.write_text(_atom(render_atom, s, digest, slug), encoding="utf-8")
+        written.append(p)
+    return WrittenFiles(out, written)
+
+
+def _atom(render_atom: object, section: DigestSection, digest: Digest, slug: str) -> str:
+    """render_atom with the section's unique slug for its feed id (renderers that take it)."""
+    import inspect
+
+    fn = render_atom
+    assert callable(fn)
+    if "slug" in inspect.signature(fn).parameters:
+        return str(fn(section, digest, slug=slug))
+    return str(fn(section, digest))

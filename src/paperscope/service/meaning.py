@@ -1,0 +1,428 @@
+"""Meaning: embeddings, explained novelty, similar papers and authors, recommendations, ratings, AI Score.
+
+Vectors come from the Library's in-memory vector space (loaded once per process, reloaded when embeddings
+change), and the embedder is the Library's cached one, so a long-running process answers in milliseconds.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from paperscope.errors import InputError, NotFound, NotReady
+from paperscope.library import Library
+from paperscope.models import UTC, Figure, Paper
+from paperscope.service.papers import Neighbour, NoveltyInfo, get_paper, novelty_info
+from paperscope.service.results import Result
+from paperscope.store.api import PaperQuery
+
+# A nearest earlier paper this similar means a re-worded earlier work: the paper is not novel against it, whatever
+# its other neighbours say. Per model, read off the top-1 similarities of real libraries.
+DUPLICATE_SIMILARITY = {"static-minilm-arxiv-v1": 0.78, "minilm": 0.9}
+RECENCY_HALF_LIFE_DAYS = 180  # a library item added half a year ago weighs half as much
+RATINGS = ("up", "down", "not_interested", "none")
+
+Progress = Callable[[int], None]
+
+
+# ------------------------------------------------------------------------------------------------ embed
+@dataclass(slots=True)
+class EmbedResult(Result):
+    model: str
+    dim: int
+    embedded: int
+    asked: int
+
+
+def embed(lib: Library, *, model: str | None = None, replace: bool = False, progress: Progress | None = None,
+          batch: int = 2000) -> EmbedResult:
+    """Embed every paper that has no vector from the model yet, or whose version changed since."""
+    from paperscope.semantic.embed import paper_text
+
+    store = lib.store
+    emb = lib.embedder(model or store.active_model())
+    store.set_active_model(emb.name, replace=replace)
+    todo = store.count_to_embed(emb.name)
+    done = 0
+    for rows in store.papers_to_embed(emb.name, batch=batch):
+        vecs = emb.embed([paper_text(t, a) for _, _, t, a in rows])
+        store.save_embeddings(emb.name, [(i, v, vecs[j]) for j, (i, v, _, _) in enumerate(rows)])
+        done += len(rows)
+        if progress:
+            progress(len(rows))
+    return EmbedResult(emb.name, emb.dim, done, todo)
+
+
+# ------------------------------------------------------------------------------------------------ novelty
+@dataclass(slots=True)
+class NoveltyRun(Result):
+    papers: int
+    scored: int
+    k: int
+    model: str
+
+
+def novelty(lib: Library, *, k: int = 10, progress: Callable[[int, int], None] | None = None) -> NoveltyRun:
+    """Novelty of every embedded paper against the papers first submitted before it; stored with evidence."""
+    from paperscope.semantic.novelty import compute_novelty, novelty_percentiles
+
+    v = lib.vectors()
+    if not len(v):
+        return NoveltyRun(0, 0, k, v.model)
+    dates = [m[0] for m in v.meta]
+    results = compute_novelty(v.keys, np.asarray(v.mat), dates, k=k, progress=progress)
+    groups = [(m[1], m[0][:4]) for m in v.meta]
+    pcts = novelty_percentiles(results, groups)
+    dup = DUPLICATE_SIMILARITY.get(v.model, 0.9)
+    rows = []
+    for r, pct in zip(results, pcts):
+        reason = r.reason
+        if r.neighbours and r.neighbours[0][1] >= dup:
+            pct = 0.0
+            reason = f"near-duplicate of {v.id_of_key[r.neighbours[0][0]]} (similarity {r.neighbours[0][1]:.2f})"
+        rows.append((v.id_of_key[r.key], r.novelty, pct, reason, [(v.id_of_key[n], s) for n, s in r.neighbours]))
+    lib.store.save_novelty(v.model, k, rows, lib.now())
+    return NoveltyRun(len(rows), sum(1 for r in rows if r[1] is not None), k, v.model)
+
+
+@dataclass(slots=True)
+class NoveltyExplained(Result):
+    id: str
+    novelty: NoveltyInfo
+
+
+def explain_novelty(lib: Library, paper_id: str) -> NoveltyExplained:
+    """A paper's novelty, its percentile, and the earlier papers it was measured against."""
+    p = get_paper(lib, paper_id)
+    got = novelty_info(lib, p.id)
+    if got is None:
+        raise NotReady(f"{p.id}: no novelty yet", needs="novelty" if lib.store.active_model() else "embed")
+    return NoveltyExplained(p.id, got)
+
+
+# ------------------------------------------------------------------------------------------------ similar
+@dataclass(slots=True)
+class SimilarHit(Result):
+    paper: Paper
+    similarity: float
+
+
+@dataclass(slots=True)
+class SimilarResult(Result):
+    id: str
+    hits: list[SimilarHit]
+
+
+def _hits(lib: Library, near: list[tuple[str, float]]) -> list[SimilarHit]:
+    papers = {p.id: p for p in lib.store.get_papers([i for i, _ in near])}
+    return [SimilarHit(papers[i], round(s, 4)) for i, s in near if i in papers]
+
+
+def similar(lib: Library, paper_id: str, *, k: int = 10) -> SimilarResult:
+    """The k papers nearest in meaning to one paper of the library."""
+    p = get_paper(lib, paper_id)
+    v = lib.vectors()
+    if p.id not in v:
+        raise NotReady(f"{p.id}: not embedded yet", needs="embed")
+    return SimilarResult(p.id, _hits(lib, v.nearest(v.vector(p.id), k, exclude={p.id})))
+
+
+@dataclass(slots=True)
+class SimilarAuthor(Result):
+    name: str
+    key: str
+    score: float
+    similarity: float
+    shared_coauthors: int
+    papers_considered: int
+    coauthor: bool
+
+
+@dataclass(slots=True)
+class SimilarAuthorsResult(Result):
+    name: str
+    authors: list[SimilarAuthor]
+
+
+def similar_authors(lib: Library, name: str, *, k: int = 10, author_id: str | None = None,
+                    pool: int = 400) -> SimilarAuthorsResult:
+    """Authors nearest in meaning (the mean of their papers' vectors), with shared co-authors as a bonus."""
+    from paperscope.scoring.names import display_name, name_key
+    from paperscope.service.people import find_author
+
+    store = lib.store
+    person = find_author(store, name, author_id=author_id)
+    v = lib.vectors()
+    mine = [i for i in person.paper_ids if i in v]
+    if not mine:
+        raise NotReady(f"{person.name}: none of their papers is embedded yet", needs="embed")
+    centre = v.rows(mine).mean(axis=0)
+    centre /= max(float(np.linalg.norm(centre)), 1e-12)
+    near = [h.paper for h in _hits(lib, v.nearest(centre, pool, exclude=set(mine)))]
+    me = name_key(person.name)
+    my_coauthors = {name_key(a.name) for p in store.get_papers(mine) for a in p.authors} - {me}
+    by_author: dict[str, list[str]] = defaultdict(list)
+    spelled: dict[str, str] = {}
+    coauthors_of: dict[str, set[str]] = defaultdict(set)
+    for p in near:
+        keys_here = [name_key(a.name) for a in p.authors]
+        for a, key in zip(p.authors, keys_here):
+            if key == me:
+                continue
+            by_author[key].append(p.id)
+            spelled.setdefault(key, display_name(a.name))
+            coauthors_of[key].update(keys_here)
+    out = []
+    for key, ids in by_author.items():
+        vec = v.rows(ids).mean(axis=0)
+        sim = float(vec @ centre / max(float(np.linalg.norm(vec)), 1e-12))
+        shared = len((coauthors_of[key] - {key}) & my_coauthors)
+        score = 0.8 * sim + 0.2 * min(1.0, shared / 3)
+        out.append(SimilarAuthor(spelled[key], key, round(score, 4), round(sim, 4), shared, len(ids),
+                                 key in my_coauthors))
+    out.sort(key=lambda d: (-d.score, d.name))
+    return SimilarAuthorsResult(display_name(person.name), out[:k])
+
+
+# ------------------------------------------------------------------------------------------------ recommend
+@dataclass(slots=True)
+class Resemblance(Result):
+    id: str
+    title: str
+    similarity: float
+
+
+@dataclass(slots=True)
+class Recommendation(Result):
+    paper: Paper
+    score: float
+    resembles: list[Resemblance]
+    terms: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RecommendResult(Result):
+    recommendations: list[Recommendation]
+    library_items: int
+    matched: int
+    unmatched: list[str]
+    problems: list[str]
+    since: date | None = None
+    until: date | None = None
+
+
+def _library_ids(lib: Library, library: str | Path, today: date) -> tuple[dict[str, float], list[str], int,
+                                                                          list[str]]:
+    """Library-file items found in the library with a vector: id -> recency weight; and what was not found."""
+    from paperscope.libraryfile import read_library  # noqa: F401  (parsed through lib.library_file's cache)
+
+    parsed = lib.library_file(library)
+    v = lib.vectors()
+    store = lib.store
+    matched: dict[str, float] = {}
+    unmatched: list[str] = []
+    by_doi = store.ids_by_doi([it.doi for it in parsed.items if it.doi and not it.arxiv_id])
+    for it in parsed.items:
+        pid = it.arxiv_id or (by_doi.get(it.doi.lower()) if it.doi else None)
+        if pid is None and it.title:
+            words = _title_words(it.title)
+            hits = store.search(PaperQuery(title_words=words), limit=1) if words else []
+            pid = hits[0].id if hits and _same_title(hits[0].title, it.title) else None
+        if pid is None or pid not in v:
+            unmatched.append(it.arxiv_id or it.doi or it.title or f"line {it.source_line}")
+            continue
+        age = (today - it.added).days if it.added else RECENCY_HALF_LIFE_DAYS
+        matched[pid] = max(matched.get(pid, 0.0), 0.5 ** (max(age, 0) / RECENCY_HALF_LIFE_DAYS))
+    return matched, unmatched, len(parsed.items), list(parsed.problems)
+
+
+def newest_announcement(lib: Library) -> date:
+    """The day of the newest paper in the library (what `--days` counts back from), else today."""
+    newest = lib.store.search(PaperQuery(), order="date", limit=1)
+    return newest[0].updated.date() if newest else lib.today()
+
+
+def recommend(lib: Library, library: str | Path | None = None, *, days: int | None = None,
+              since: date | None = None, until: date | None = None, limit: int = 20, threshold: float = 0.0,
+              today: date | None = None) -> RecommendResult:
+    """Rank papers of a window (`since`..`until`, or the last `days` before the newest paper in the library)
+    by likeness to the researcher's own library; 👍 papers count as library, 👎 and not-interested are left out."""
+    path = library or lib.settings.library_file
+    if not path:
+        raise InputError("no library file given: set library_file in the config")
+    day = today or lib.today()
+    if since is None:
+        end = until or newest_announcement(lib)
+        since = end - timedelta(days=days if days is not None else int(lib.settings.recommend_days))
+    matched, unmatched, n_items, problems = _library_ids(lib, str(Path(str(path)).expanduser()), day)
+    store = lib.store
+    v = lib.vectors()
+    rated = store.ratings()
+    for pid, r in rated.items():
+        if r == "up" and pid in v:
+            matched.setdefault(pid, 1.0)
+    if not matched:
+        raise InputError(f"{path}: none of its {n_items} items is in the library with a vector "
+                         "(import or fetch those papers, then embed them)")
+    skip = set(matched) | store.not_interested() | {i for i, r in rated.items() if r == "down"}
+    cands = [i for i in store.recent_ids(since.isoformat()) if i in v and i not in skip]
+    if until is not None:
+        ok = {p.id for p in store.get_papers(cands) if p.first_submitted.date() <= until}
+        cands = [i for i in cands if i in ok]
+    if not cands:
+        return RecommendResult([], n_items, len(matched), unmatched, problems, since, until)
+    lib_ids = list(matched)
+    weights = np.array([matched[i] for i in lib_ids], dtype=np.float32)
+    L = v.rows(lib_ids)
+    C = v.rows(cands)
+    sims = C @ L.T
+    weighted = sims * weights[None, :]
+    top = np.argsort(-weighted, axis=1)[:, :3]
+    scores = np.take_along_axis(weighted, top, axis=1).mean(axis=1)
+    order = np.argsort(-scores, kind="stable")
+    titles = {p.id: p.title for p in store.get_papers(lib_ids)}
+    picked = [int(i) for i in order if scores[i] >= threshold][:limit]
+    papers = {p.id: p for p in store.get_papers([cands[i] for i in picked])}
+    recs = [Recommendation(papers[cands[i]], round(float(scores[i]), 4),
+                           [Resemblance(lib_ids[j], titles.get(lib_ids[j], ""), round(float(sims[i, j]), 4))
+                            for j in top[i] if sims[i, j] > 0])
+            for i in picked]
+    return RecommendResult(recs, n_items, len(matched), unmatched, problems, since, until)
+
+
+def library_fit(lib: Library, library: str | Path, ids: Sequence[str]) -> dict[str, float]:
+    """How close each paper is to the researcher's library: its highest similarity to a library paper."""
+    parsed = lib.library_file(library)
+    v = lib.vectors()
+    lib_ids = [it.arxiv_id for it in parsed.items if it.arxiv_id in v]
+    have = [i for i in ids if i in v]
+    if not lib_ids or not have:
+        return {}
+    sims = v.rows(have) @ v.rows(lib_ids).T
+    return {i: float(s) for i, s in zip(have, sims.max(axis=1))}
+
+
+def _title_words(title: str) -> tuple[str, ...]:
+    return tuple(w for w in "".join(c if c.isalnum() else " " for c in title).split() if len(w) > 1)[:12]
+
+
+def _same_title(a: str, b: str) -> bool:
+    def norm(s: str) -> str:
+        return "".join(c for c in s.lower() if c.isalnum())
+
+    return norm(a) == norm(b)
+
+
+@dataclass(slots=True)
+class RatingResult(Result):
+    id: str
+    rating: str
+    ratings: int  # how many papers the researcher has rated
+
+
+def rate(lib: Library, paper_id: str, rating: str) -> RatingResult:
+    """Record 👍 ('up'), 👎 ('down'), 'not_interested', or take a rating back ('none'); the next
+    recommendation ranking uses it."""
+    if rating not in RATINGS:
+        raise InputError(f"unknown rating {rating!r}: choose one of {', '.join(RATINGS)}")
+    p = get_paper(lib, paper_id)
+    if rating == "not_interested":
+        lib.store.mark_not_interested([p.id], lib.now())
+    else:
+        lib.store.rate(p.id, rating, lib.now())
+    return RatingResult(p.id, rating, len(lib.store.ratings()))
+
+
+def mark_not_interested(lib: Library, ids: Sequence[str]) -> None:
+    lib.store.mark_not_interested(list(ids), lib.now())
+
+
+# ------------------------------------------------------------------------------------------------ AI Score
+@dataclass(slots=True)
+class ScoreRun(Result):
+    papers: int
+    method: str
+    reason: str
+    formula: str | None
+    held_out_spearman: float | None
+    n_train: int
+    n_holdout: int
+    with_citations: int
+
+
+def score(lib: Library, *, min_train: int = 200) -> ScoreRun:
+    """Per-paper AI Score for every embedded paper: a model trained on cited papers, or the documented fallback."""
+    from paperscope.scoring.aiscore import PaperFeatures, paper_scores
+
+    store = lib.store
+    v = lib.vectors()
+    papers = store.get_papers(v.ids)
+    cites = store.citations_for(v.ids)
+    nov = {i: d["percentile"] for i, d in store.novelty_for(v.ids).items()}
+    author_h = _author_h_percentiles(lib, v.ids)
+    feats = [PaperFeatures.from_paper(p, v.vector(p.id)) for p in papers]
+    report = paper_scores(feats, {i: c["cited_by_count"] for i, c in cites.items()}, novelty=nov,
+                          author_h=author_h, min_train=min_train)
+    store.save_scores([(i, float(s), report.method, report.inputs.get(i, {})) for i, s in report.scores.items()],
+                      lib.now())
+    return ScoreRun(len(report.scores), report.method, report.reason, report.formula, report.held_out_spearman,
+                    report.n_train, report.n_holdout, report.n_with_citations)
+
+
+def _author_h_percentiles(lib: Library, ids: Sequence[str]) -> dict[str, float]:
+    """Per paper, the highest OpenAlex h-index among its authors, as a percentile of the known authors."""
+    store = lib.store
+    ships = store.authorships_for(ids)
+    hs: dict[str, int] = {}
+    for rows in ships.values():
+        for r in rows:
+            if r["openalex_id"] and r["openalex_id"] not in hs:
+                st = store.author_stats(r["openalex_id"])
+                if st and st["h_index"] is not None:
+                    hs[r["openalex_id"]] = st["h_index"]
+    if not hs:
+        return {}
+    values = np.sort(np.array(list(hs.values())))
+    pct = {a: 100.0 * np.searchsorted(values, h, side="right") / len(values) for a, h in hs.items()}
+    out = {}
+    for pid, rows in ships.items():
+        known = [pct[r["openalex_id"]] for r in rows if r["openalex_id"] in pct]
+        if known:
+            out[pid] = float(max(known))
+    return out
+
+
+def author_figures(lib: Library, paper_ids: Sequence[str], *, today: date
+                   ) -> tuple[dict[str, float], dict[str, float], Figure, Figure]:
+    """Per-paper novelty percentiles and scores, and the author's Novelty and Score figures with their inputs."""
+    from paperscope.scoring.aiscore import DEFAULT_AUTHOR_WEIGHTS, author_score
+
+    store = lib.store
+    weights = lib.settings.author_score_weights or DEFAULT_AUTHOR_WEIGHTS
+    nov = {i: d["percentile"] for i, d in store.novelty_for(paper_ids).items() if d["percentile"] is not None}
+    sc = {i: d["value"] for i, d in store.scores_for(paper_ids).items()}
+    novelty_fig = Figure("Novelty", None, "— (novelty not computed yet)")
+    if nov:
+        mean = sum(nov.values()) / len(nov)
+        novelty_fig = Figure("Novelty", round(mean, 1), "library (mean novelty percentile of their papers)",
+                             {"papers scored": len(nov), "papers": len(paper_ids)})
+    score_fig = Figure("Score", None, "— (AI Scores not computed yet)")
+    if sc:
+        papers = store.get_papers(paper_ids)
+        year_ago = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=365)
+        cites = store.citations_for(paper_ids)
+        recent = sum(c["counts_by_year"].get(today.year, 0) + c["counts_by_year"].get(today.year - 1, 0) // 2
+                     for c in cites.values())
+        momentum = {"papers_12m": sum(1 for p in papers if p.first_submitted >= year_ago), "citations_12m": recent}
+        score_fig = author_score(list(sc.values()), None, novelty_fig.value,  # type: ignore[arg-type]
+                                 momentum, weights)
+    return nov, sc, novelty_fig, score_fig
+
+
+__all__ = ["EmbedResult", "NotFound", "Neighbour", "RecommendResult", "SimilarResult", "embed", "explain_novelty",
+           "library_fit", "novelty", "rate", "recommend", "score", "similar", "similar_authors"]
