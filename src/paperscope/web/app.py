@@ -89,13 +89,63 @@ class PageCache:
             fut.set_result(response)
 
 
-async def materialise(response: Response) -> Response:
-    """A response whose body is in memory, so it can be kept and sent again."""
-    if hasattr(response, "body_iterator"):
-        body = b"".join([chunk async for chunk in response.body_iterator])
-        return Response(body, status_code=response.status_code, headers=dict(response.headers),
-                        media_type=response.media_type)
-    return response
+class Front:
+    """The outermost ASGI layer: read access, the security headers, and the page cache for GETs.
+
+    Plain ASGI rather than a Starlette `@middleware`: a cached page is sent from here without building a
+    Request/Response pair through the stack, which is most of what a busy server does."""
+
+    def __init__(self, app: Any, views: Views, guard: Guard, cache: PageCache) -> None:
+        self.app, self.views, self.guard, self.cache = app, views, guard, cache
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path: str = scope["path"]
+        request = Request(scope)
+        if not path.startswith(("/static/", "/login")) and not self.guard.may_read(request):
+            return await _secure(self.views.refuse_read(request))(scope, receive, send)
+        if scope["method"] != "GET" or path.startswith("/static/"):
+            return await self.app(scope, receive, _with_headers(send))
+        authed = self.guard.cookie_ok(request) or self.guard.bearer_ok(request)
+        key = f"{int(authed)}|{path}?{scope.get('query_string', b'').decode('latin-1')}"
+
+        async def build() -> Response:
+            return await _capture(self.app, scope, receive)
+
+        response = await self.cache.serve(key, build)
+        await response(scope, receive, send)
+
+
+_RAW_HEADERS = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+
+
+def _with_headers(send: Any) -> Any:
+    async def wrapped(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            have = {k.lower() for k, _ in message.get("headers", [])}
+            message["headers"] = list(message.get("headers", [])) + [h for h in _RAW_HEADERS if h[0] not in have]
+        await send(message)
+
+    return wrapped
+
+
+async def _capture(app: Any, scope: Any, receive: Any) -> Response:
+    """Run the app for one request and keep its answer in memory, security headers added."""
+    start: dict[str, Any] = {}
+    body: list[bytes] = []
+
+    async def send(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    response = Response(b"".join(body), status_code=start.get("status", 500))
+    response.raw_headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+    response.raw_headers.append((b"content-length", str(len(response.body)).encode()))
+    return _secure(response)
 
 
 def create_app(library: Any, *, token: str | None = None, public_reads: bool | None = None,
@@ -122,20 +172,6 @@ def create_app(library: Any, *, token: str | None = None, public_reads: bool | N
     app.state.views = views
     app.state.guard = guard
 
-    @app.middleware("http")
-    async def guard_headers_cache(request: Request, call_next: Any) -> Response:
-        path = request.url.path
-        if not path.startswith(("/static/", "/login")) and not guard.may_read(request):
-            return _secure(views.refuse_read(request))
-
-        async def build() -> Response:
-            return _secure(await materialise(await call_next(request)))
-
-        if request.method != "GET" or path.startswith("/static/"):
-            return _secure(await call_next(request))
-        authed = guard.cookie_ok(request) or guard.bearer_ok(request)
-        return await cache.serve(f"{int(authed)}|{path}?{request.url.query}", build)
-
     @app.exception_handler(PaperscopeError)
     async def paperscope_error(request: Request, exc: PaperscopeError) -> Response:
         return views.error(request, exc)
@@ -149,6 +185,7 @@ def create_app(library: Any, *, token: str | None = None, public_reads: bool | N
 
     app.include_router(pages.router)
     app.include_router(api.router, prefix="/api")
+    app.add_middleware(Front, views=views, guard=guard, cache=cache)  # type: ignore[arg-type]
     return app
 
 
