@@ -50,25 +50,28 @@ def sample_papers(n: int) -> list[Paper]:
 
 
 def build_library(path: Path, *, n: int = 600, embed: bool = True) -> Path:
-    """A library file of `n` sample papers and the hostile one; embedded, with novelty and AI Scores."""
-    from paperscope.store.sqlite import SQLiteStore
+    """A library file of `n` sample papers and the hostile one, with the demo's topics in config.toml beside it;
+    embedded, with novelty and AI Scores unless `embed` is off."""
+    from paperscope import Library
+    from paperscope.service import meaning
+    from paperscope.service.pipeline import demo_config
 
-    with SQLiteStore(path) as store:
-        store.upsert_papers(sample_papers(n) + [hostile_paper()])
-        store.fill_code_urls()
+    demo_config(path.parent / "config.toml")
+    with Library.open(path, path.parent / "config.toml") as lib:
+        lib.store.upsert_papers(sample_papers(n) + [hostile_paper()])
+        lib.store.fill_code_urls()
         if embed:
-            from paperscope.discovery import compute_library_novelty, compute_scores, embed_library
-
-            embed_library(store)
-            compute_library_novelty(store)
-            compute_scores(store)
+            meaning.embed(lib)
+            meaning.novelty(lib)
+            meaning.score(lib)
     return path
 
 
 def open_library(path: Path, *, readonly: bool = False) -> Any:
-    from paperscope.web._compat import Lib
+    from paperscope import Library
 
-    return Lib.open(path, readonly=readonly)
+    config = path.parent / "config.toml"
+    return Library.open(path, config if config.exists() else None, readonly=readonly)
 
 
 def busiest_author(lib: Any) -> str:
@@ -85,7 +88,7 @@ def library_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def bare_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_library(tmp_path_factory.mktemp("bare") / "library.db", n=40, embed=False)
+    return build_library(tmp_path_factory.mktemp("bare") / "library.db", n=600, embed=False)
 
 
 @pytest.fixture
@@ -95,6 +98,7 @@ def library(library_path: Path, tmp_path: Path) -> Iterator[Any]:
 
     copy = tmp_path / "library.db"
     shutil.copy(library_path, copy)
+    shutil.copy(library_path.parent / "config.toml", tmp_path / "config.toml")
     lib = open_library(copy)
     yield lib
     lib.close()

@@ -124,11 +124,11 @@ def test_rating_needs_the_token(tab: Page, library: Any) -> None:
     page.click("form.rate button[value=up]")
     page.wait_for_selector("form.rate .msg.bad")
     assert "token" in page.inner_text("form.rate .msg")
-    assert (library.store.get_state("web:ratings") or {}).get(HOSTILE_ID) is None
+    assert library.store.ratings().get(HOSTILE_ID) is None
     tab.open(f"/login?token={TOKEN}&next=/paper/{HOSTILE_ID}")
     page.click("form.rate button[value=up]")
     page.wait_for_selector("form.rate button[value=up].on")
-    assert (library.store.get_state("web:ratings") or {}).get(HOSTILE_ID) == "up"
+    assert library.store.ratings().get(HOSTILE_ID) == "up"
 
 
 def test_follow_needs_the_token(tab: Page, library: Any) -> None:

@@ -41,7 +41,7 @@ def test_pages_render(client: TestClient, library: Any) -> None:
         f"/author/{quote(name)}?order=novelty": "Co-authors",
         "/search": "Search",
         "/search?q=model&category=cs.CL&code=no&order=date": "papers",
-        "/search?q=reward+model&mode=semantic": "(semantic)",
+        "/search?q=reward+model&mode=semantic": "(semantic:",
         "/trends": "Map of the library",
         "/api/docs": "/api/search",
         "/login": "token",
@@ -55,14 +55,16 @@ def test_pages_render(client: TestClient, library: Any) -> None:
 
 def test_topic_filters_and_orders_change_the_list(client: TestClient, library: Any) -> None:
     base = client.get("/api/topics/reward-model").json()["papers"]
-    coded = client.get("/api/topics/reward-model?code=yes").json()["papers"]
-    assert base and all(p["code_url"] for p in coded) and len(coded) < len(base)
-    by_score = [p["score"] for p in client.get("/api/topics/reward-model?order=score").json()["papers"]]
-    assert by_score == sorted(by_score, key=lambda s: -1 if s is None else s, reverse=True)
-    dates = [p["published"][:10] for p in base]
+    coded = client.get("/api/topics/reward-model?code=yes").json()
+    assert base and coded["papers"] and all(p["id"] in coded["code"] for p in coded["papers"])
+    assert len(coded["papers"]) < len(base)
+    page = client.get("/api/topics/reward-model?order=score").json()
+    by_score = [page["scores"].get(p["id"], -1) for p in page["papers"]]
+    assert by_score == sorted(by_score, reverse=True) and len(set(by_score)) > 1
+    dates = [p["updated"][:10] for p in base]
     cut = sorted(dates)[len(dates) // 2]
     later = client.get(f"/api/topics/reward-model?since={cut}").json()["papers"]
-    assert later and all(p["published"][:10] >= cut for p in later) and len(later) < len(base)
+    assert later and all(p["updated"][:10] >= cut for p in later) and len(later) < len(base)
 
 
 def test_feed_is_atom_of_the_topic(client: TestClient) -> None:
@@ -75,22 +77,24 @@ def test_api_routes(client: TestClient, library: Any) -> None:
     name = busiest_author(library)
     pid = first_paper(library)
     assert client.get("/api/stats").json()["papers"] == library.store.count()
-    topics = client.get("/api/topics?per_topic=2").json()["topics"]
-    assert [t["slug"] for t in topics][:2] == ["reward-model", "hallucination"]
-    assert all(len(t["papers"]) <= 2 for t in topics)
+    topics = client.get("/api/topics").json()["topics"]
+    assert [t["slug"] for t in topics] == ["reward-model", "hallucination", "diffusion-models", "llm-agents"]
+    sections = client.get("/api/digest").json()["digest"]["sections"]
+    assert [s["title"] for s in sections][:4] == [t["name"] for t in topics] and sections[0]["papers"]
     paper = client.get(f"/api/papers/{pid}").json()
-    assert paper["paper"]["id"] == pid and paper["bibtex"].startswith("@misc{") and paper["similar"]
+    assert paper["paper"]["id"] == pid and paper["bibtex"].startswith("@") and len(paper["similar"]) == 8
     prof = client.get(f"/api/authors/{quote(name)}").json()
     assert prof["name"] == name and prof["cards"] and set(prof["header"]) >= {"h-index", "Papers"}
     hits = client.get("/api/search?q=hallucination&limit=5").json()["hits"]
-    assert 0 < len(hits) <= 5 and all("allucinat" in (h["title"] + h["abstract"]).lower() for h in hits)
+    assert 0 < len(hits) <= 5
+    assert all("allucinat" in (h["paper"]["title"] + h["paper"]["abstract"]).lower() for h in hits)
     sem = client.get("/api/search?q=reward+model&mode=semantic&limit=5").json()
     assert sem["semantic"] and len(sem["hits"]) == 5
     trends = client.get("/api/trends?weeks=12").json()
     assert len(trends["topics"]) == 4 and all(len(t["weeks"]) == 12 for t in trends["topics"])
     m = client.get("/api/trends/map?points=50").json()
     assert len(m["points"]) == 50 and all(0 <= p[1] <= 1 and 0 <= p[2] <= 1 for p in m["points"])
-    assert client.get("/api/following").json() == {"following": []}
+    assert client.get("/api/following").json() == {"authors": []}
     spec = client.get("/api/openapi.json").json()
     assert {"/api/search", "/api/papers/{paper_id}", "/api/trends/map"} <= set(spec["paths"])
 
@@ -129,7 +133,7 @@ def test_a_library_not_embedded_says_what_to_run(bare_client: TestClient) -> Non
     r = bare_client.get("/search?q=model&mode=semantic")
     assert r.status_code == 409 and "no embeddings" in r.text and "paperscope embed" in r.text
     r = bare_client.get("/topic/reward-model?order=novelty")
-    assert r.status_code == 409 and "paperscope embed" in r.text
+    assert r.status_code == 200 and "ordered by date: novelty needs embeddings" in r.text
     r = bare_client.get("/trends")
     assert r.status_code == 200 and "The map needs embeddings" in r.text
     r = bare_client.get("/api/trends/map")
@@ -158,8 +162,8 @@ def test_hostile_paper_text_is_escaped(client: TestClient) -> None:
         html = client.get(path).text
         assert "<script>window" not in html and "<img src=x" not in html and 'href="javascript:' not in html
         assert "&lt;script&gt;window.__pwned" in html and "&lt;img src=x onerror=" in html
-    feed = client.get("/api/search?q=attack").json()["hits"][0]
-    assert feed["title"].startswith("Attack <script>")  # JSON carries the text as it is
+    hit = client.get("/api/search?q=attack").json()["hits"][0]
+    assert hit["paper"]["title"].startswith("Attack <script>")  # JSON carries the text as it is
 
 
 def test_changes_need_the_token(client: TestClient, library: Any) -> None:
@@ -168,10 +172,10 @@ def test_changes_need_the_token(client: TestClient, library: Any) -> None:
     assert r.status_code == 403 and "token" in r.json()["message"]
     r = client.post(url, json={"rating": "up"}, headers={"Authorization": "Bearer wrong"})
     assert r.status_code == 403
-    assert (library.store.get_state("web:ratings") or {}) == {}
+    assert library.store.ratings() == {}
     r = client.post(url, json={"rating": "up"}, headers=BEARER)
     assert r.status_code == 200 and r.json()["rating"] == "up"
-    assert library.store.get_state("web:ratings")[HOSTILE_ID] == "up"
+    assert library.store.ratings()[HOSTILE_ID] == "up"
     assert client.post(url, json={"rating": "sideways"}, headers=BEARER).status_code == 422
     assert client.post("/api/papers/9999.99999/rating", json={"rating": "up"}, headers=BEARER).status_code == 404
     r = client.post(url, json={"rating": "not_interested"}, headers=BEARER)
@@ -182,10 +186,11 @@ def test_follow_through_the_api(client: TestClient, library: Any) -> None:
     name = busiest_author(library)
     url = f"/api/authors/{quote(name)}/follow"
     assert client.put(url).status_code == 403
-    assert client.put(url, headers=BEARER).json()["following"] is True
-    assert [f["name"] for f in client.get("/api/following").json()["following"]] == [name]
+    assert client.put(url, headers=BEARER).json()["followed"] is True
+    assert [f["name"] for f in client.get("/api/following").json()["authors"]] == [name]
     assert client.delete(url).status_code == 403
-    assert client.delete(url, headers=BEARER).json()["following"] is False
+    assert client.delete(url, headers=BEARER).json()["followed"] is False
+    assert client.delete(url, headers=BEARER).status_code == 404  # not followed any more
     assert library.store.following() == []
 
 
@@ -200,7 +205,7 @@ def test_browser_forms_need_session_csrf_and_same_origin(client: TestClient, lib
     assert r.status_code == 403 and "another site" in r.text
     r = client.post(url, data={"rating": "down", "csrf": csrf, "next": "//evil.example/x"}, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == f"/paper/{HOSTILE_ID}"
-    assert library.store.get_state("web:ratings")[HOSTILE_ID] == "down"
+    assert library.store.ratings()[HOSTILE_ID] == "down"
     # a logged-in page carries the CSRF value; an anonymous one does not
     assert csrf in client.get(f"/paper/{HOSTILE_ID}").text
     client.cookies.clear()
@@ -262,8 +267,8 @@ def test_pages_are_cached_until_a_change(library: Any) -> None:
 
     c = TestClient(create_app(library, token=TOKEN, cache_seconds=60))
     name = busiest_author(library)
-    assert c.get("/api/following").json()["following"] == []
+    assert c.get("/api/following").json()["authors"] == []
     library.store.follow("some-one", "Some One", library.now())  # a change behind the server's back
-    assert c.get("/api/following").json()["following"] == []  # still the cached answer
+    assert c.get("/api/following").json()["authors"] == []  # still the cached answer
     c.put(f"/api/authors/{quote(name)}/follow", headers=BEARER)  # a change through it clears the cache
-    assert {f["name"] for f in c.get("/api/following").json()["following"]} == {"Some One", name}
+    assert {f["name"] for f in c.get("/api/following").json()["authors"]} == {"Some One", name}

@@ -1,8 +1,8 @@
 """Trends: papers per week and rising terms per topic, and a 2-D map of the library laid out from its embeddings.
 
-The map is a PCA of the active model's vectors (numpy only), computed once per library and process and reused
-until the number of embedded papers changes: at 3 million papers it is the one costly step, a long-running
-server does it once.
+The map is a PCA of the library's in-memory vector space (numpy only), computed once per library and process
+and reused until the embeddings change: at 3 million papers it is the one costly step, a long-running server
+does it once.
 """
 
 from __future__ import annotations
@@ -11,19 +11,18 @@ import re
 import weakref
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
 
 from paperscope.errors import PaperscopeError
+from paperscope.library import Library
 from paperscope.models import Paper, Topic
+from paperscope.service.results import Result
 
-try:
-    from paperscope.errors import NotReady  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover - before the service layer's errors exist
-    from paperscope.web._compat import NotReady  # type: ignore[assignment]
+from paperscope.errors import NotReady
 
 WEEKS = 26
 RECENT_WEEKS = 4
@@ -64,20 +63,12 @@ class TopicTrend:
 
 
 @dataclass(slots=True)
-class TrendsResult:
+class TrendsResult(Result):
     """Per topic: papers per week (first submissions) up to `until`, and its rising terms."""
 
     until: date
     topics: list[TopicTrend]
     source: str = "library: first-submitted dates of each topic's newest papers"
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["until"] = self.until.isoformat()
-        for t in d["topics"]:
-            for w in t["weeks"]:
-                w["week"] = w["week"].isoformat()
-        return d
 
 
 def _monday(d: date) -> date:
@@ -119,13 +110,13 @@ def rising_terms(recent: Sequence[Paper], before: Sequence[Paper], *, n: int = 1
     return kept
 
 
-def _topic_papers(lib: Any, topic: Topic) -> list[Paper]:
-    from paperscope.query import parse_query
+def _topic_papers(lib: Library, topic: Topic) -> list[Paper]:
+    from paperscope.service.digest import topic_papers
 
-    return lib.store.newest_matching(parse_query(topic.query).to_fts5(topic.categories), TOPIC_POOL)
+    return topic_papers(lib, topic, TOPIC_POOL)
 
 
-def topic_trends(lib: Any, topics: Sequence[Topic], *, weeks: int = WEEKS, until: date | None = None) -> TrendsResult:
+def topic_trends(lib: Library, topics: Sequence[Topic], *, weeks: int = WEEKS, until: date | None = None) -> TrendsResult:
     """Papers per week and rising terms for each topic, over the `weeks` weeks up to `until` (default: the
     newest first submission among the topics' papers, so an old snapshot still shows its own last half-year)."""
     if weeks < RECENT_WEEKS + 1:
@@ -159,7 +150,7 @@ class MapPoint:
 
 
 @dataclass(slots=True)
-class LibraryMap:
+class LibraryMap(Result):
     """Papers placed by the first two principal components of their embeddings."""
 
     model: str
@@ -177,7 +168,7 @@ class LibraryMap:
 
 
 # Keyed by the library object so two libraries in one process never share a layout; entries go with it.
-_MAPS: "weakref.WeakKeyDictionary[Any, tuple[tuple[str, int, int], LibraryMap]]" = weakref.WeakKeyDictionary()
+_MAPS: weakref.WeakKeyDictionary[Library, tuple[tuple[str, int, int], LibraryMap]] = weakref.WeakKeyDictionary()
 
 
 def pca_2d(mat: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
@@ -194,31 +185,27 @@ def pca_2d(mat: np.ndarray) -> tuple[np.ndarray, tuple[float, float]]:
     return x @ comps, (round(float(vals[order[0]]) / total, 4), round(float(vals[order[1]]) / total, 4))
 
 
-def library_map(lib: Any, *, max_points: int = MAP_POINTS) -> LibraryMap:
+def library_map(lib: Library, *, max_points: int = MAP_POINTS) -> LibraryMap:
     """The library laid out in 2-D from its embeddings (NotReady when nothing is embedded)."""
-    st = lib.store
-    model = st.active_model()
-    if not model:
+    space = lib.vectors()  # NotReady(needs="embed") without embeddings
+    if not len(space):
         raise NotReady("the map needs embeddings", needs="embed")
-    n = st.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,)).fetchone()[0]
-    key = (model, n, max_points)
+    key = (space.model, space.version, max_points)
     hit = _MAPS.get(lib)
     if hit and hit[0] == key:
         return hit[1]
-    keys, ids, mat, meta = st.embedding_matrix(model)
-    if not len(ids):
-        raise NotReady("the map needs embeddings", needs="embed")
-    xy, explained = pca_2d(mat)
+    ids, meta = space.ids, space.meta
+    xy, explained = pca_2d(space.mat)
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     xy = (xy - lo) / np.where(hi > lo, hi - lo, 1.0)
     rows = np.arange(len(ids))
     if len(ids) > max_points:
         rows = np.sort(np.random.default_rng(0).choice(len(ids), max_points, replace=False))
-    papers = {p.id: p for p in st.get_papers([ids[i] for i in rows])}
+    papers = {p.id: p for p in lib.store.get_papers([ids[i] for i in rows])}
     points = [MapPoint(ids[i], round(float(xy[i, 0]), 4), round(1.0 - float(xy[i, 1]), 4), meta[i][1] or "?",
                        _short(papers[ids[i]].title) if ids[i] in papers else ids[i]) for i in rows]
     legend = Counter(p.category for p in points).most_common(8)
-    result = LibraryMap(model, len(ids), points, legend, explained)
+    result = LibraryMap(space.model, len(ids), points, legend, explained)
     _MAPS[lib] = (key, result)
     return result
 

@@ -12,9 +12,9 @@ from fastapi import APIRouter, Body, Query
 from fastapi.responses import Response
 from starlette.requests import Request
 
-from paperscope.web import _compat as svc
+from paperscope.service import digest, meaning, papers, people, trends
 from paperscope.web.pages import parse_code, parse_day
-from paperscope.web.views import Views
+from paperscope.web.views import Views, keep_hits, topic_for_slug
 
 router = APIRouter(tags=["library"])
 
@@ -29,66 +29,77 @@ def _guarded(request: Request) -> Response | None:
     return v.refuse_write(request, why) if why else None
 
 
-@router.get("/stats", summary="Library size, embedding model, last announcement")
+@router.get("/stats", summary="Library size, embedding model, follows")
 def stats(request: Request) -> Any:
-    return svc.stats(_views(request).library).to_dict()
+    return papers.stats(_views(request).library).to_dict()
 
 
-@router.get("/topics", summary="Each topic with its newest papers")
-def topics(request: Request, per_topic: int = Query(5, ge=1, le=100)) -> Any:
-    return svc.home(_views(request).library, per_topic=per_topic).to_dict()
+@router.get("/topics", summary="The configured topics")
+def topics(request: Request) -> Any:
+    from paperscope.render.model import slugify
+    from paperscope.service.ingest import pick_topics
+
+    return {"topics": [{"name": t.name, "slug": slugify(t.name), "query": t.query, "categories": t.categories,
+                        "order": t.order, "feed": f"/feeds/{slugify(t.name)}.xml"}
+                       for t in pick_topics(_views(request).library)]}
+
+
+@router.get("/digest", summary="The digest: every topic's newest papers, followed authors, recommendations")
+def digest_all(request: Request) -> Any:
+    return digest.build_digest(_views(request).library).to_dict()
 
 
 @router.get("/topics/{slug}", summary="One topic's papers, ordered and filtered")
 def topic(request: Request, slug: str,
-                order: Literal["date", "novelty", "score", "fit"] = "date",
-                category: str | None = None, code: Literal["yes", "no", ""] = "",
-                since: str | None = Query(None, description="first submitted on or after, YYYY-MM-DD"),
-                until: str | None = Query(None, description="first submitted on or before, YYYY-MM-DD"),
-                limit: int | None = Query(None, ge=1, le=1000)) -> Any:
-    return svc.topic_page(_views(request).library, slug, order=order, category=category,
-                          has_code=parse_code(code), since=parse_day(since, "since"),
-                          until=parse_day(until, "until"), limit=limit).to_dict()
+          order: Literal["date", "novelty", "score", "fit"] = "date",
+          category: str | None = None, code: Literal["yes", "no", ""] = "",
+          since: str | None = Query(None, description="updated on or after, YYYY-MM-DD"),
+          until: str | None = Query(None, description="updated on or before, YYYY-MM-DD"),
+          limit: int | None = Query(None, ge=1, le=1000)) -> Any:
+    lib = _views(request).library
+    return digest.topic_page(lib, topic_for_slug(lib, slug), order=order, category=category,
+                             has_code=parse_code(code), since=parse_day(since, "since"),
+                             until=parse_day(until, "until"), limit=limit).to_dict()
 
 
 @router.get("/papers/{paper_id:path}", summary="A paper: versions, code, citations, novelty, similar, AI Score")
 def paper(request: Request, paper_id: str) -> Any:
-    return svc.paper_detail(_views(request).library, paper_id).to_dict()
+    return papers.paper_detail(_views(request).library, paper_id, similar=8).to_dict()
 
 
 @router.get("/authors/{name}", summary="An author's profile: figures with sources, papers, plots' data")
 def author(request: Request, name: str, order: Literal["citations", "newest", "novelty"] = "citations",
-                 id: str | None = Query(None, description="OpenAlex id or ORCID when the name is ambiguous")) -> Any:
-    from paperscope.render.profile import profile_to_dict
-
-    return profile_to_dict(svc.author_profile(_views(request).library, name, author_id=id, order=order))
+           id: str | None = Query(None, description="OpenAlex id or ORCID when the name is ambiguous")) -> Any:
+    return people.author_profile(_views(request).library, name, author_id=id, order=order).to_dict()
 
 
 @router.get("/search", summary="Full-text (topic query syntax) or semantic search")
 def search(request: Request, q: str = Query(..., min_length=1), mode: Literal["text", "semantic"] = "text",
-                 order: Literal["relevance", "date"] = "relevance", category: str = "",
-                 code: Literal["yes", "no", ""] = "", since: str | None = None, until: str | None = None,
-                 limit: int = Query(20, ge=1, le=200)) -> Any:
-    return svc.search(_views(request).library, q, order=order, limit=limit,
-                      categories=tuple(c for c in category.split() if c), semantic=mode == "semantic",
-                      has_code=parse_code(code), since=parse_day(since, "since"),
-                      until=parse_day(until, "until")).to_dict()
+           order: Literal["relevance", "date"] = "relevance", category: str = "",
+           code: Literal["yes", "no", ""] = "", since: str | None = None, until: str | None = None,
+           limit: int = Query(20, ge=1, le=200)) -> Any:
+    has_code, day0, day1 = parse_code(code), parse_day(since, "since"), parse_day(until, "until")
+    filtered = has_code is not None or day0 or day1
+    result = papers.search(_views(request).library, q, order=order, limit=min(limit * 3, 200) if filtered else limit,
+                           categories=tuple(c for c in category.split() if c), semantic=mode == "semantic")
+    result.hits = keep_hits(result.hits, has_code, day0, day1)[:limit]
+    return result.to_dict()
 
 
 @router.get("/trends", summary="Papers per week and rising terms per topic")
-def trends(request: Request, weeks: int = Query(26, ge=5, le=520)) -> Any:
-    v = _views(request)
-    return svc.trends_module().topic_trends(v.library, svc.topics(v.library)[0], weeks=weeks).to_dict()
+def trends_all(request: Request, weeks: int = Query(26, ge=5, le=520)) -> Any:
+    lib = _views(request).library
+    return trends.topic_trends(lib, lib.topics, weeks=weeks).to_dict()
 
 
 @router.get("/trends/map", summary="The library laid out in 2-D from its embeddings")
 def library_map(request: Request, points: int = Query(4000, ge=10, le=20000)) -> Any:
-    return svc.trends_module().library_map(_views(request).library, max_points=points).to_dict()
+    return trends.library_map(_views(request).library, max_points=points).to_dict()
 
 
 @router.get("/following", summary="Followed authors")
 def following(request: Request) -> Any:
-    return {"following": svc.following(_views(request).library)}
+    return people.following(_views(request).library).to_dict()
 
 
 @router.post("/papers/{paper_id:path}/rating", summary="Rate a paper: up, down, not_interested or none (token)")
@@ -98,9 +109,9 @@ async def rate(request: Request, paper_id: str,
     if refused:
         return refused
     v = _views(request)
-    out = svc.rate(v.writer(), paper_id, rating)
+    out = meaning.rate(v.writer(), paper_id, rating)
     v.changed()
-    return out
+    return out.to_dict()
 
 
 @router.put("/authors/{name}/follow", summary="Follow an author (token)")
@@ -109,9 +120,9 @@ async def follow(request: Request, name: str, id: str | None = None) -> Any:
     if refused:
         return refused
     v = _views(request)
-    new = svc.follow(v.writer(), name, author_id=id)
+    out = people.follow(v.writer(), name, author_id=id)
     v.changed()
-    return {"name": name, "following": True, "new": new}
+    return out.to_dict()
 
 
 @router.delete("/authors/{name}/follow", summary="Stop following an author (token)")
@@ -120,9 +131,9 @@ async def unfollow(request: Request, name: str) -> Any:
     if refused:
         return refused
     v = _views(request)
-    svc.unfollow(v.writer(), name)
+    out = people.unfollow(v.writer(), name)
     v.changed()
-    return {"name": name, "following": False}
+    return out.to_dict()
 
 
 @router.get("/docs", include_in_schema=False)

@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 
-from paperscope.errors import PaperscopeError
-from paperscope.web import _compat as svc
+from paperscope.errors import NotFound, PaperscopeError
+from paperscope.library import Library
 from paperscope.web.security import HEADERS, Guard
 from paperscope.web.views import Views
 
@@ -148,7 +148,7 @@ async def _capture(app: Any, scope: Any, receive: Any) -> Response:
     return _secure(response)
 
 
-def create_app(library: Any, *, token: str | None = None, public_reads: bool | None = None,
+def create_app(library: Library, *, token: str | None = None, public_reads: bool | None = None,
                cache_seconds: float | None = None, writer: Any | Callable[[], Any] | None = None) -> FastAPI:
     """The web app over one open library.
 
@@ -156,12 +156,13 @@ def create_app(library: Any, *, token: str | None = None, public_reads: bool | N
     public_reads: serve pages without the token (default: the `web_public_reads` setting).
     writer: the library writes go to (or a callable opening it on first use) when `library` is read-only.
     """
+    settings = library.settings
     if token is None:
-        token = svc.setting(library, "web_token", "") or None
+        token = settings.web_token or None
     if public_reads is None:
-        public_reads = bool(svc.setting(library, "web_public_reads", True))
+        public_reads = bool(settings.web_public_reads)
     if cache_seconds is None:
-        cache_seconds = float(svc.setting(library, "web_cache_seconds", 2.0))
+        cache_seconds = float(settings.web_cache_seconds)
     guard = Guard(token, public_reads)
     app = FastAPI(title="paperscope", version=_version(), docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json",
@@ -178,7 +179,7 @@ def create_app(library: Any, *, token: str | None = None, public_reads: bool | N
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:
-        return views.error(request, svc.NotFound(f"nothing at {request.url.path}"))
+        return views.error(request, NotFound(f"nothing at {request.url.path}", kind="page"))
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     from paperscope.web import api, pages

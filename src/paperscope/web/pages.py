@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import date
+
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.requests import Request
 
-from paperscope.errors import PaperscopeError
-from paperscope.web import _compat as svc
+from paperscope.errors import InputError, NotFound
+from paperscope.service import digest, meaning, papers, people, trends
 from paperscope.web.security import SESSION_COOKIE
-from paperscope.web.views import Views
+from paperscope.web.views import Views, keep_hits, topic_feed, topic_for_slug
 
 router = APIRouter()
 
@@ -28,16 +29,16 @@ def parse_day(value: str | None, name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as e:
-        raise PaperscopeError(f"{name} must be a date like 2026-11-20, got {value!r}") from e
+        raise InputError(f"{name} must be a date like 2026-11-20, got {value!r}") from e
 
 
 def parse_code(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
-def _choice(value: str, allowed: tuple[str, ...], name: str) -> str:
+def choice(value: str, allowed: tuple[str, ...], name: str) -> str:
     if value not in allowed:
-        raise PaperscopeError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
+        raise InputError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
 
 
@@ -51,16 +52,23 @@ def local_next(value: str | None, default: str = "/") -> str:
 @router.get("/", include_in_schema=False)
 def home(request: Request) -> Response:
     v = _views(request)
-    return v.page(request, "home.html", title="paperscope", home=svc.home(v.library))
+    try:
+        result = digest.build_digest(v.library)
+    except NotFound as e:
+        if e.kind != "topics":
+            raise
+        result = None
+    return v.page(request, "home.html", title="paperscope", result=result,
+                  embedded=bool(v.library.store.active_model()), count=v.library.store.count())
 
 
 @router.get("/topic/{slug}", include_in_schema=False)
 def topic(request: Request, slug: str, order: str = "date", category: str = "", code: str = "",
-                since: str = "", until: str = "") -> Response:
+          since: str = "", until: str = "") -> Response:
     v = _views(request)
-    result = svc.topic_page(v.library, slug, order=_choice(order, ORDERS, "order"), category=category or None,
-                            has_code=parse_code(code), since=parse_day(since, "since"),
-                            until=parse_day(until, "until"))
+    result = digest.topic_page(v.library, topic_for_slug(v.library, slug), order=choice(order, ORDERS, "order"),
+                               category=category or None, has_code=parse_code(code),
+                               since=parse_day(since, "since"), until=parse_day(until, "until"))
     return v.page(request, "topic.html", title=result.topic.name, result=result, slug=slug,
                   f={"order": order, "category": category, "code": code, "since": since, "until": until})
 
@@ -68,48 +76,47 @@ def topic(request: Request, slug: str, order: str = "date", category: str = "", 
 @router.get("/paper/{paper_id:path}", include_in_schema=False)
 def paper(request: Request, paper_id: str) -> Response:
     v = _views(request)
-    d = svc.paper_detail(v.library, paper_id)
+    d = papers.paper_detail(v.library, paper_id, similar=8)
     return v.page(request, "paper.html", title=d.paper.title, d=d)
 
 
 @router.get("/author/{name}", include_in_schema=False)
-def author(request: Request, name: str, order: str = "citations", view: str = "cards",
-                 id: str = "") -> Response:
+def author(request: Request, name: str, order: str = "citations", view: str = "cards", id: str = "") -> Response:
     v = _views(request)
-    profile = svc.author_profile(v.library, name, author_id=id or None,
-                                 order=_choice(order, AUTHOR_ORDERS, "order"))
-    return v.page(request, "author.html", title=profile.name, p=profile, name=name,
-                  view=_choice(view, ("cards", "listing"), "view"), order=order)
+    result = people.author_profile(v.library, name, author_id=id or None,
+                                   order=choice(order, AUTHOR_ORDERS, "order"))
+    return v.page(request, "author.html", title=result.profile.name, p=result.profile, name=name,
+                  view=choice(view, ("cards", "listing"), "view"), order=order)
 
 
 @router.get("/search", include_in_schema=False)
 def search(request: Request, q: str = "", mode: str = "text", category: str = "", code: str = "",
-                 since: str = "", until: str = "", order: str = "relevance") -> Response:
+           since: str = "", until: str = "", order: str = "relevance") -> Response:
     v = _views(request)
     f = {"q": q, "mode": mode, "category": category, "code": code, "since": since, "until": until, "order": order}
-    result = None
+    result, hits = None, []
     if q.strip():
-        result = svc.search(v.library, q, order=_choice(order, ("relevance", "date"), "order"),
-                            categories=tuple(c for c in category.split() if c),
-                            semantic=_choice(mode, ("text", "semantic"), "mode") == "semantic",
-                            has_code=parse_code(code), since=parse_day(since, "since"),
-                            until=parse_day(until, "until"), limit=30)
-    return v.page(request, "search.html", title=f"Search: {q}" if q else "Search", result=result, f=f)
+        has_code, day0, day1 = parse_code(code), parse_day(since, "since"), parse_day(until, "until")
+        filtered = has_code is not None or day0 or day1
+        result = papers.search(v.library, q, order=choice(order, ("relevance", "date"), "order"),
+                               limit=90 if filtered else 30, categories=tuple(c for c in category.split() if c),
+                               semantic=choice(mode, ("text", "semantic"), "mode") == "semantic")
+        hits = keep_hits(result.hits, has_code, day0, day1)[:30]
+    return v.page(request, "search.html", title=f"Search: {q}" if q else "Search", result=result, hits=hits, f=f)
 
 
 @router.get("/trends", include_in_schema=False)
-def trends(request: Request) -> Response:
+def trends_page(request: Request) -> Response:
     v = _views(request)
-    from paperscope.web._compat import trends_module
-
-    result = trends_module().topic_trends(v.library, svc.topics(v.library)[0])
+    result = trends.topic_trends(v.library, v.library.topics)
     return v.page(request, "trends.html", title="Trends", t=result, embedded=bool(v.library.store.active_model()))
 
 
 @router.get("/feeds/{slug}.xml", include_in_schema=False)
 def feed(request: Request, slug: str) -> Response:
     v = _views(request)
-    return Response(svc.topic_feed(v.library, slug), media_type="application/atom+xml; charset=utf-8")
+    page = digest.topic_page(v.library, topic_for_slug(v.library, slug))
+    return Response(topic_feed(v.library, page), media_type="application/atom+xml; charset=utf-8")
 
 
 # ------------------------------------------------------------------------------------------------ changes
@@ -120,10 +127,10 @@ async def rate(request: Request, paper_id: str) -> Response:
     why = v.guard.write_refusal(request, str(form.get("csrf", "")))
     if why:
         return v.refuse_write(request, why)
-    out = svc.rate(v.writer(), paper_id, str(form.get("rating", "")))
+    out = meaning.rate(v.writer(), paper_id, str(form.get("rating", "")))
     v.changed()
     if v.wants_json(request):
-        return JSONResponse(out)
+        return JSONResponse(out.to_dict())
     return RedirectResponse(local_next(str(form.get("next", "")), "/paper/" + paper_id), status_code=303)
 
 
@@ -134,14 +141,13 @@ async def follow(request: Request, name: str) -> Response:
     why = v.guard.write_refusal(request, str(form.get("csrf", "")))
     if why:
         return v.refuse_write(request, why)
-    following = form.get("action") != "unfollow"
-    if following:
-        svc.follow(v.writer(), name, author_id=str(form.get("id") or "") or None)
+    if form.get("action") == "unfollow":
+        out = people.unfollow(v.writer(), name)
     else:
-        svc.unfollow(v.writer(), name)
+        out = people.follow(v.writer(), name, author_id=str(form.get("id") or "") or None)
     v.changed()
     if v.wants_json(request):
-        return JSONResponse({"name": name, "following": following})
+        return JSONResponse(out.to_dict())
     return RedirectResponse(local_next(str(form.get("next", "")), "/author/" + name), status_code=303)
 
 

@@ -12,16 +12,15 @@ import jinja2
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.requests import Request
 
-from paperscope.errors import PaperscopeError
-from paperscope.web import _compat as svc
+from paperscope.errors import Ambiguous, NotFound, NotReady, PaperscopeError
 from paperscope.web import svg
 from paperscope.web.security import CSRF_FIELD, Guard
 
 HERE = Path(__file__).parent
 NEEDS = {  # what a page says (and which command does it) when the library lacks a step
     "embed": ("This library has no embeddings yet", "paperscope embed"),
-    "novelty": ("Novelty has not been computed for this library yet", "paperscope novelty"),
-    "score": ("AI Scores have not been computed for this library yet", "paperscope score"),
+    "novelty": ("Novelty has not been computed for this paper yet", "paperscope novelty"),
+    "score": ("No AI Score yet", "paperscope score"),
     "enrich": ("There are no citation counts yet", "paperscope enrich"),
     "library": ("This needs your own library file", "paperscope config  (set library_file)"),
 }
@@ -68,6 +67,42 @@ def shares(pairs: list[tuple[str, float]]) -> list[tuple[str, float]]:
     return [(n, round(100 * v, 1)) for n, v in pairs]
 
 
+def missing_text(step: str) -> str:
+    """What a page says for a figure the library lacks a step for."""
+    what, command = NEEDS.get(step, (f"This needs the {step} step", f"paperscope {step}"))
+    return f"{what} — run `{command}`."
+
+
+def topic_for_slug(library: Any, slug: str) -> str:
+    """The configured topic's name a URL slug stands for (URLs use slugs; the service takes names)."""
+    from paperscope.render.model import slugify
+
+    for t in library.topics:
+        if slugify(t.name) == slug or t.name == slug:
+            return str(t.name)
+    raise NotFound(f"no topic {slug!r} in the config", kind="topic", key=slug)
+
+
+def keep_hits(hits: list[Any], has_code: bool | None, since: date | None, until: date | None) -> list[Any]:
+    """Search hits through the page's code and date filters (the search verb takes categories only)."""
+    out = []
+    for h in hits:
+        p = h.paper
+        d = p.updated.date()
+        if (has_code is not None and p.has_code != has_code) or (since and d < since) or (until and d > until):
+            continue
+        out.append(h)
+    return out
+
+
+def topic_feed(library: Any, page: Any) -> str:
+    """A topic page as its Atom feed, by the render package's Atom renderer."""
+    from paperscope.render import Digest, DigestSection, render_atom
+
+    section = DigestSection(title=page.topic.name, papers=page.papers, topic=page.topic, note=page.note)
+    return render_atom(section, Digest(generated=library.today(), sections=[section]))
+
+
 class Views:
     """The library, the access rules, the page cache and the Jinja2 environment of one app."""
 
@@ -79,7 +114,9 @@ class Views:
         self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                       autoescape=True, trim_blocks=True, lstrip_blocks=True,
                                       undefined=jinja2.StrictUndefined)
-        self.env.globals.update(author_url=author_url, paper_url=paper_url, safe_url=safe_url, svg=svg,
+        from paperscope.render.model import slugify
+
+        self.env.globals.update(slugify=slugify, missing_text=missing_text, author_url=author_url, paper_url=paper_url, safe_url=safe_url, svg=svg,
                                 date_label=lambda d: date_label(d, library.now().date()), per_year=per_year, shares=shares, csrf_field=CSRF_FIELD)
         self.env.filters["zip_counts"] = lambda labels, weeks: list(zip(labels, [w.papers for w in weeks]))
         self.env.filters["zip_lifts"] = lambda terms, rising: list(zip(terms, [r.lift for r in rising]))
@@ -92,7 +129,7 @@ class Views:
     def writer(self) -> Any:
         """The library changes go to: the served one unless it was opened read-only."""
         if self._writer is None:
-            if getattr(self.library, "readonly", False):
+            if getattr(self.library.store, "readonly", False):
                 raise PaperscopeError("this server serves a read-only library: changes are not possible")
             return self.library
         if callable(self._writer) and not hasattr(self._writer, "store"):
@@ -146,12 +183,11 @@ _titles = {"not_found": "Not found", "not_ready": "Not ready yet", "ambiguous": 
 
 
 def _kind(exc: Exception) -> tuple[str, int]:
-    name = type(exc).__name__
-    if isinstance(exc, svc.NotFound) or name == "NotFound":
+    if isinstance(exc, NotFound):
         return "not_found", 404
-    if isinstance(exc, svc.NotReady) or name == "NotReady":
+    if isinstance(exc, NotReady):
         return "not_ready", 409
-    if hasattr(exc, "candidates"):
+    if isinstance(exc, Ambiguous):
         return "ambiguous", 300
     return "bad_request", 400
 

@@ -112,7 +112,7 @@
         var action = form.querySelector("input[name=action]");
         post(form, {}).then(function (res) {
           if (!res.ok) { say(form, res.body.message || "refused", true); return; }
-          var following = res.body.following, button = form.querySelector("button");
+          var following = res.body.followed, button = form.querySelector("button");
           button.textContent = following ? "Following ✓" : "Follow";
           button.classList.toggle("on", following);
           action.value = following ? "unfollow" : "follow";
