@@ -2,5 +2,6 @@
 
 from paperscope.cli.app import main, run
 from paperscope.cli import ingest, library, meaning, people  # noqa: F401  (each registers its commands)
+from paperscope.cli import web  # noqa: F401
 
 __all__ = ["main", "run"]
