@@ -32,14 +32,19 @@ def pct(xs: list[float], q: float) -> float:
 
 
 def main() -> None:
-    from paperscope.service import topic_match, topic_papers
+    from paperscope.config import Config
+    from paperscope.library import Library
+    from paperscope.service.digest import topic_papers
+    from paperscope.service.ingest import topic_query as topic_match
+    from paperscope.store.fts5 import compile_match
     from paperscope.store.sqlite import SQLiteStore
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--db", type=Path, default=HERE / "data" / "library_1m.db")
     ap.add_argument("--repeat", type=int, default=30)
     args = ap.parse_args()
-    store = SQLiteStore(args.db)
+    store = SQLiteStore(args.db, readonly=True)
+    lib = Library(Config(None), store)
     n = store.count()
     print(f"library: {n:,} papers")
     print(f"{'topic':28} {'matches':>9} {'share':>6} {'p50 ms':>8} {'p95 ms':>8} {'plain p50':>10} {'ratio':>7}")
@@ -50,14 +55,14 @@ def main() -> None:
         ours = []
         for _ in range(args.repeat):
             s = time.perf_counter()
-            got = topic_papers(store, t)
+            got = topic_papers(lib, t)
             ours.append((time.perf_counter() - s) * 1000)
         plain = []
         for _ in range(max(3, args.repeat // 6)):
             s = time.perf_counter()
             rows = store.conn.execute(
                 "SELECT p.arxiv_id FROM papers_fts f JOIN papers p ON p.sort_key = f.rowid WHERE papers_fts MATCH ? "
-                "ORDER BY p.updated DESC, p.arxiv_id DESC LIMIT ?", (match, t.max_papers)).fetchall()
+                "ORDER BY p.updated DESC, p.arxiv_id DESC LIMIT ?", (compile_match(match), t.max_papers)).fetchall()
             plain.append((time.perf_counter() - s) * 1000)
         assert [p.id for p in got] == [r[0] for r in rows], f"{t.name}: order differs from the plain query"
         p50 = statistics.median(ours)

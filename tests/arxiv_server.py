@@ -21,6 +21,8 @@ The `arxiv_server` pytest fixture gives a started server with no responder (404 
 from __future__ import annotations
 
 import re
+import socket
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -43,7 +45,10 @@ class Reply:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (the server's close cuts it short)
-    drop: str = ""  # "before": close without answering; "mid-body": send headers and half the body, then close
+    # "before": close without answering; "mid-body": headers (with the full Content-Length) and half the body,
+    # then close; "truncate": a 200 without Content-Length whose body stops half way (it looks complete to
+    # HTTP; only the XML tells); "reset": close with a TCP reset instead of an answer.
+    drop: str = ""
     content_type: str = "application/atom+xml; charset=utf-8"
 
 
@@ -156,9 +161,21 @@ class ArxivServer:
         if reply.drop == "before":
             h.close_connection = True
             return
+        if reply.drop == "reset":
+            # SO_LINGER with a zero timeout makes close() send RST: the client sees "connection reset".
+            h.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            h.close_connection = True
+            return
         try:
             h.send_response(reply.status)
             h.send_header("Content-Type", reply.content_type)
+            if reply.drop == "truncate":
+                h.send_header("Connection", "close")
+                h.end_headers()
+                h.wfile.write(reply.body[: len(reply.body) // 2])
+                h.wfile.flush()
+                h.close_connection = True
+                return
             h.send_header("Content-Length", str(len(reply.body)))
             for k, v in reply.headers.items():
                 h.send_header(k, v)

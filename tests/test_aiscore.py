@@ -210,6 +210,11 @@ def test_paper_scores_trains_the_model_when_enough_papers_are_cited():
     assert one["values"]["text"] is True
     raw = one["base"] + sum(one["contributions"].values())
     assert rep.scores[feats[0].arxiv_id] == pytest.approx(min(100, max(0, raw)))
+    # Its explanation says the local model made it, and how well it did on held-out library papers.
+    ex = rep.explain(feats[0].arxiv_id)
+    assert (ex.method, ex.model, ex.score) == ("model", "local model", round(rep.scores[feats[0].arxiv_id]))
+    assert ex.headline.startswith(f"AI Score {ex.score} — predicted citation percentile among this library's cs.")
+    assert "held-out Spearman" in ex.text() and "None" not in ex.text() and len(ex.top_inputs) == 3
     # Same inputs, same scores; and a stored model gives them back without refitting.
     assert paper_scores(feats, cites, novelty={}, author_h={}).scores == rep.scores
     reused = paper_scores(feats, {}, novelty={}, author_h={}, model=ImpactModel.from_bytes(rep.model.to_bytes()))
@@ -224,7 +229,10 @@ def test_paper_scores_falls_back_to_the_formula_and_says_so():
     rep = paper_scores(feats[:3], few, novelty={a: 90.0, b: 20.0, c: None}, author_h={a: 80.0, b: 10.0},
                        min_train=200)
     assert rep.method == "formula" and rep.model is None and rep.formula == FORMULA_TEXT
-    assert rep.reason == "formula: 3 of 3 papers have citation counts; the model needs at least 200"
+    # These vectors (32 dimensions) are not the pretrained model's, so the formula is the last resort.
+    assert rep.reason.startswith("formula (last resort; on real papers it barely tracks citations): the "
+                                 "pretrained impact model cannot run: vectors have 32 dimensions")
+    assert rep.reason.endswith("3 of 3 papers have citation counts; the local model needs at least 200")
     assert rep.scores[a] == pytest.approx(0.45 * 90 + 0.40 * 80 + 15)
     assert rep.scores[b] == pytest.approx(0.45 * 20 + 0.40 * 10)
     assert rep.scores[c] == pytest.approx(0.45 * 50 + 0.40 * 50)  # both unknown: the median assumed
@@ -232,7 +240,7 @@ def test_paper_scores_falls_back_to_the_formula_and_says_so():
     assert rep.inputs[a]["values"] == {"novelty_pct": 90.0, "author_h_pct": 80.0, "has_code": True}
     assert rep.inputs[a]["contributions"] == pytest.approx({"novelty": 40.5, "authors": 32.0, "code": 15.0})
     many = paper_scores(feats, few, novelty={}, author_h={}, min_train=200)
-    assert many.method == "formula" and many.reason.startswith("formula: 50 of 60 papers")
+    assert many.method == "formula" and "; 50 of 60 papers have citation counts" in many.reason
     # A low min_train lets the model train, but never on fewer than 20 papers.
     low = paper_scores(feats, few, novelty={}, author_h={}, min_train=10)
     assert (low.method, low.n_train, low.n_holdout) == ("model", 40, 10)

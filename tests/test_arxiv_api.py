@@ -235,14 +235,48 @@ def test_http_400_without_an_error_feed_is_an_http_error(fake: FakeClock) -> Non
     assert err.value.status == 400
 
 
-def test_a_body_that_is_not_xml_is_a_parse_error(fake: FakeClock) -> None:
-    from paperscope.errors import ParseError
+def test_a_body_that_is_not_xml_is_asked_again_then_a_parse_error(fake: FakeClock) -> None:
+    from paperscope.errors import MalformedError, ParseError
 
+    cut = Reply(200, b"<feed xmlns='http://www.w3.org/2005/Atom'><entry>", content_type="text/xml")
     with ArxivServer() as server:
-        server.script(Reply(200, b"<feed xmlns='http://www.w3.org/2005/Atom'><entry>", content_type="text/xml"))
-        with pytest.raises(ParseError, match="malformed XML") as err:
+        server.script(cut, cut, cut)
+        with pytest.raises(ParseError, match="failed after 3 attempts.*malformed XML") as err:
             list(make_api(server, fake).search("x"))
-    assert err.value.url.startswith(server.url)
+    assert isinstance(err.value, MalformedError) and err.value.url.startswith(server.url)
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize("drop", ["truncate", "mid-body"])
+def test_a_200_cut_short_is_retried_like_a_5xx(server: ArxivServer, fake: FakeClock, drop: str) -> None:
+    """A cut-off 200 (no Content-Length and XML that stops early, or fewer bytes than Content-Length)."""
+    page = api_page(ENTRIES[:10], total=25, per_page=10)
+    server.script(Reply(200, page, drop=drop))
+    papers = list(make_api(server, fake).search("x"))
+    assert [p.id for p in papers] == IDS
+    assert sent(server, "start") == ["0", "0", "10", "20"]
+
+
+def test_search_pages_hands_over_each_page_before_asking_for_the_next(server: ArxivServer,
+                                                                       fake: FakeClock) -> None:
+    """A later page failing must not take the finished pages with it: the caller keeps what arrived."""
+    api = make_api(server, fake, retries=0)
+    got: list[list[str]] = []
+    server.script(*[Reply(200, api_page(ENTRIES[i:i + 10], total=25, start=i, per_page=10)) for i in (0, 10)],
+                  Reply(503))
+    with pytest.raises(RateLimitedError):
+        for batch in api.search_pages("x"):
+            got.append([p.id for p in batch])
+            assert len(server.requests) == len(got)  # lazily: one request per page handed over
+    assert got == [IDS[:10], IDS[10:20]]
+
+
+def test_search_pages_drops_a_paper_seen_on_an_earlier_page(server: ArxivServer, fake: FakeClock) -> None:
+    server.script(Reply(200, api_page(ENTRIES[:10], total=25, per_page=10)),
+                  Reply(200, api_page(ENTRIES[9:19], total=25, start=10, per_page=10)))
+    batches = list(make_api(server, fake).search_pages("x", max_results=20))
+    assert [len(b) for b in batches] == [10, 9]
+    assert len({p.id for b in batches for p in b}) == 19
 
 
 # ------------------------------------------------------------------------------------------ by id

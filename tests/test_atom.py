@@ -221,3 +221,30 @@ def test_stdlib_parser_gives_the_same_papers(monkeypatch: pytest.MonkeyPatch) ->
         parse_feed(CURRENT.read_bytes()[:5000], "http://x")
     with pytest.raises(ArxivAPIError):
         parse_feed(ERROR.read_bytes())
+
+
+# ------------------------------------------------------------------------------------------ unreadable entries
+
+
+def _with_first_entry(old: bytes, new: bytes) -> bytes:
+    data = CURRENT.read_bytes()
+    assert old in data
+    return data.replace(old, new, 1)
+
+
+@pytest.mark.parametrize("old, new, words", [
+    # 23:00 at UTC-5 on the last day of 9999 is past the last UTC instant Python can hold (was OverflowError).
+    (b"<updated>2022-02-24T15:05:19Z</updated>", b"<updated>9999-12-31T23:00:00-05:00</updated>", "timestamp"),
+    (b"<published>2022-02-24T15:05:19Z</published>", b"<published>0001-01-01T00:00:00Z</published>", "year 1"),
+    (b"<id>http://arxiv.org/abs/2202.12139v1</id>", b"<id>http://arxiv.org/abs/2202.12139v99999999999999999999</id>",
+     "not a version number"),
+    (b"<id>http://arxiv.org/abs/2202.12139v1</id>", b"<id>http://arxiv.org/abs/x)|y&lt;b&gt;</id>", "not an arXiv id"),
+    (b"<id>http://arxiv.org/abs/2202.12139v1</id>", b"<id>http://arxiv.org/abs/2202.12139\n| a |</id>",
+     "not an arXiv id"),
+])
+def test_an_entry_out_of_range_or_with_a_foreign_id_is_skipped_and_reported(old: bytes, new: bytes,
+                                                                               words: str) -> None:
+    feed = parse_feed(_with_first_entry(old, new))
+    assert len(feed.entries) == 9 and "2202.12139" not in {p.id for p in feed.entries}
+    assert len(feed.skipped) == 1 and words in feed.skipped[0]
+    assert feed.count == 10  # paging still advances past the skipped entry

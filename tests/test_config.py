@@ -82,3 +82,49 @@ def test_every_setting_has_help() -> None:
     for s in SETTINGS:
         assert s.help.strip().endswith("."), s.name
         assert s.name.islower()
+
+
+@pytest.mark.parametrize("line, pattern", [
+    ("arxiv_pace = nan", "arxiv_pace must be a finite number"),       # used to turn pacing off silently
+    ("arxiv_pace = inf", "arxiv_pace must be a finite number"),       # used to end in a traceback
+    ("arxiv_pace = -1.0", "arxiv_pace must be between 0 and 600"),
+    ("http_timeout = nan", "http_timeout must be a finite number"),
+    ("http_timeout = 0", "http_timeout must be between 0.1 and 3600"),
+    ("http_retries = -1", "http_retries must be between 0 and 20"),   # used to send no request at all
+    ("http_retries = 1000000", "http_retries must be between 0 and 20"),
+    ("max_papers = 0", "max_papers must be between 1"),
+    ("recommend_days = -3", "recommend_days must be between 1"),
+    ("enrich_max_age_days = 9223372036854775807", "enrich_max_age_days must be between 0"),
+    ("feed_categories = [1, 2]", "feed_categories must list arXiv categories"),
+    ('feed_categories = ["cs.CL", "not a category"]', "feed_categories must list"),
+    ("author_score_weights = { papers = nan }", "author_score_weights.papers must be a finite number"),
+    ('author_score_weights = { luck = 1.0 }', "author_score_weights: unknown weight 'luck'"),
+])
+def test_numeric_settings_are_checked_for_range_and_nan(tmp_path: Path, line: str, pattern: str) -> None:
+    path = write(tmp_path, f'contact = "a@b.c"\n{line}\n')
+    with pytest.raises(ConfigError, match=rf"config.toml:2: {pattern}"):
+        load_config(path)
+
+
+def test_a_pace_under_three_seconds_is_accepted_for_a_local_server(tmp_path: Path) -> None:
+    cfg = load_config(write(tmp_path, 'arxiv_api_url = "http://127.0.0.1:8080/api/query"\narxiv_pace = 0.0\n'))
+    assert cfg.arxiv_pace == 0.0  # the HTTP client still paces arxiv.org at 3 s (tests/test_http.py)
+
+
+def test_a_config_file_that_is_not_utf8_is_one_line_naming_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'contact = "a@b.c"\n# caf\xe9 in Latin-1\n')
+    with pytest.raises(ConfigError, match=r"config.toml:2: not UTF-8 text \(byte 0xe9\)"):
+        load_config(path)
+
+
+def test_a_topic_max_papers_beyond_range_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[topics]]\nname = "A"\nquery = "x"\nmax_papers = 10000000000\n')
+    with pytest.raises(ConfigError, match="config.toml:4: topic 'A': field 'max_papers'"):
+        load_config(path)
+
+
+def test_tables_nested_too_deeply_are_a_config_error(tmp_path: Path) -> None:
+    path = write(tmp_path, "x = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(ConfigError, match="config.toml"):
+        load_config(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import sys
 import types
+import zlib
 from pathlib import Path
 
 import pytest
@@ -170,11 +171,11 @@ def test_read_file_hands_atom_bytes_to_the_atom_reader(tmp_path: Path, monkeypat
     seen: list[bytes] = []
     fake = types.ModuleType("paperscope.sources.atom")
 
-    def parse_feed(data: bytes) -> types.SimpleNamespace:
+    def read_feed_file(data: bytes, name: str) -> types.SimpleNamespace:
         seen.append(data)
-        return types.SimpleNamespace(entries=["paper"])
+        return types.SimpleNamespace(entries=["paper"], skipped=[], stopped="")
 
-    fake.parse_feed = parse_feed  # type: ignore[attr-defined]
+    fake.read_feed_file = read_feed_file  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "paperscope.sources.atom", fake)
     path = gz(ATOM_2026_ONE_ENTRY.encode(), tmp_path / "feed.xml.gz")
     assert list(read_file(path)) == ["paper"]
@@ -188,3 +189,82 @@ def test_read_file_with_the_real_atom_reader(tmp_path: Path) -> None:
     papers = list(read_file(path))
     assert len(papers) == 1 and isinstance(papers[0], Paper)
     assert papers[0].id == "astro-ph/0601001"
+
+
+# ------------------------------------------------------------------------------------------ damaged files (#11)
+
+ATOM_25 = FIXTURES / "atom" / "api_25_real_records_newest_first.xml"
+
+
+def _cut(data: bytes, fraction: float) -> bytes:
+    return data[: int(len(data) * fraction)]
+
+
+def test_a_gzip_snapshot_cut_at_40_percent_gives_every_record_before_the_cut(tmp_path: Path) -> None:
+    """Issue #11: a gzip cut at 40 % said 'cannot read past line 0' and imported nothing."""
+    lines = SNAPSHOT.read_bytes().splitlines(keepends=True)
+    big = b"".join(lines * 300)  # ~3,000 records, many 4 MiB blocks' worth of work for the decompressor
+    whole = gzip.compress(big, compresslevel=6)
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(_cut(whole, 0.4))
+    issues: list[SnapshotIssue] = []
+    papers = list(read_file(path, on_error=issues.append))
+    # What zlib can recover from the same bytes, counted in complete lines:
+    readable = zlib.decompressobj(31).decompress(_cut(whole, 0.4))
+    complete = readable.count(b"\n")
+    assert len(papers) == complete and complete > 500
+    assert [p.id for p in papers] == [p.id for p in iter_snapshot(SNAPSHOT)] * (complete // 10) + \
+        [p.id for p in iter_snapshot(SNAPSHOT)][: complete % 10]
+    stop = issues[-1]
+    assert "cut short" in stop.message and stop.line == complete + 1 and f"after line {complete + 1}" in stop.message
+
+
+def test_a_cut_gzip_without_on_error_raises_after_handing_over_what_it_read(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl.gz"
+    cut = _cut(gzip.compress(SNAPSHOT.read_bytes()), 0.5)
+    path.write_bytes(cut)
+    got: list[Paper] = []
+    with pytest.raises(InputError, match=r"cut.jsonl.gz:\d+: the gzip data ends early"):
+        for p in read_file(path):
+            got.append(p)
+    assert len(got) == zlib.decompressobj(31).decompress(cut).count(b"\n") > 0
+
+
+def test_concatenated_gzip_members_are_read_as_one_file(tmp_path: Path) -> None:
+    data = SNAPSHOT.read_bytes()
+    path = tmp_path / "two.jsonl.gz"
+    path.write_bytes(gzip.compress(data) + gzip.compress(data))
+    assert len(list(read_file(path))) == 20
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_a_cut_atom_file_gives_every_entry_before_the_cut(tmp_path: Path, compress: bool) -> None:
+    """Issue #11: a truncated Atom file imported nothing."""
+    data = _cut(ATOM_25.read_bytes(), 0.6)
+    path = tmp_path / "cut.xml"
+    path.write_bytes(gzip.compress(data)[:-12] if compress else data)
+    issues: list[SnapshotIssue] = []
+    papers = list(read_file(path, on_error=issues.append))
+    whole = [p.id for p in read_file(ATOM_25)]
+    entries_ended = data.count(b"</entry>") if not compress else None
+    assert len(papers) >= 10 and [p.id for p in papers] == whole[: len(papers)]
+    if entries_ended is not None:
+        assert len(papers) == entries_ended
+    assert "breaks off at line" in issues[-1].message and f"{len(papers)} entries" in issues[-1].message
+
+
+def test_a_cut_oai_file_gives_every_record_before_the_cut(tmp_path: Path) -> None:
+    data = OAI_PAGE.read_bytes()
+    cut = data[: data.index(b"<record>", data.index(b"</record>")) + 40]  # into the second record
+    path = tmp_path / "cut_oai.xml"
+    path.write_bytes(cut)
+    issues: list[SnapshotIssue] = []
+    assert [p.id for p in read_file(path, on_error=issues.append)] == ["0704.0001"]
+    assert "breaks off" in issues[-1].message and "1 records before it" in issues[-1].message
+
+
+def test_an_oai_file_declaring_an_unknown_encoding_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "enc.xml"
+    path.write_bytes(OAI_PAGE.read_bytes().replace(b'encoding="UTF-8"', b'encoding="x-no-such"', 1))
+    with pytest.raises(InputError, match="enc.xml: .*encoding"):
+        list(read_file(path))

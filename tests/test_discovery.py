@@ -173,9 +173,9 @@ def test_unknown_library_is_a_clear_error(lib: Library, tmp_path: Path) -> None:
         recommend(lib, other)
 
 
-def test_ai_score_formula_then_model(lib: Library) -> None:
+def test_ai_score_pretrained_then_model(lib: Library) -> None:
     out = score(lib, min_train=200)
-    assert out.method == "formula" and "citation" in out.reason
+    assert out.method == "pretrained" and "citation" in out.reason  # the shipped model, before any citations
     got = lib.store.scores_for(["2607.99999"])["2607.99999"]
     assert 0 <= got["value"] <= 100 and got["inputs"]
     # give 400 papers citation counts that follow their abstract length: now a model is trained and reported

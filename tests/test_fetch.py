@@ -171,3 +171,40 @@ max_papers = 1
     assert json.loads(res.output)["sections"][0]["papers"]
     with SQLiteStore(db) as s:  # fetch embedded what it brought in
         assert s.active_model() and s.count_to_embed(s.active_model()) == 0
+
+
+def test_unreachable_arxiv_ends_the_fetch_fast_with_one_line(store: SQLiteStore) -> None:
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the block ends: connections are refused
+    cfg = Config(None, {"arxiv_pace": 0.0, "feed_categories": ["cs.CL"], "arxiv_api_url": f"http://127.0.0.1:{port}/api",
+                        "arxiv_feed_url": f"http://127.0.0.1:{port}/atom"}, [BROAD, Topic("Two", "graph", [], 5)])
+    lib = make_library(store, cfg, clock=lambda: utc(2026, 1, 1))
+    t = time.monotonic()
+    rep = run_fetch(lib, embed=False)
+    assert time.monotonic() - t < 15
+    assert rep.unreachable and not rep.ok and rep.topics == []
+    assert len(rep.errors) == 1 and "cannot be reached" in rep.errors[0]
+
+
+def test_a_failing_later_page_keeps_the_pages_before_it(store: SQLiteStore, arxiv) -> None:  # type: ignore[no-untyped-def]
+    server, fake = arxiv
+    fake.feed = SATURDAY
+    topic = Topic("Paged", "the OR of OR and", [], 25)
+    cfg = config([topic])
+    srcs = sources(server, cfg)
+    srcs.api.page_size = 10  # three pages; the third one fails
+    calls = {"n": 0}
+    inner = fake.search
+
+    def failing(req):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        return Reply(503, b"busy") if calls["n"] >= 3 else inner(req)
+
+    fake.search = failing
+    rep = fetch(store, cfg, srcs, now=utc(2008, 8, 1))
+    assert rep.topics[0].error and store.count() == 20  # the two finished pages are stored
+    assert store.get_state("topic:Paged:last_success") is None  # and the checkpoint did not move

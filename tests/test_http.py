@@ -178,13 +178,75 @@ def test_dropped_every_time_raises_http_error(server: ArxivServer, fake: FakeClo
         client.get("api/query")
 
 
-def test_refused_connection_raises_http_error(fake: FakeClock) -> None:
+def _closed_port_url() -> str:
     with ArxivServer() as s:
-        url = s.url  # a port that was free a moment ago and is closed now
-    client = PoliteClient(url, pacer=Pacer(0.0), retry=RetryPolicy(retries=1), sleep=fake.sleep)
-    with client, pytest.raises(HTTPError, match="connection failed") as err:
+        return s.url  # a port that was free a moment ago and is closed now
+
+
+def _clocked_client(url: str, fake: FakeClock, *, pace: float = 3.0, retries: int = 4,
+                    transport: httpx.BaseTransport | None = None) -> PoliteClient:
+    """The settings of a real run (pace 3 s, 4 retries, 2 s backoff) on a fake clock that nothing waits for."""
+    return PoliteClient(url, pacer=Pacer(pace, clock=fake.clock, sleep=fake.sleep), retry=RetryPolicy(retries=retries),
+                        sleep=fake.sleep, clock=fake.clock, transport=transport, rng=random.Random(3))
+
+
+def test_refused_connection_fails_fast_with_unreachable_error(fake: FakeClock) -> None:
+    """Issue #11: offline, a fetch took 316 s to fail. A refused connection ends within 10 s, in one line."""
+    from paperscope.errors import UnreachableError
+
+    url = _closed_port_url()
+    start = fake.now
+    with _clocked_client(url, fake) as client, pytest.raises(UnreachableError, match="unreachable") as err:
         client.get("api/query")
-    assert url in str(err.value)
+    assert fake.now - start <= 10.0
+    message = str(err.value)
+    assert url in message and "refused" in message.lower() and "\n" not in message
+    assert isinstance(err.value, HTTPError)  # callers that stop on HTTPError keep working
+
+
+def test_after_unreachable_later_requests_fail_at_once_without_sending(fake: FakeClock) -> None:
+    from paperscope.errors import UnreachableError
+
+    calls: list[str] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        calls.append(str(request.url))
+        raise httpx.ConnectError("[Errno -2] Name or service not known", request=request)
+
+    client = _clocked_client("https://export.arxiv.org/api/query", fake, transport=httpx.MockTransport(refuse))
+    start = fake.now
+    with client:
+        for _ in range(8):  # eight topics, as in the run of the issue
+            with pytest.raises(UnreachableError, match="export.arxiv.org"):
+                client.get("", params={"search_query": "all:x"})
+    assert fake.now - start <= 10.0
+    assert 1 <= len(calls) <= 3  # a few quick tries for the first request, none for the seven after it
+
+
+def test_unreachable_is_tried_again_once_the_memo_expires(fake: FakeClock) -> None:
+    from paperscope.errors import UnreachableError
+
+    up = {"ok": False}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if not up["ok"]:
+            raise httpx.ConnectError("Connection refused", request=request)
+        return httpx.Response(200, text="back")
+
+    with _clocked_client("http://127.0.0.1:9/x", fake, transport=httpx.MockTransport(handler)) as client:
+        with pytest.raises(UnreachableError):
+            client.get()
+        up["ok"] = True
+        fake.sleep(31.0)
+        assert client.get().text == "back"
+
+
+def test_slow_answers_keep_the_full_backoff(server: ArxivServer, fake: FakeClock) -> None:
+    """Only a connection that cannot be made fails fast; 5xx answers keep every retry."""
+    server.script(Reply(503), Reply(503), Reply(503), Reply(503), ok())
+    with make_client(server, fake, retries=4) as client:
+        assert client.get("api/query").status_code == 200
+    assert len(server.requests) == 5 and sum(fake.sleeps) > 10.0
 
 
 def test_retry_after_longer_than_max_backoff_gives_up_at_once(server: ArxivServer, fake: FakeClock) -> None:
@@ -224,3 +286,114 @@ def test_retry_empty_sleeps_then_gives_up(fake: FakeClock) -> None:
         assert client.retry_empty(0) and client.retry_empty(1)
         assert not client.retry_empty(2)
     assert fake.sleeps == [1.0, 2.0]
+
+
+# ------------------------------------------------------------------------------------------ cut-off bodies
+
+
+def test_a_body_shorter_than_its_content_length_is_retried(fake: FakeClock) -> None:
+    bodies = [b"half", b"whole body"]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = bodies.pop(0)
+        return httpx.Response(200, content=body, headers={"Content-Length": "10"})
+
+    client = PoliteClient("http://127.0.0.1:9", pacer=Pacer(0.0, clock=fake.clock, sleep=fake.sleep),
+                          retry=RetryPolicy(retries=2), sleep=fake.sleep, transport=httpx.MockTransport(handler))
+    with client:
+        assert client.get().content == b"whole body"
+    assert bodies == [] and len(fake.sleeps) == 1
+
+
+def test_get_parsed_asks_again_while_the_body_does_not_parse(server: ArxivServer, fake: FakeClock) -> None:
+    from paperscope.errors import MalformedError
+    from paperscope.sources.atom import parse_feed
+
+    feed = b"<feed xmlns='http://www.w3.org/2005/Atom'><title>t</title></feed>"
+    server.script(Reply(200, feed, drop="truncate"), Reply(200, feed[:20]), ok(feed))
+    with make_client(server, fake) as client:
+        parsed = client.get_parsed("api/query", lambda r: parse_feed(r.content, str(r.request.url)))
+    assert parsed.title == "t" and len(server.requests) == 3
+    server.script(*[Reply(200, feed[:20])] * 4)
+    with make_client(server, fake) as client, pytest.raises(MalformedError, match="after 4 attempts"):
+        client.get_parsed("api/query", lambda r: parse_feed(r.content, str(r.request.url)))
+
+
+def test_a_reset_connection_is_retried(server: ArxivServer, fake: FakeClock) -> None:
+    server.script(Reply(drop="reset"), ok())
+    with make_client(server, fake) as client:
+        assert client.get("api/query").status_code == 200
+    assert len(server.requests) == 2
+
+
+# ------------------------------------------------------------------------------------------ the pacer
+
+
+class LateClock(FakeClock):
+    """A clock whose every other sleep overruns by `late` seconds, as under CPU load."""
+
+    def __init__(self, late: float) -> None:
+        super().__init__()
+        self.late = late
+        self.count = 0
+
+    def sleep(self, seconds: float) -> None:
+        self.count += 1
+        super().sleep(seconds + (self.late if self.count % 2 else 0.0))
+
+
+def test_a_late_request_does_not_shorten_the_next_gap() -> None:
+    """Issue #10.9: the next slot was booked from the planned time, so a late start shortened the next gap."""
+    clock = LateClock(late=0.035)
+    pacer = Pacer(3.0, clock=clock.clock, sleep=clock.sleep)
+    starts = []
+    for _ in range(6):
+        pacer.wait()
+        starts.append(clock.now)
+        clock.now += 1.0  # the request itself takes a second
+    assert min(b - a for a, b in pairwise(starts)) >= 3.0
+
+
+def test_the_gap_counts_from_the_actual_send(server: ArxivServer, fake: FakeClock) -> None:
+    """Time between the pacer's slot and the bytes going out (here 0.5 s) is not taken off the next gap."""
+    pacer = Pacer(3.0, clock=fake.clock, sleep=fake.sleep)
+    sends: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sends.append(fake.now)
+        return httpx.Response(200)
+
+    client = PoliteClient("http://127.0.0.1:9", pacer=pacer, sleep=fake.sleep,
+                          transport=httpx.MockTransport(handler))
+    original = pacer.wait
+
+    def slow_wait(min_interval: float = 0.0) -> None:
+        original(min_interval)
+        fake.now += 0.5  # scheduled, but the send happens half a second later
+
+    pacer.wait = slow_wait  # type: ignore[method-assign]
+    with client:
+        for _ in range(4):
+            client.get()
+    assert min(b - a for a, b in pairwise(sends)) >= 3.0
+
+
+def test_requests_to_arxiv_are_never_paced_under_three_seconds(fake: FakeClock) -> None:
+    sends: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sends.append(fake.now)
+        return httpx.Response(200)
+
+    pacer = Pacer(0.0, clock=fake.clock, sleep=fake.sleep)  # a pace of 0 is for local servers only
+    with PoliteClient("https://export.arxiv.org/api/query", pacer=pacer, sleep=fake.sleep,
+                      transport=httpx.MockTransport(handler)) as client:
+        for _ in range(3):
+            client.get()
+    assert [b - a for a, b in pairwise(sends)] == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -1.0])
+def test_a_pacer_refuses_a_pace_that_is_not_a_finite_non_negative_number(bad: float) -> None:
+    with pytest.raises(ValueError, match="pace"):
+        Pacer(bad)

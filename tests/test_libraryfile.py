@@ -223,3 +223,22 @@ def test_empty_file_and_missing_file(tmp_path):
     assert read_library(empty).problems == [f"{empty}: no entries"]
     with pytest.raises(InputError, match=r"nope\.bib: no such file$"):
         read_library(tmp_path / "nope.bib")
+
+
+def test_a_bibtex_year_0000_gives_no_date_instead_of_a_traceback():
+    lib = parse_library("@misc{a, title={T}, eprint={2501.00001}, archivePrefix={arXiv}, year={0000}, month=jan}\n")
+    assert [(i.arxiv_id, i.added) for i in lib.items] == [("2501.00001", None)]
+
+
+def test_a_zotero_csv_year_0000_gives_no_date_instead_of_a_traceback():
+    text = ('"Key","Item Type","Publication Year","Title","DOI","Url","Date Added"\n'
+            '"K1","preprint","0000","T","","https://arxiv.org/abs/2501.00001","0000-00-00 00:00:00"\n')
+    lib = parse_library(text, "z.csv")
+    assert lib.format == "zotero-csv" and [(i.arxiv_id, i.added) for i in lib.items] == [("2501.00001", None)]
+
+
+def test_utf16_with_an_odd_byte_count_is_an_input_error(tmp_path: Path):
+    path = tmp_path / "lib.txt"
+    path.write_bytes("2501.00001\n".encode("utf-16") + b"\x00")  # one byte short of a whole code unit
+    with pytest.raises(InputError, match=r"lib.txt: UTF-16 text that cannot be decoded at byte"):
+        read_library(path)

@@ -13,7 +13,6 @@ from paperscope.scoring.names import (
     name_key,
     names_compatible,
     parse_name,
-    split_authors,
 )
 
 # --- name_key ------------------------------------------------------------------------------------
@@ -144,37 +143,13 @@ def test_names_compatible(a: str, b: str, same: bool) -> None:
     assert names_compatible(b, a) is same
 
 
-# --- split_authors -----------------------------------------------------------------------------
+# --- author lists: the one parser paperscope uses (sources.snapshot.split_authors) ---------------------
 
 
-def test_split_plain_lists_with_and_without_oxford_comma() -> None:
-    assert [n for n, _ in split_authors("A.A. Serga, M. Kostylev, and B. Hillebrands")] == [  # 0704.0024
-        "A. A. Serga", "M. Kostylev", "B. Hillebrands",
-    ]
-    assert [n for n, _ in split_authors("Chao-Hsi Chang, Tong Li, Xue-Qian Li and Yu-Ming Wang")] == [
-        "Chao-Hsi Chang", "Tong Li", "Xue-Qian Li", "Yu-Ming Wang",
-    ]
+def split_authors(s: str) -> list[tuple[str, list[str]]]:
+    from paperscope.sources.snapshot import split_authors as split
 
-
-def test_split_keeps_suffixes_and_drops_et_al() -> None:
-    s = "Paul Harvey, Bruno Merin, Tracy L. Huard, Luisa M. Rebull, Nicholas\n  Chapman, Neal J. Evans II, Philip C. Myers"
-    names = [n for n, _ in split_authors(s)]  # 0704.0009
-    assert names[4:] == ["Nicholas Chapman", "Neal J. Evans II", "Philip C. Myers"]
-    assert [n for n, _ in split_authors("The BABAR Collaboration, B. Aubert, et al")] == [  # 0704.0020
-        "The BABAR Collaboration", "B. Aubert",
-    ]
-    assert [n for n, _ in split_authors("Jonathan A. Karr, Jr., Kathleen Mealey")] == [
-        "Jonathan A. Karr, Jr.", "Kathleen Mealey",
-    ]
-
-
-def test_split_semicolons_and_latex() -> None:
-    s = "Antonio de Sousa Leitão Filho; Allan Kardec Duailibe Barros Filho; Fabrício Saul Lima"  # 2606.19626
-    assert [n for n, _ in split_authors(s)] == [
-        "Antonio de Sousa Leitão Filho", "Allan Kardec Duailibe Barros Filho", "Fabrício Saul Lima",
-    ]
-    s = "Rastislav \\v{S}r\\'amek, Bro\\v{n}a Brejov\\'a, Tom\\'a\\v{s} Vina\\v{r}"  # 0704.0062
-    assert [n for n, _ in split_authors(s)] == ["Rastislav Šrámek", "Broňa Brejová", "Tomáš Vinař"]
+    return [(a.name, a.affiliations) for a in split(s)]
 
 
 def test_split_parenthesised_affiliations() -> None:
@@ -188,65 +163,6 @@ def test_split_parenthesised_affiliations() -> None:
     assert got[-1] == ("T. Tatsuno", ["Maryland"])
     assert len(got) == 7
     assert split_authors("A (MIT), B (CMU)") == [("A", ["MIT"]), ("B", ["CMU"])]
-
-
-def test_a_trailing_affiliation_covers_the_authors_before_it_that_have_none() -> None:
-    s = (  # 0704.0155
-        "Floris van der Tak (SRON Groningen), John Black (Onsala), Fredrik\n  Schoeier (Stockholm), "
-        "David Jansen and Ewine van Dishoeck (Leiden)"
-    )
-    got = dict(split_authors(s))
-    assert got["John Black"] == ["Onsala"]
-    assert got["David Jansen"] == ["Leiden"]
-    assert got["Ewine van Dishoeck"] == ["Leiden"]
-    s = 'Peter Brommer and Franz G\\"ahler (Institut f\\"ur Theoretische und\n  Angewandte Physik, Universit\\"at Stuttgart)'
-    assert split_authors(s) == [  # 0704.0163
-        ("Peter Brommer", ["Institut für Theoretische und Angewandte Physik, Universität Stuttgart"]),
-        ("Franz Gähler", ["Institut für Theoretische und Angewandte Physik, Universität Stuttgart"]),
-    ]
-
-
-def test_numbered_footnote_affiliations() -> None:
-    s = (  # 0704.0025
-        "A. S. Mishchenko (1 and 2) and N. Nagaosa (1 and 3) ((1) CREST, Japan\n  Science and Technology "
-        "Agency, (2) Russian Research Centre ``Kurchatov\n  Institute'', (3) The University of Tokyo)"
-    )
-    assert split_authors(s) == [
-        ("A. S. Mishchenko", ["CREST, Japan Science and Technology Agency", "Russian Research Centre “Kurchatov Institute”"]),
-        ("N. Nagaosa", ["CREST, Japan Science and Technology Agency", "The University of Tokyo"]),
-    ]
-    s = (  # 0704.0187
-        "G. Worseck (1), C. Fechner (2,3), L. Wisotzki (1) and A. Dall'Aglio\n  (1) ((1) Astrophysikalisches "
-        'Institut Potsdam, (2) Hamburger Sternwarte, (3)\n  Universit\\"at Potsdam)'
-    )
-    got = dict(split_authors(s))
-    assert got["C. Fechner"] == ["Hamburger Sternwarte", "Universität Potsdam"]
-    assert got["A. Dall'Aglio"] == ["Astrophysikalisches Institut Potsdam"]
-
-
-def test_bare_numbered_footnotes_do_not_split_on_street_numbers() -> None:
-    s = (  # 0704.0139
-        "B. Lanzoni (1,2), E. Dalessandro (1,2), F.R. Ferraro (1), C. Mancini\n  (3), G. Beccari (2,4,5), "
-        "R.T. Rood (6), M. Mapelli (7), S. Sigurdsson (8) (1\n  Dip. Astro., Bologna; 2 INAF--Oss. Astro., "
-        "Bologna, 3 Dip. Astro. e Scienza\n  dello Spazio, Firenze; 4 Dip. di Scienze della Comunicazione, "
-        "Teramo; 5\n  INAF--Oss. Astro. di Collurania, Teramo; 6 Dep. of Astronomy and\n  Astrophysics, The "
-        "Pennsylvania State University; 7 S.I.S.S.A., Via Beirut 2 -\n  4, Trieste; 8 Astronomy Department, "
-        "University of Virginia)"
-    )
-    got = dict(split_authors(s))
-    assert len(got) == 8
-    assert got["M. Mapelli"] == ["S.I.S.S.A., Via Beirut 2 - 4, Trieste"]
-    assert got["S. Sigurdsson"] == ["Astronomy Department, University of Virginia"]
-    assert got["G. Beccari"][0] == "INAF–Oss. Astro., Bologna"
-    assert len(got["G. Beccari"]) == 3
-
-
-def test_split_repairs_mojibake_names() -> None:
-    s = "Aurora RamÃ\xadrez, Mario Berrios, JosÃ© RaÃºl Romero, Robert Feldt"  # 2405.13786
-    assert [n for n, _ in split_authors(s)] == ["Aurora Ramírez", "Mario Berrios", "José Raúl Romero", "Robert Feldt"]
-
-
-# --- merge_identities --------------------------------------------------------------------------
 
 
 def _by_paper(identities: list[Identity]) -> dict[str, Identity]:

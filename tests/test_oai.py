@@ -246,3 +246,22 @@ def test_a_failing_on_page_leaves_the_token_before_that_page() -> None:
         harvest(OAIHarvester(client_for(server)), state, prefix="arXivRaw", on_page=store_page)
     assert state.state is not None and state.state["resumption_token"] == "6960524|1001"
 
+
+
+@pytest.mark.parametrize("old, new, words", [
+    (b"<date>Mon, 2 Apr 2007 19:18:42 GMT</date>", b"<date>Fri, 31 Dec 9999 23:00:00 -0500</date>", "date"),
+    (b'version="v1"', b'version="v99999999999999999999"', "not a version"),
+    (b"<id>0704.0001</id>", b"<id>0704.0001)&lt;b&gt;</id>", "not an arXiv id"),
+])
+def test_a_record_out_of_range_or_with_a_foreign_id_is_skipped_and_reported(old: bytes, new: bytes,
+                                                                              words: str) -> None:
+    assert old in RAW_PAGES[0]
+    page = parse_page(RAW_PAGES[0].replace(old, new, 1))
+    assert [p.id for p in page.papers] == ["0704.0002", "0704.0003"]
+    assert len(page.skipped) == 1 and words in page.skipped[0]
+
+
+def test_an_unknown_declared_encoding_is_a_parse_error_not_a_traceback() -> None:
+    body = b'<?xml version="1.0" encoding="x-no-such"?><OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/"/>'
+    with pytest.raises(ParseError, match="encoding"):
+        parse_page(body)

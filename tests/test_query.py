@@ -119,7 +119,7 @@ def T(text: str, field: str | None = None) -> Term:
         ('au:"Adrian Del Maestro"', Phrase("Adrian Del Maestro", "au")),
         ("abs:diffusion co:ICLR cat:cs.CL", And((T("diffusion", "abs"), T("ICLR", "co"), T("cs.CL", "cat")))),
         ("-ti:survey graph", Not(T("graph"), T("survey", "ti"))),
-        ("foo:bar", T("foo:bar")),  # not a known field: just a word
+        ('"foo:bar"', Phrase("foo:bar")),  # quoted, an unknown field is just text
         # words with nothing to search for are dropped
         ("graph - & * neural", And((T("graph"), T("neural")))),
     ],
@@ -209,7 +209,7 @@ def test_fts5_translation_of_fields_and_categories() -> None:
 
 
 def test_user_text_never_becomes_fts5_syntax(lib: Library) -> None:
-    nasty = 'NEAR a* ^b c:d {title}:e "f "" g" +h col:"x" NEAR(i j) AND- OR: NOT*'
+    nasty = 'NEAR a* ^b c:d {title}:e "f "" g" +h "col:x" NEAR(i j) AND- OR: NOT*'
     fts = fts5(parse_query(nasty.replace('"" ', "")))
     lib.match(fts)  # would raise sqlite3.OperationalError on a syntax leak
     assert '"NEAR"' in fts and '"a*"' in fts and '"{title}:e"' in fts
@@ -449,3 +449,31 @@ def test_date_ranges_are_utc_minutes() -> None:
     assert updated_range(start, end) == "lastUpdatedDate:[202403150000 TO 202403152359]"
     with pytest.raises(QueryError, match="starts after it ends"):
         date_range(end, start)
+
+
+@pytest.mark.parametrize("text, words", [
+    ("tit:graph", "unknown field tit:"),
+    ("author:Hinton", "unknown field author:"),
+    ("graph cat:cs.XX", "cat:cs.XX is not an arXiv category"),
+    ('cat:"math.QQ"', "cat:math.QQ is not an arXiv category"),
+])
+def test_mistakes_that_would_match_nothing_are_named(text: str, words: str) -> None:
+    with pytest.raises(QueryError, match="position") as e:
+        parse_query(text)
+    assert words in str(e.value)
+
+
+def test_urls_and_ids_are_not_taken_for_fields() -> None:
+    assert parse_query("https://github.com/x").root == T("https://github.com/x")
+    assert parse_query("doi:10.1000/xyz arXiv:2501.00001").root is not None
+    assert parse_query("cat:cs.cl").root == T("cs.cl", "cat")  # categories are matched without case
+
+
+@pytest.mark.parametrize("depth", [33, 198, 5000])
+def test_parentheses_nested_too_deep_are_a_query_error_not_a_traceback(depth: int) -> None:
+    with pytest.raises(QueryError, match="nested more than 32 deep"):
+        parse_query("(" * depth + "word" + ")" * depth)
+
+
+def test_parentheses_nested_to_the_limit_still_parse() -> None:
+    assert str(parse_query("(" * 32 + "word" + ")" * 32)) == "word"

@@ -190,3 +190,20 @@ def test_without_fallback_or_missing_ids_only_the_primary_is_asked(sleeps: Sleep
 @pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
+
+
+def test_a_json_answer_cut_short_is_asked_again(sleeps: Sleeps) -> None:
+    """Issue #10.4 for the JSON APIs: a 200 whose JSON stops early is retried like a 5xx."""
+    papers = s2_papers(["2304.00001"])
+    with CitationServer(FakeSemanticScholar(papers)) as server:
+        server.script(Reply(200, b'[{"paperId": "abc", "title": "Cut'))
+        got = SemanticScholar(make_client(server, sleeps)).papers(["2304.00001"])
+    assert "2304.00001" in got and len(server.requests) == 2
+
+
+def test_openalex_json_cut_short_is_asked_again(sleeps: Sleeps) -> None:
+    with CitationServer() as server:
+        server.script(Reply(200, b'{"id": "https://openalex.org/W1", "title": "Cu'),
+                      Reply(200, {"id": "https://openalex.org/W1", "title": "Whole"}))
+        work = OpenAlex(make_client(server, sleeps, base="")).work_raw("W1")
+    assert work is not None and work["title"] == "Whole" and len(server.requests) == 2

@@ -292,3 +292,32 @@ def test_generator_without_the_corpus_says_so(tmp_path: Path, capsys: pytest.Cap
     assert gen.main(["--n", "10", "--out", str(tmp_path / "x.jsonl"), "--sample", str(missing)]) == 2
     assert f"cannot read {missing}" in capsys.readouterr().err
     assert not (tmp_path / "x.jsonl").exists()
+
+
+def test_records_out_of_range_or_with_foreign_ids_are_skipped_and_reported(tmp_path: Path) -> None:
+    good = record("0704.0002")
+    rows: list[bytes | dict] = [
+        dict(good, versions=[{"version": "v1", "created": "Fri, 31 Dec 9999 23:00:00 -0500"}]),  # 1: OverflowError
+        dict(good, versions=[{"version": "v99999999999999999999", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}]),
+        dict(good, id="0704.0002)|<script>"),                                 # 3: would break a Markdown table
+        dict(good, id="0704.0002\nx"),                                        # 4
+        dict(good, versions=[], update_date="9999-12-31"),                   # 5: year out of range
+        dict(good, versions=[{"version": "v0", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}]),  # 6
+        LINES[0],
+    ]
+    path = write_lines(tmp_path / "odd.jsonl", rows)
+    issues: list[SnapshotIssue] = []
+    papers = list(iter_snapshot(path, on_error=issues.append))
+    assert [p.id for p in papers] == ["0704.0001"]
+    got = {i.line: i.message for i in issues}
+    assert sorted(got) == [1, 2, 3, 4, 5, 6]
+    assert got[1].startswith("versions[0].created: not a date")
+    assert "not a version" in got[2] and "not a version" in got[6]
+    assert got[3].startswith("id: not an arXiv id") and got[4].startswith("id: not an arXiv id")
+    assert "outside" in got[5]
+
+
+def test_old_and_new_style_ids_pass_the_reader_check(tmp_path: Path) -> None:
+    ids = ["hep-th/9901001", "math.AG/0601001", "0704.0001", "2501.12345"]
+    path = write_lines(tmp_path / "ids.jsonl", [dict(record("0704.0002"), id=i) for i in ids])
+    assert [p.id for p in iter_snapshot(path)] == ids

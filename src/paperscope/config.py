@@ -5,6 +5,7 @@ Precedence: built-in default < config file < environment variable < command-line
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -34,7 +35,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("arxiv_api_url", "https://export.arxiv.org/api/query", "arXiv API endpoint."),
     Setting("arxiv_feed_url", "https://rss.arxiv.org/atom", "arXiv announcement feed base URL."),
     Setting("arxiv_oai_url", "https://oaipmh.arxiv.org/oai", "arXiv OAI-PMH endpoint."),
-    Setting("arxiv_pace", 3.0, "Seconds between any two requests to arXiv (arXiv asks for at least 3)."),
+    Setting("arxiv_pace", 3.0, "Seconds between any two requests to arXiv. arXiv asks for at least 3, and "
+            "requests to arxiv.org are never sent faster whatever this says; lower values only speed up a "
+            "local mirror or test server given in the arxiv_*_url settings."),
     Setting("http_timeout", 60.0, "Seconds to wait for one HTTP answer."),
     Setting("http_retries", 4, "Retries on 429, 5xx, time-outs and dropped connections."),
     Setting("feed_categories", [], "Categories whose daily announcements `fetch` reads; default: the topics' own."),
@@ -57,6 +60,17 @@ SETTINGS: tuple[Setting, ...] = (
             "clear them at once).", "PAPERSCOPE_WEB_CACHE_SECONDS"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
+# (lowest, highest) for each numeric setting: NaN, infinities and out-of-range values are refused, since
+# pace = nan silently turned pacing off and http_retries = -1 sent nothing at all.
+_RANGES: dict[str, tuple[float, float]] = {
+    "arxiv_pace": (0.0, 600.0),
+    "http_timeout": (0.1, 3600.0),
+    "http_retries": (0, 20),
+    "max_papers": (1, 100_000),
+    "enrich_max_age_days": (0, 36_500),
+    "recommend_days": (1, 3650),
+}
+_CATEGORY = re.compile(r"[a-z\-]+(\.[A-Za-z\-]+)?")
 
 
 def default_config_path() -> Path:
@@ -109,18 +123,58 @@ def load_config(path: str | Path | None = None, *, must_exist: bool = False) -> 
     values: dict[str, Any] = {}
     topics: list[Topic] = []
     if chosen.exists():
-        text = chosen.read_text(encoding="utf-8")
+        text = _read_text(chosen)
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{chosen}: {e}") from e
+        except RecursionError:
+            raise ConfigError(f"{chosen}: arrays or tables nested too deeply") from None
         values, topics = _validate(data, text, chosen)
     elif must_exist or path:
         raise ConfigError(f"{chosen}: no such config file (run `paperscope init` to write one)")
     for s in SETTINGS:
         if s.env and os.environ.get(s.env):
             values[s.name] = _coerce(os.environ[s.env], s, f"${s.env}")
+            problem = _check_value(s.name, values[s.name])
+            if problem:
+                raise ConfigError(f"${s.env}: {problem}")
     return Config(chosen if chosen.exists() else None, values, topics)
+
+
+def _read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read ({e.strerror or e})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ConfigError(f"{path}:{line}: not UTF-8 text (byte 0x{data[e.start]:02x}); "
+                          "save the file as UTF-8") from None
+
+
+def _check_value(key: str, value: Any) -> str | None:
+    """What is wrong with a setting's value beyond its type (range, NaN, list items), or None."""
+    if key in _RANGES:
+        lo, hi = _RANGES[key]
+        if isinstance(value, float) and not math.isfinite(value):
+            return f"{key} must be a finite number, got {value}"
+        if not lo <= value <= hi:
+            return f"{key} must be between {lo:g} and {hi:g}, got {value:g}"
+    elif key == "feed_categories":
+        bad = [c for c in value if not isinstance(c, str) or not _CATEGORY.fullmatch(c)]
+        if bad:
+            return f"feed_categories must list arXiv categories like \"cs.CL\", got {str(bad[0])[:40]!r}"
+    elif key == "author_score_weights":
+        known = _BY_NAME[key].default
+        for k, v in value.items():
+            if k not in known:
+                return f"author_score_weights: unknown weight {k!r} (known: {', '.join(known)})"
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                return f"author_score_weights.{k} must be a finite number >= 0, got {v!r}"
+    return None
 
 
 def _coerce(raw: str, s: Setting, where: str) -> Any:
@@ -155,7 +209,11 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> tuple[dict[str, An
         ok = isinstance(value, expected) or (expected is float and isinstance(value, int))
         if not ok or isinstance(value, bool) != isinstance(s.default, bool):
             raise fail(f"{key} must be a {expected.__name__}, got {type(value).__name__}", key=key)
-        values[key] = float(value) if expected is float else value
+        value = float(value) if expected is float else value
+        problem = _check_value(key, value)
+        if problem:
+            raise fail(problem, key=key)
+        values[key] = value
     raw_topics = data.get("topics", [])
     if not isinstance(raw_topics, list):
         raise fail("topics must be an array of tables: write each topic under its own [[topics]]", key="topics")
@@ -185,8 +243,9 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> tuple[dict[str, An
             raise fail(f"topic {name!r}: field 'categories' must be a list of arXiv categories like \"cs.CL\"",
                        "topics", i, "categories")
         mp = t.get("max_papers", default_max)
-        if not isinstance(mp, int) or isinstance(mp, bool) or mp < 1:
-            raise fail(f"topic {name!r}: field 'max_papers' must be a positive integer", "topics", i, "max_papers")
+        if not isinstance(mp, int) or isinstance(mp, bool) or not 1 <= mp <= _RANGES["max_papers"][1]:
+            raise fail(f"topic {name!r}: field 'max_papers' must be an integer from 1 to "
+                       f"{_RANGES['max_papers'][1]:,}", "topics", i, "max_papers")
         order = t.get("order", "date")
         if order not in ("date", "novelty", "fit"):
             raise fail(f"topic {name!r}: field 'order' must be \"date\", \"novelty\" or \"fit\"", "topics", i, "order")

@@ -11,10 +11,13 @@ PaperscopeError
  │    └── ModelMismatchError  vectors of another embedding model asked for (`needs`: "embed --replace")
  └── SourceError          anything that went wrong talking to a remote source
       ├── HTTPError       a non-retryable HTTP status, or retries exhausted
-      │    └── RateLimitedError  429/503 after all retries
+      │    ├── RateLimitedError  429/503 after all retries
+      │    └── UnreachableError  no connection at all (DNS failure, refused): stop, do not retry the run
       ├── ArxivAPIError   the arXiv API answered with an error entry
       ├── UnexpectedEmptyPageError  a page came back empty where results were promised
       └── ParseError      a response that is not the format it claims to be
+           └── MalformedError  a body that does not parse to its end (most often cut off in transit;
+                               the HTTP client asks again, as for a 5xx)
 """
 
 from __future__ import annotations
@@ -86,6 +89,10 @@ class RateLimitedError(HTTPError):
     pass
 
 
+class UnreachableError(HTTPError):
+    """The host could not be connected to at all; every later request to it would fail the same way."""
+
+
 class ArxivAPIError(SourceError):
     pass
 
@@ -95,4 +102,8 @@ class UnexpectedEmptyPageError(SourceError):
 
 
 class ParseError(SourceError):
+    pass
+
+
+class MalformedError(ParseError):
     pass

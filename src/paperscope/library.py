@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from paperscope.config import Config, default_db_path, load_config
 from paperscope.errors import NotReady
-from paperscope.models import UTC
+from paperscope.libraryfile import LibraryFile
+from paperscope.models import UTC, Topic
 from paperscope.semantic.embed import Embedder
 from paperscope.semantic.space import VectorSpace
 from paperscope.sources.factory import Sources
@@ -49,10 +49,10 @@ class Library:
         self.sources = sources or Sources(settings, transport=transport)
         self._embedders: dict[str, Embedder] = {}
         self._space: VectorSpace | None = None
-        self._library_files: dict[tuple[str, float], Any] = {}
+        self._library_files: dict[tuple[str, float], LibraryFile] = {}
 
     @classmethod
-    def open(cls, db: str | Path | None = None, config: str | Path | None = None, *, readonly: bool = False,
+    def open(cls, db: str | Path | None = None, config: str | Path | Config | None = None, *, readonly: bool = False,
              create: bool = True, clock: Clock | None = None,
              transport: httpx.BaseTransport | None = None) -> Library:
         """Open the library at `db` (default: the platform's data folder) with the config at `config`.
@@ -85,7 +85,7 @@ class Library:
         return self.clock().date()
 
     @property
-    def topics(self) -> list[Any]:
+    def topics(self) -> list[Topic]:
         return list(self.settings.topics)
 
     # ------------------------------------------------------------------ meaning, cached per process
@@ -123,7 +123,7 @@ class Library:
         self._space = VectorSpace(model, version, keys, ids, mat, meta, index)
         return self._space
 
-    def library_file(self, path: str | Path) -> Any:
+    def library_file(self, path: str | Path) -> LibraryFile:
         """A researcher's library file (BibTeX, Zotero CSV/RDF, id list) parsed once while it is unchanged."""
         from paperscope.libraryfile import read_library
 

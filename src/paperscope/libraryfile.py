@@ -108,7 +108,7 @@ def _parse_date(raw: str | None) -> date | None:
         if m:
             return date(int(m[1]), int(m[2]), int(m[3] or 1))
         return parsedate_to_datetime(raw).date() if raw and raw.strip() else None
-    except (ValueError, TypeError, IndexError):
+    except (ValueError, TypeError, IndexError, OverflowError):
         return None
 
 
@@ -121,6 +121,8 @@ def _year_month(year: str | None, month: str | None) -> date | None:
         mon = int(word)
     elif word[:3] in _MONTHS:
         mon = _MONTHS.index(word[:3]) + 1
+    if int(year) < 1:  # year 0000: no such date, so no date rather than a traceback
+        return None
     return date(int(year), mon, 1)
 
 
@@ -146,7 +148,11 @@ def read_library(path: str | Path) -> LibraryFile:
 
 def _decode(data: bytes, name: str, problems: list[str]) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as e:  # an odd byte count, or a lone surrogate: cut or damaged
+            raise InputError(f"{name}: UTF-16 text that cannot be decoded at byte {e.start} "
+                             f"({e.reason}); the file may be cut short") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:

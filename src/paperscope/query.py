@@ -19,7 +19,8 @@ Syntax
   comment. ``au:del_maestro`` (arXiv's style) and ``au:"Adrian Del Maestro"`` both work.
 - A word with no letter or digit (``-``, ``&``, ``*``) carries nothing to search for and is dropped.
 
-Errors are ``QueryError`` with one line naming the 1-based position and the problem.
+Errors are ``QueryError`` with one line naming the 1-based position and the problem; parentheses may nest
+``MAX_DEPTH`` (32) deep.
 """
 
 from __future__ import annotations
@@ -181,6 +182,11 @@ def category_list(categories: Sequence[str]) -> list[str]:
         cat = cat.strip()
         if not _CATEGORY.match(cat):
             raise QueryError(f"topic category {cat!r} is not an arXiv category like cs.CL or hep-th")
+        from paperscope.taxonomy import canonical, suggestion
+
+        if canonical(cat) is None:
+            near = suggestion(cat)
+            raise QueryError(f"category {cat!r} is not an arXiv category" + (f" (did you mean {near}?)" if near else ""))
         out.append(cat)
     return out
 
@@ -198,6 +204,9 @@ class _Token:
 
 
 _FIELD_PREFIX = re.compile(r"^(ti|abs|au|co|cat):")
+# A word that looks like a field prefix paperscope does not know ("tit:graph", "author:x"); URLs and ids pass.
+_UNKNOWN_FIELD = re.compile(r"^([A-Za-z]{2,12}):(?!//)")
+_NOT_FIELDS = {"http", "https", "doi", "arxiv", "ftp", "mailto", "urn", "isbn", "issn", "orcid"}
 _BREAK = set('()"')
 
 
@@ -244,10 +253,19 @@ class _Lexer:
         if not words and field is not None:
             raise self.error(start, f"empty phrase after {field}:")
         if _has_content(words):
+            if field == "cat":
+                self._check_category(start, words)
             out.append(_Token("phrase", start, words, field))
         elif field is not None:
             raise self.error(start, f"{field}: is followed by nothing to search for")
         return end + 1
+
+    def _check_category(self, start: int, cat: str) -> None:
+        from paperscope.taxonomy import canonical, suggestion
+
+        if canonical(cat) is None:
+            near = suggestion(cat)
+            raise self.error(start, f"cat:{cat} is not an arXiv category" + (f" (did you mean {near}?)" if near else ""))
 
     def _word(self, start: int, out: list[_Token]) -> int:
         i = start
@@ -264,7 +282,12 @@ class _Lexer:
                 raise self.error(start, f"{field}: must be followed by a word or a phrase (no space)")
             if not _has_content(rest):
                 raise self.error(start, f"{field}: is followed by nothing to search for")
+            if field == "cat":
+                self._check_category(start, rest)
             out.append(_Token("word", start, rest, field))
+        elif (u := _UNKNOWN_FIELD.match(word)) and u.group(1).lower() not in _NOT_FIELDS and u.group(1) not in _OPERATORS:
+            raise self.error(start, f"unknown field {u.group(1)}:; the fields are ti:, abs:, au:, co: and cat: "
+                             "(quote the word to search for it as written)")
         elif word in _OPERATORS:
             out.append(_Token("op", start, word))
         elif _has_content(word):
@@ -315,11 +338,15 @@ def _with_negations(pos: Node, neg: list[Node]) -> Node:
     return Not(pos, _or(neg))
 
 
+MAX_DEPTH = 32  # parentheses nested deeper than this are refused (198 levels ended in a RecursionError)
+
+
 class _Parser:
     def __init__(self, text: str) -> None:
         self.lexer = _Lexer(text)
         self.tokens = self.lexer.tokens()
         self.i = 0
+        self.depth = 0
 
     @property
     def tok(self) -> _Token:
@@ -440,7 +467,11 @@ class _Parser:
                 raise self.error(tok.pos, "empty parentheses")
             if self.at("end"):
                 raise self.error(tok.pos, "unbalanced parenthesis: '(' is never closed")
+            if self.depth >= MAX_DEPTH:
+                raise self.error(tok.pos, f"parentheses nested more than {MAX_DEPTH} deep")
+            self.depth += 1
             inner = self.notexpr()
+            self.depth -= 1
             if not self.at(")"):
                 raise self.error(tok.pos, "unbalanced parenthesis: '(' is never closed")
             self.advance()

@@ -127,3 +127,22 @@ def stats(ctx: Ctx, as_json: bool) -> None:
         emit_json(data)
     else:
         click.echo(f"{data.papers} papers in {data.db}")
+
+
+@main.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "bibtex", "ris"]), default="jsonl",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), help="Write to this file (default: standard output).")
+@pass_ctx
+@friendly
+def export_cmd(ctx: Ctx, fmt: str, out: str | None) -> None:
+    """Every paper with citations, novelty and AI Score: JSON lines, CSV, or BibTeX/RIS for Zotero."""
+    import sys
+
+    from paperscope.cli.progress import bar
+    from paperscope.service.export import export
+
+    with bar("export", quiet=out is None) as tick:
+        r = export(ctx.library(readonly=True), fmt, out=out, stream=None if out else sys.stdout, progress=tick)
+    if out:
+        click.echo(f"Wrote {r.papers} papers to {out} ({fmt})", err=True)

@@ -191,6 +191,11 @@ def score(ctx: Ctx, arxiv_id: str | None, min_train: int, as_json: bool) -> None
         emit_json({"id": p.id, **got.to_dict()})
         return
     click.echo(f"{p.id}: {got.text}")
-    values = got.inputs.get("values") if isinstance(got.inputs, dict) else None
-    for k2, v2 in (values or {}).items():  # type: ignore[union-attr]
-        click.echo(f"  {k2}: {v2}")
+    values = got.inputs.get("values") or {}
+    points = got.inputs.get("contributions") or {}
+    assert isinstance(values, dict) and isinstance(points, dict)
+    if "base" in got.inputs:
+        click.echo(f"  {float(got.inputs['base']):6.1f}  points for an average paper")  # type: ignore[arg-type]
+    for name in sorted(values, key=lambda n: -abs(float(points.get(n, 0.0)))):
+        pts = f"{float(points[name]):+6.1f}" if name in points else "      "
+        click.echo(f"  {pts}  {name}: {values[name]}")

@@ -28,7 +28,8 @@ def citation_key(paper: Paper) -> str:
 
 
 def paper_bibtex(paper: Paper, key: str | None = None) -> str:
-    """One `@misc` entry in arXiv's own style (eprint, archivePrefix, primaryClass)."""
+    """One entry in arXiv's own style (eprint, archivePrefix, primaryClass): `@article` when the paper has a
+    journal reference, else `@misc`."""
     fields = [
         ("title", "{" + _bib(paper.title) + "}"),
         ("author", " and ".join(_bib(a.name) for a in paper.authors) or "Anonymous"),
@@ -43,7 +44,8 @@ def paper_bibtex(paper: Paper, key: str | None = None) -> str:
     if paper.journal_ref:
         fields.append(("journal", _bib(paper.journal_ref)))
     body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields if v)
-    return f"@misc{{{key or citation_key(paper)},\n{body}\n}}\n"
+    kind = "article" if paper.journal_ref else "misc"
+    return f"@{kind}{{{key or citation_key(paper)},\n{body}\n}}\n"
 
 
 def paper_ris(paper: Paper) -> str:

@@ -13,12 +13,21 @@ Per paper there are two methods, and the report says which one ran:
   A score is `intercept + sum(contributions)`, clipped to 0-100: the intercept is the mean training
   percentile (the score of an average paper) and each contribution is coefficient x standardised
   value, so `explain()` says how many points each feature, and the text as a whole, adds or takes.
-- "formula": with fewer cited papers the model would be noise, so a fixed formula is used:
-  `FORMULA_TEXT` with weights `FORMULA_WEIGHTS`. An unknown input counts as `ASSUMED_WHEN_UNKNOWN`
-  (the median) and is marked as assumed.
+- "pretrained": with fewer cited papers a local model would be noise, so the impact model shipped
+  in the package (`paperscope.scoring.impact`, trained on real papers with real citation counts)
+  predicts each paper's citation percentile within its year and field from what it has on day one.
+- "formula": only when the pretrained model cannot run (the library's vectors come from another
+  embedder, or the model file is missing), a fixed formula is the last resort: `FORMULA_TEXT` with
+  weights `FORMULA_WEIGHTS`. An unknown input counts as `ASSUMED_WHEN_UNKNOWN` (the median) and is
+  marked as assumed. Measured on real papers this formula carries almost no signal; the reason says so.
+
+`ScoreReport.explain(id)` gives any paper's score as a `ScoreExplanation`: the 0-100 score, the phrase
+it reads as, its top inputs and the quality of the model that made it, whichever method ran.
 
 Per author, `author_score` combines the author's paper scores, h-index percentile, novelty percentile
-and recent momentum with weights the lead keeps in the config (`DEFAULT_AUTHOR_WEIGHTS`).
+and recent momentum with weights the lead keeps in the config (`DEFAULT_AUTHOR_WEIGHTS`);
+`author_impact_score` first blends each paper's predicted and actual citation percentile
+(`AUTHOR_PAPER_TEXT`) and feeds the blend in as the paper scores.
 """
 
 from __future__ import annotations
@@ -37,8 +46,9 @@ from paperscope.errors import ModelMismatchError, StoreError
 from paperscope.models import Figure, Paper
 
 __all__ = [
-    "ALPHA_GRID", "ASSUMED_WHEN_UNKNOWN", "AUTHOR_FORMULA_TEXT", "DEFAULT_AUTHOR_WEIGHTS", "FORMULA_TEXT",
-    "FORMULA_WEIGHTS", "META_FEATURES", "ImpactModel", "PaperFeatures", "ScoreReport", "author_score",
+    "ACTUAL_FULL_YEARS", "ALPHA_GRID", "ASSUMED_WHEN_UNKNOWN", "AUTHOR_FORMULA_TEXT", "AUTHOR_PAPER_TEXT",
+    "DEFAULT_AUTHOR_WEIGHTS", "FORMULA_TEXT", "FORMULA_WEIGHTS", "META_FEATURES", "ImpactModel", "PaperFeatures",
+    "ScoreExplanation", "ScoreReport", "author_impact_score", "author_score", "blend_percentiles",
     "citation_percentiles", "mentions_venue", "momentum_score", "paper_scores", "spearman",
 ]
 
@@ -89,7 +99,8 @@ def mentions_venue(comment: str) -> bool:
 
 @dataclass(slots=True)
 class PaperFeatures:
-    """What the AI Score sees of one paper. `abstract_len` and `title_len` are in characters."""
+    """What the AI Score sees of one paper. `abstract_len` and `title_len` are in characters; `title`,
+    `abstract` and `author_h_index` (highest h-index among the authors, raw) feed the pretrained model."""
 
     arxiv_id: str
     year: int
@@ -102,16 +113,21 @@ class PaperFeatures:
     abstract_len: int = 0
     title_len: int = 0
     versions: int = 1
+    title: str = ""
+    abstract: str = ""
+    author_h_index: float | None = None
 
     @classmethod
-    def from_paper(cls, paper: Paper, embedding: np.ndarray | None = None) -> PaperFeatures:
+    def from_paper(cls, paper: Paper, embedding: np.ndarray | None = None,
+                   author_h_index: float | None = None) -> PaperFeatures:
         """Features of a library paper (year and category of its first submission and primary category)."""
         return cls(arxiv_id=paper.id, year=paper.first_submitted.year,
                    category=paper.primary_category or (paper.categories[0] if paper.categories else ""),
                    embedding=embedding, has_code=paper.has_code, comment=paper.comment,
                    n_authors=max(1, len(paper.authors)), n_categories=max(1, len(paper.categories)),
                    abstract_len=len(paper.abstract), title_len=len(paper.title),
-                   versions=max(paper.version, len(paper.versions), 1))
+                   versions=max(paper.version, len(paper.versions), 1), title=paper.title,
+                   abstract=paper.abstract, author_h_index=author_h_index)
 
     def meta_values(self) -> dict[str, float | int | bool]:
         """The metadata as shown to a reader (before any transformation)."""
@@ -407,16 +423,43 @@ def _choose_alpha(z: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> flo
 # --- per-paper scores ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class ScoreExplanation:
+    """One paper's AI Score as a reader should see it: never a bare number.
+
+    `top_inputs` are (input, value as shown, points) with the largest |points| first; for the
+    "pretrained" and "model" methods score = clip(base + sum of every input's points, 0, 100).
+    """
+
+    id: str
+    score: int
+    headline: str  # "AI Score 61 — predicted citation percentile among cs.CL papers of 2026"
+    method: str  # "pretrained", "model" or "formula"
+    model: str  # "pretrained impact model v1", "local model" or "formula (last resort)"
+    quality: str  # the held-out quality of the model that made the score, in words
+    top_inputs: tuple[tuple[str, str, float], ...]
+    base: float
+
+    def text(self) -> str:
+        tops = ", ".join(f"{name} ({value}) {pts:+.1f}" for name, value, pts in self.top_inputs)
+        return f"{self.headline}; top inputs: {tops or 'none'}; {self.model}: {self.quality}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "ai_score": self.score, "text": self.headline, "method": self.method,
+                "model": self.model, "quality": self.quality, "base": round(self.base, 2),
+                "top_inputs": [{"input": n, "value": v, "points": round(p, 2)} for n, v, p in self.top_inputs]}
+
+
 @dataclass(slots=True)
 class ScoreReport:
     """AI Scores for a set of papers and how they were made.
 
     `inputs[id]` = {"method", "values" (what went in, as shown), "contributions" (points each part
-    adds), "base" (points before any contribution), "assumed" (inputs taken as 50)}; score =
-    clip(base + sum(contributions), 0, 100).
+    adds), "base" (points before any contribution), "assumed" (inputs taken as 50), "text" (the
+    headline), "model" (which model made it)}; score = clip(base + sum(contributions), 0, 100).
     """
 
-    method: str  # "model" or "formula"
+    method: str  # "model", "pretrained" or "formula"
     scores: dict[str, float]
     inputs: dict[str, dict[str, Any]]
     formula: str
@@ -428,15 +471,56 @@ class ScoreReport:
     held_out_spearman: float | None = None
     alpha: float | None = None
     model: ImpactModel | None = field(default=None, repr=False)
+    quality: str = ""
+
+    def explain(self, arxiv_id: str, k: int = 3) -> ScoreExplanation:
+        """The score of one paper with its top `k` inputs and the quality of the model that made it."""
+        if arxiv_id not in self.scores:
+            raise KeyError(f"no AI Score for paper {arxiv_id}")
+        inp = self.inputs[arxiv_id]
+        values = inp.get("values", {})
+        parts = sorted(inp.get("contributions", {}).items(), key=lambda kv: (-abs(kv[1]), kv[0]))
+        tops = tuple((name, _shown(values.get(name, values.get(_VALUE_OF.get(name, ""), "")), name in
+                                   inp.get("assumed", []) or _VALUE_OF.get(name) in inp.get("assumed", [])),
+                      float(pts)) for name, pts in parts[:k])
+        return ScoreExplanation(arxiv_id, round(self.scores[arxiv_id]), inp["text"], inp["method"],
+                                inp["model"], inp.get("quality", self.quality), tops, float(inp.get("base", 0.0)))
+
+
+# The formula's contributions are named after its inputs' values.
+_VALUE_OF = {"novelty": "novelty_pct", "authors": "author_h_pct", "code": "has_code"}
+
+
+def _shown(v: Any, assumed: bool = False) -> str:
+    """A value as text for a reader: no None, no bare floats with sixteen digits."""
+    if assumed or v is None:
+        return f"unknown, {ASSUMED_WHEN_UNKNOWN:g} assumed" if assumed else "unknown"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return f"{v:.0f}" if abs(v) >= 10 else f"{v:.2g}"
+    return str(v)
+
+
+def _among(category: str, year: int | None) -> str:
+    from paperscope.scoring.impact import field_of
+
+    f = field_of(category)
+    return (f"{f} papers" if f != "other" else f"{category or 'cs'} papers") + (f" of {year}" if year else "")
 
 
 def paper_scores(feats: Sequence[PaperFeatures], citations: Mapping[str, int | None], *,
                  novelty: Mapping[str, float | None], author_h: Mapping[str, float], min_train: int = 200,
-                 seed: int = 0, model: ImpactModel | None = None) -> ScoreReport:
-    """AI Score (0-100) of each paper: the trained model when enough papers have citations, else the formula.
+                 seed: int = 0, model: ImpactModel | None = None, embedder: str | None = None,
+                 pretrained: Any = None) -> ScoreReport:
+    """AI Score (0-100) of each paper: the local model when enough library papers have citations, else the
+    pretrained impact model, else (last resort, when the pretrained model cannot run) the formula.
 
     `novelty[id]` is the paper's novelty percentile and `author_h[id]` the highest h-index percentile
-    among its authors (both 0-100, None or absent when unknown). Pass a stored `model` to reuse it.
+    among its authors (both 0-100, None or absent when unknown); they feed only the formula. Pass a
+    stored `model` to reuse it. `embedder` names the embedder of the papers' vectors (default: the
+    shipped default); the pretrained model refuses vectors of another one. `pretrained` overrides the
+    shipped model (a `PretrainedImpactModel`), e.g. for tests.
     """
     rows = [(f.arxiv_id, f.year, f.category, citations.get(f.arxiv_id)) for f in feats]
     targets = citation_percentiles(rows)
@@ -447,16 +531,26 @@ def paper_scores(feats: Sequence[PaperFeatures], citations: Mapping[str, int | N
     if model is None and n_cited >= needed:
         model = ImpactModel.fit(list(feats), targets, seed=seed, holdout=HOLDOUT)
     if model is None:
-        reason = (f"formula: {n_cited} of {len(feats)} papers have citation counts; the model needs at least "
-                  f"{needed}")
-        return _formula_report(feats, novelty, author_h, reason, n_cited, min_train)
+        few = f"{n_cited} of {len(feats)} papers have citation counts; the local model needs at least {needed}"
+        try:
+            return _pretrained_report(feats, pretrained, embedder, few, n_cited, min_train)
+        except (ModelMismatchError, StoreError) as e:
+            reason = (f"formula (last resort; on real papers it barely tracks citations): the pretrained impact "
+                      f"model cannot run: {e}; {few}")
+            return _formula_report(feats, novelty, author_h, reason, n_cited, min_train)
+    rho = model.held_out_spearman
+    quality = (f"held-out Spearman {rho:.2f} on {model.n_holdout} library papers; ridge trained on "
+               f"{model.n_train} library papers with citations" if model.n_holdout and not math.isnan(rho) else
+               f"ridge trained on {model.n_train} library papers with citations; no held-out figure")
     scores, inputs = {}, {}
     for f, parts in zip(feats, model.explain_many(feats)):
         # The score is built from the contributions shown, so the two always add up.
         scores[f.arxiv_id] = float(min(100.0, max(0.0, model.intercept + sum(parts.values()))))
-        inputs[f.arxiv_id] = {"method": "model", "base": float(model.intercept), "contributions": parts,
-                              "values": {**f.meta_values(), "text": f.embedding is not None}, "assumed": []}
-    rho = model.held_out_spearman
+        inputs[f.arxiv_id] = {
+            "method": "model", "base": float(model.intercept), "contributions": parts,
+            "values": {**f.meta_values(), "text": f.embedding is not None}, "assumed": [], "model": "local model",
+            "text": f"AI Score {round(scores[f.arxiv_id])} — predicted citation percentile among this "
+                    f"library's {_among(f.category, f.year)}"}
     reason = (f"model: ridge regression trained on {model.n_train} papers with citations "
               f"(held-out Spearman {rho:.2f} on {model.n_holdout})" if model.n_holdout else
               f"model: ridge regression trained on {model.n_train} papers with citations")
@@ -464,7 +558,42 @@ def paper_scores(feats: Sequence[PaperFeatures], citations: Mapping[str, int | N
                "training papers; contribution = coefficient x standardised feature (" + ", ".join(META_FEATURES)
                + f", and {model.text_components} text-embedding components summed as 'text')")
     return ScoreReport("model", scores, inputs, formula, reason, n_cited, min_train, model.n_train,
-                       model.n_holdout, None if math.isnan(rho) else rho, model.alpha, model)
+                       model.n_holdout, None if math.isnan(rho) else rho, model.alpha, model, quality)
+
+
+PRETRAINED_TEXT = ("score = clip(base + sum of each input's points, 0, 100): the pretrained impact model's expected "
+                   "citation percentile within the paper's year and field; points are the trees' path attribution")
+
+
+def _pretrained_report(feats: Sequence[PaperFeatures], pretrained: Any, embedder: str | None, few: str,
+                       n_cited: int, min_train: int) -> ScoreReport:
+    from paperscope.scoring.impact import ImpactInput, pretrained_model
+
+    pm = pretrained if pretrained is not None else pretrained_model(embedder)
+    if pretrained is not None and embedder is not None:
+        pm.check_embedder(embedder)
+    vecs = np.array([pm.pc_mean if f.embedding is None else np.asarray(f.embedding, dtype=float).ravel()
+                     for f in feats]).reshape(len(feats), -1) if feats else np.zeros((0, pm.embedder_dim))
+    if feats and vecs.shape[1] != pm.embedder_dim:
+        raise ModelMismatchError(f"vectors have {vecs.shape[1]} dimensions, the model reads "
+                                 f"'{pm.embedder}' vectors ({pm.embedder_dim})")
+    ins = [ImpactInput(id=f.arxiv_id, title=f.title, abstract=f.abstract, category=f.category, year=f.year,
+                       n_authors=f.n_authors, comment=f.comment, has_code=f.has_code, author_h=f.author_h_index)
+           for f in feats]
+    q = pm.quality
+    scores, inputs = {}, {}
+    for f, p in zip(feats, pm.predict(ins, vecs)):
+        scores[f.arxiv_id] = p.score
+        values = {c.input: c.value for c in p.inputs}
+        if f.embedding is None:  # the average text stood in for a missing embedding
+            values["text (embedding)"] = "no embedding, average text assumed"
+        inputs[f.arxiv_id] = {"method": "pretrained", "base": p.base,
+                              "contributions": {c.input: c.points for c in p.inputs}, "values": values,
+                              "assumed": ["text (embedding)"] if f.embedding is None else [],
+                              "model": p.model, "text": p.headline(), "quality": q.text(p.field)}
+    reason = f"{pm.label}: {q.text()}; {few}"
+    return ScoreReport("pretrained", scores, inputs, PRETRAINED_TEXT, reason, n_cited, min_train,
+                       n_holdout=q.n, held_out_spearman=q.spearman, quality=q.text())
 
 
 def _formula_report(feats: Sequence[PaperFeatures], novelty: Mapping[str, float | None],
@@ -481,8 +610,12 @@ def _formula_report(feats: Sequence[PaperFeatures], novelty: Mapping[str, float 
         }
         scores[f.arxiv_id] = float(min(100.0, max(0.0, sum(contributions.values()))))
         inputs[f.arxiv_id] = {"method": "formula", "base": 0.0, "contributions": contributions, "values": values,
-                              "assumed": assumed}
-    return ScoreReport("formula", scores, inputs, FORMULA_TEXT, reason, n_cited, min_train)
+                              "assumed": assumed, "model": "formula (last resort)",
+                              "text": f"AI Score {round(scores[f.arxiv_id])} — formula of novelty, author "
+                                      f"h-index and code; not a predicted citation percentile"}
+    return ScoreReport("formula", scores, inputs, FORMULA_TEXT, reason, n_cited, min_train,
+                       quality="no held-out figure: a fixed formula; within-venue-year Spearman about 0.02 on "
+                               "real conference papers")
 
 
 def _pct(x: float | None) -> float | None:
@@ -544,3 +677,45 @@ def author_score(paper_scores: Sequence[float], h_index_pct: float | None, novel
         "weights": used, "contributions": contributions, "assumed": assumed, "formula": AUTHOR_FORMULA_TEXT,
     }
     return Figure("Score", value, "paperscope AI Score", inputs)
+
+
+ACTUAL_FULL_YEARS = 3.0  # years after which a paper's own citations speak for it alone
+AUTHOR_PAPER_TEXT = (
+    f"paper percentile = w x actual citation percentile + (1 - w) x predicted (AI Score), w = min(1, age in years "
+    f"/ {ACTUAL_FULL_YEARS:g}); a paper with no citation count uses its prediction, one with no prediction its "
+    f"actual percentile; the author's papers component is the mean of their best {TOP_PAPERS}")
+
+
+def blend_percentiles(predicted: Mapping[str, float | None], actual: Mapping[str, float | None],
+                      age_years: Mapping[str, float]) -> dict[str, dict[str, Any]]:
+    """Each paper's blend of predicted and actual citation percentile (`AUTHOR_PAPER_TEXT`).
+
+    A new paper's citations say little yet, so its prediction carries it; the weight on the actual
+    percentile grows linearly with age and reaches 1 at ACTUAL_FULL_YEARS, when a paper's rank among
+    its cohort has mostly settled. Papers with neither figure are left out.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for pid in sorted(set(predicted) | set(actual)):
+        pred, act = _pct(predicted.get(pid)), _pct(actual.get(pid))
+        if pred is None and act is None:
+            continue
+        age = max(0.0, float(age_years.get(pid, 0.0)))
+        w = 1.0 if pred is None else 0.0 if act is None else min(1.0, age / ACTUAL_FULL_YEARS)
+        value = (w * act if act is not None else 0.0) + ((1 - w) * pred if pred is not None else 0.0)
+        out[pid] = {"value": value, "predicted": pred, "actual": act, "weight_actual": w, "age_years": age}
+    return out
+
+
+def author_impact_score(predicted: Mapping[str, float | None], actual: Mapping[str, float | None],
+                        age_years: Mapping[str, float], h_index_pct: float | None, novelty_pct: float | None,
+                        momentum: Mapping[str, int],
+                        weights: Mapping[str, float] = DEFAULT_AUTHOR_WEIGHTS) -> Figure:
+    """An author's AI Score: `author_score` with each paper's blended percentile (`blend_percentiles`) as
+    its paper score. `weights` is the config's `author_score_weights`; the Figure's inputs add the blend
+    of every paper ("papers_blend") and its rule ("paper_formula")."""
+    blend = blend_percentiles(predicted, actual, age_years)
+    fig = author_score([b["value"] for b in blend.values()], h_index_pct, novelty_pct, momentum, weights)
+    fig.inputs["papers_blend"] = {pid: {k: (round(v, 2) if isinstance(v, float) else v) for k, v in b.items()}
+                                  for pid, b in blend.items()}
+    fig.inputs["paper_formula"] = AUTHOR_PAPER_TEXT
+    return fig

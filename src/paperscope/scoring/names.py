@@ -24,7 +24,6 @@ __all__ = [
     "name_key",
     "names_compatible",
     "parse_name",
-    "split_authors",
 ]
 
 # --- LaTeX to Unicode -------------------------------------------------------------------------
@@ -256,119 +255,6 @@ def names_compatible(a: str, b: str) -> bool:
     if not (_part_variants(la) & _part_variants(lb)):
         return False
     return _first_compatible(fa, fb)
-
-
-# --- author strings ----------------------------------------------------------------------------
-
-_MARKER_RE = re.compile(r"^\s*\d+(?:\s*(?:,|and|&|-)\s*\d+)*\s*$")
-_ET_AL_RE = re.compile(r"(?i)^(?:and\s+)?et\.?\s*al\.?$")
-
-
-def _top_level(s: str) -> list[tuple[str, str]]:
-    """Cut s into ('text', ...) and ('paren', inner) pieces, honouring nesting."""
-    pieces: list[tuple[str, str]] = []
-    buf: list[str] = []
-    depth = 0
-    for ch in s:
-        if ch == "(":
-            if depth == 0:
-                pieces.append(("text", "".join(buf)))
-                buf = []
-            else:
-                buf.append(ch)
-            depth += 1
-        elif ch == ")" and depth > 0:
-            depth -= 1
-            if depth == 0:
-                pieces.append(("paren", "".join(buf)))
-                buf = []
-            else:
-                buf.append(ch)
-        else:
-            buf.append(ch)
-    if buf:
-        pieces.append(("paren" if depth else "text", "".join(buf)))
-    return [p for p in pieces if p[1].strip() or p[0] == "paren"]
-
-
-def _footnotes(inner: str) -> dict[str, str] | None:
-    """Parse '(1) A, (2) B' or '1 A; 2 B' footnote blocks into {'1': 'A', ...}; None if not one."""
-    text = re.sub(r"\s+", " ", inner).strip()
-    if re.match(r"\(\d+\)", text):
-        parts = re.split(r"\((\d+)\)", text)[1:]
-        return {n: _clean_affil(a) for n, a in zip(parts[::2], parts[1::2])}
-    if not re.match(r"1\s+[^\W\d_]", text):
-        return None
-    # Bare numbers: look for "2", "3", ... in turn, each after a separator, so that street
-    # numbers inside an address ("Via Beirut 2 - 4") are not taken for footnote numbers.
-    cuts: list[tuple[int, int]] = [(0, 0)]  # (where the previous entry ends, where this one starts)
-    n = 1
-    while m := re.compile(rf"[;,]\s*({n + 1})\s+(?=[^\W\d_])").search(text, cuts[-1][1]):
-        cuts.append((m.start(), m.start(1)))
-        n += 1
-    ends = [c[0] for c in cuts[1:]] + [len(text)]
-    return {
-        str(k + 1): _clean_affil(re.sub(r"^\d+\s+", "", text[start:end]))
-        for k, ((_, start), end) in enumerate(zip(cuts, ends))
-    }
-
-
-def _clean_affil(s: str) -> str:
-    return re.sub(r"\s+", " ", latex_to_unicode(_unmojibake(s))).strip(" ,;.")
-
-
-def _split_names(text: str) -> list[str]:
-    out: list[str] = []
-    for chunk in re.split(r"[,;]|\s+and\s+|\s+&\s+", text):
-        chunk = re.sub(r"^\s*and\s+", "", chunk).strip()
-        if not chunk or _ET_AL_RE.match(chunk):
-            continue
-        if out and _is_suffix(chunk) and len(chunk.split()) == 1:
-            out[-1] = f"{out[-1]}, {chunk}"  # "Jonathan A. Karr, Jr."
-            continue
-        out.append(chunk)
-    return out
-
-
-@dataclass(slots=True)
-class _Listed:
-    name: str
-    affils: list[str] = field(default_factory=list)
-    refs: list[str] = field(default_factory=list)  # footnote numbers, resolved at the end
-
-
-def split_authors(s: str) -> list[tuple[str, list[str]]]:
-    """Split an arXiv author string into (name, [affiliations]) pairs, in order.
-
-    Handles "A, B and C", "A, B, and C", "A (MIT), B (CMU)", "A and B (Leiden)" (the place applies
-    to every preceding author still without one) and numbered footnotes "A (1), B (1,2) ((1) X, (2) Y)".
-    """
-    authors: list[_Listed] = []
-    pending_from = 0  # first author not yet given an affiliation by a trailing group
-    notes: dict[str, str] = {}
-    for kind, value in _top_level(re.sub(r"\s+", " ", s)):
-        if kind == "text":
-            authors.extend(_Listed(display_name(name)) for name in _split_names(value))
-            continue
-        if _MARKER_RE.match(value):
-            if authors:
-                authors[-1].refs.extend(re.findall(r"\d+", value))
-                pending_from = len(authors)
-            continue
-        if (fn := _footnotes(value)) is not None:
-            notes.update(fn)
-            continue
-        affil = _clean_affil(value)
-        for a in authors[pending_from:]:
-            if not a.affils and not a.refs:
-                a.affils.append(affil)
-        pending_from = len(authors)
-    result: list[tuple[str, list[str]]] = []
-    for a in authors:
-        affils = a.affils + [notes[r] for r in a.refs if r in notes and notes[r] not in a.affils]
-        if a.name:
-            result.append((a.name, affils))
-    return result
 
 
 # --- identities --------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ class VectorSpace:
     index: VectorIndex
     row_of: dict[str, int] = field(default_factory=dict)
     id_of_key: dict[int, str] = field(default_factory=dict)
+    _days: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if not self.row_of:
@@ -52,6 +53,15 @@ class VectorSpace:
     def rows(self, ids: list[str]) -> np.ndarray:
         return np.asarray(self.mat[[self.row_of[i] for i in ids]])
 
+    def submitted_between(self, since: str, until: str | None = None) -> list[str]:
+        """Ids first submitted on or after `since` (and on or before `until`), ISO dates; newest rows last."""
+        if self._days is None:
+            self._days = np.array([m[0][:10] if m[0] else "" for m in self.meta], dtype="U10")
+        mask = self._days >= since[:10]
+        if until:
+            mask &= self._days <= until[:10]
+        return [self.ids[i] for i in np.flatnonzero(mask)]
+
     def nearest(self, query: np.ndarray, k: int, *, exclude: frozenset[str] | set[str] = frozenset()
                 ) -> list[tuple[str, float]]:
         """The k ids nearest to one query vector (cosine), best first, leaving out `exclude`."""
@@ -66,12 +76,39 @@ class VectorSpace:
         return out[:k]
 
 
+def update_index(index: VectorIndex, keys: np.ndarray, mat: np.ndarray, chunk: int = 65_536) -> int:
+    """Bring a saved index to these keys and vectors in place: add new papers, replace re-embedded ones, drop
+    removed ones (never a rebuild). Returns how many keys changed."""
+    have = index.keys()
+    gone = np.setdiff1d(have, keys, assume_unique=True)
+    removed = index.remove(gone.tolist()) if len(gone) else 0
+    present = np.isin(keys, have)
+    todo = np.flatnonzero(~present)
+    common = np.flatnonzero(present)
+    changed = []
+    for start in range(0, len(common), chunk):  # vectors of a new version of a paper
+        rows = common[start:start + chunk]
+        old = index.vectors(keys[rows].tolist())
+        diff = np.any(old != np.asarray(mat[rows]), axis=1)
+        changed.extend(rows[diff].tolist())
+    rows = np.concatenate([todo, np.asarray(changed, dtype=np.int64)]).astype(np.int64)
+    if len(rows):
+        index.add(keys[rows], np.asarray(mat[rows]))
+    return int(len(rows) + removed)
+
+
 def build_index(model: str, keys: np.ndarray, mat: np.ndarray, index_file: Path | None) -> VectorIndex:
-    """The saved index when it matches these keys, else a new one (saved when a path is given)."""
+    """The saved index, extended to these keys when papers were added or re-embedded; a new one only when there
+    is none (saved when a path is given)."""
     if index_file is not None and index_file.exists():
         try:
             index = VectorIndex.load(index_file)
-            if len(index) == len(keys) and index.model == model and np.array_equal(index.keys(), keys):
+            if index.model == model and (not len(keys) or index.dim == mat.shape[1]):
+                if update_index(index, keys, mat) and index_file is not None:
+                    try:
+                        index.save(index_file)
+                    except OSError:
+                        pass
                 return index
         except Exception:  # a damaged or old index file is only a cache: rebuild it
             pass

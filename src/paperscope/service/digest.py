@@ -16,7 +16,7 @@ from paperscope.library import Library
 from paperscope.models import UTC, Paper, Topic
 from paperscope.render.model import Digest, DigestSection
 from paperscope.service.ingest import pick_topics, topic_query
-from paperscope.service.results import Result
+from paperscope.service.results import JSONValue, Result, jsonable
 
 FOLLOW_WINDOW_DAYS = 7
 ORDERS = ("date", "novelty", "score", "fit")
@@ -31,12 +31,10 @@ class DigestResult(Result):
     def sections(self) -> list[DigestSection]:
         return self.digest.sections
 
-    def to_dict(self) -> dict[str, object]:
-        import orjson
-
+    def to_dict(self) -> dict[str, JSONValue]:
         from paperscope.render.jsonout import digest_to_dict
 
-        return {"digest": orjson.loads(orjson.dumps(digest_to_dict(self.digest))), "notes": list(self.notes)}
+        return {"digest": jsonable(digest_to_dict(self.digest)), "notes": list(self.notes)}
 
 
 def _empty_note(lib: Library) -> str:

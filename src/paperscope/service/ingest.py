@@ -163,6 +163,7 @@ class FetchResult(Result):
     announcement_date: str = ""
     errors: list[str] = field(default_factory=list)
     embedded: int = 0
+    unreachable: bool = False
 
     @property
     def ok(self) -> bool:
@@ -221,14 +222,16 @@ class _Run:
     def write(self, papers: Iterable[Paper]) -> list[str]:
         ids: list[str] = []
         batch: list[Paper] = []
-        for p in papers:
-            batch.append(p)
-            ids.append(p.id)
-            if len(batch) >= WRITE_EVERY:
+        try:
+            for p in papers:
+                batch.append(p)
+                ids.append(p.id)
+                if len(batch) >= WRITE_EVERY:
+                    self._absorb(self.store.upsert_papers(batch))
+                    batch = []
+        finally:  # a failing page keeps every paper that arrived before it
+            if batch:
                 self._absorb(self.store.upsert_papers(batch))
-                batch = []
-        if batch:
-            self._absorb(self.store.upsert_papers(batch))
         return ids
 
     def _absorb(self, stats: UpsertStats) -> None:
@@ -248,6 +251,7 @@ class _Run:
 def fetch(lib: Library, topic_names: Sequence[str] = (), *, embed: bool = True,
           log: Log | None = None, progress: Progress | None = None) -> FetchResult:
     """Fetch every topic (and followed author); one failing does not stop the others and keeps its checkpoint."""
+    from paperscope.errors import UnreachableError
     from paperscope.query import parse_query
 
     store, sources = lib.store, lib.sources
@@ -269,6 +273,10 @@ def fetch(lib: Library, topic_names: Sequence[str] = (), *, embed: bool = True,
                 run.write(sources.api.by_ids(announced))
             store.set_state("announce:last", {"date": report.announcement_date, "empty": report.announcement_empty,
                                               "count": len(announced), "checked": _iso(now)})
+        except UnreachableError as e:  # no network, or arXiv refuses connections: say so once and stop
+            report.errors.append(f"arXiv cannot be reached: {e}")
+            report.unreachable = True
+            return report
         except PaperscopeError as e:
             report.errors.append(f"announcement feed: {e}")
 
@@ -293,6 +301,12 @@ def fetch(lib: Library, topic_names: Sequence[str] = (), *, embed: bool = True,
                 day = f" on {report.announcement_date}" if report.announcement_date else ""
                 res.note = f"arXiv announced nothing{day} (weekend or holiday)"
             store.set_state(key, _iso(now))
+        except UnreachableError as e:
+            res.error = f"arXiv cannot be reached: {e}"
+            report.unreachable = True
+            if log:
+                log(res.line())
+            return report
         except PaperscopeError as e:
             res.error = str(e)
         if log:
@@ -364,7 +378,8 @@ def harvest(lib: Library, *, set_: str | None = None, prefix: str = "arXiv", fro
 
     def load() -> dict[str, object] | None:
         got = store.get_state(key)
-        return got if got is not None else store.get_state(legacy)
+        got = got if got is not None else store.get_state(legacy)
+        return dict(got) if isinstance(got, dict) else None
 
     state = CallbackState(load, lambda s: store.set_state(key, dict(s)))
     totals = UpsertStats()

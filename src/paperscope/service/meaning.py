@@ -75,7 +75,7 @@ def novelty(lib: Library, *, k: int = 10, progress: Callable[[int, int], None] |
     if not len(v):
         return NoveltyRun(0, 0, k, v.model)
     dates = [m[0] for m in v.meta]
-    results = compute_novelty(v.keys, np.asarray(v.mat), dates, k=k, progress=progress)
+    results = compute_novelty(v.keys.tolist(), np.asarray(v.mat), dates, k=k, progress=progress)
     groups = [(m[1], m[0][:4]) for m in v.meta]
     pcts = novelty_percentiles(results, groups)
     dup = DUPLICATE_SIMILARITY.get(v.model, 0.9)
@@ -270,10 +270,9 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
         raise InputError(f"{path}: none of its {n_items} items is in the library with a vector "
                          "(import or fetch those papers, then embed them)")
     skip = set(matched) | store.not_interested() | {i for i, r in rated.items() if r == "down"}
-    cands = [i for i in store.recent_ids(since.isoformat()) if i in v and i not in skip]
-    if until is not None:
-        ok = {p.id for p in store.get_papers(cands) if p.first_submitted.date() <= until}
-        cands = [i for i in cands if i in ok]
+    # the window comes from the vector space's own dates: no scan of the papers table per call
+    cands = [i for i in v.submitted_between(since.isoformat(), until.isoformat() if until else None)
+             if i not in skip]
     if not cands:
         return RecommendResult([], n_items, len(matched), unmatched, problems, since, until)
     lib_ids = list(matched)
@@ -299,7 +298,7 @@ def library_fit(lib: Library, library: str | Path, ids: Sequence[str]) -> dict[s
     """How close each paper is to the researcher's library: its highest similarity to a library paper."""
     parsed = lib.library_file(library)
     v = lib.vectors()
-    lib_ids = [it.arxiv_id for it in parsed.items if it.arxiv_id in v]
+    lib_ids = [it.arxiv_id for it in parsed.items if it.arxiv_id and it.arxiv_id in v]
     have = [i for i in ids if i in v]
     if not lib_ids or not have:
         return {}
@@ -364,18 +363,18 @@ def score(lib: Library, *, min_train: int = 200) -> ScoreRun:
     papers = store.get_papers(v.ids)
     cites = store.citations_for(v.ids)
     nov = {i: d["percentile"] for i, d in store.novelty_for(v.ids).items()}
-    author_h = _author_h_percentiles(lib, v.ids)
-    feats = [PaperFeatures.from_paper(p, v.vector(p.id)) for p in papers]
+    author_h, raw_h = _author_h_percentiles(lib, v.ids)
+    feats = [PaperFeatures.from_paper(p, v.vector(p.id), author_h_index=raw_h.get(p.id)) for p in papers]
     report = paper_scores(feats, {i: c["cited_by_count"] for i, c in cites.items()}, novelty=nov,
-                          author_h=author_h, min_train=min_train)
+                          author_h=author_h, min_train=min_train, embedder=v.model)
     store.save_scores([(i, float(s), report.method, report.inputs.get(i, {})) for i, s in report.scores.items()],
                       lib.now())
     return ScoreRun(len(report.scores), report.method, report.reason, report.formula, report.held_out_spearman,
                     report.n_train, report.n_holdout, report.n_with_citations)
 
 
-def _author_h_percentiles(lib: Library, ids: Sequence[str]) -> dict[str, float]:
-    """Per paper, the highest OpenAlex h-index among its authors, as a percentile of the known authors."""
+def _author_h_percentiles(lib: Library, ids: Sequence[str]) -> tuple[dict[str, float], dict[str, float]]:
+    """Per paper, the highest OpenAlex h-index among its authors: as a percentile of the known authors, and raw."""
     store = lib.store
     ships = store.authorships_for(ids)
     hs: dict[str, int] = {}
@@ -386,15 +385,16 @@ def _author_h_percentiles(lib: Library, ids: Sequence[str]) -> dict[str, float]:
                 if st and st["h_index"] is not None:
                     hs[r["openalex_id"]] = st["h_index"]
     if not hs:
-        return {}
+        return {}, {}
     values = np.sort(np.array(list(hs.values())))
     pct = {a: 100.0 * np.searchsorted(values, h, side="right") / len(values) for a, h in hs.items()}
-    out = {}
+    out, raw = {}, {}
     for pid, rows in ships.items():
-        known = [pct[r["openalex_id"]] for r in rows if r["openalex_id"] in pct]
+        known = [r["openalex_id"] for r in rows if r["openalex_id"] in pct]
         if known:
-            out[pid] = float(max(known))
-    return out
+            out[pid] = float(max(pct[a] for a in known))
+            raw[pid] = float(max(hs[a] for a in known))
+    return out, raw
 
 
 def author_figures(lib: Library, paper_ids: Sequence[str], *, today: date

@@ -143,8 +143,18 @@ def novelty_info(lib: Library, pid: str) -> NoveltyInfo | None:
                         for n, s in got["neighbours"] if n in nb])
 
 
-def score_text(value: float, paper: Paper, method: str) -> str:
-    """What an AI Score means, in words: never a bare number."""
+def score_text(value: float, paper: Paper, method: str, inputs: dict[str, object] | None = None) -> str:
+    """What an AI Score means, in words (the model's own headline and quality when stored): never a bare number."""
+    if inputs and isinstance(inputs.get("text"), str):
+        text = str(inputs["text"])
+        quality = inputs.get("quality")
+        if isinstance(quality, str) and quality:
+            text += f" · {inputs.get('model', method)}: {quality}"
+        elif isinstance(quality, dict) and quality.get("spearman") is not None:
+            text += f" · {inputs.get('model', method)}, held-out Spearman {float(quality['spearman']):.2f}"
+        elif inputs.get("model"):
+            text += f" · {inputs['model']}"
+        return text
     cat = paper.primary_category or "arXiv"
     year = paper.first_submitted.year
     by = {"model": "the library's own model", "formula": "the fallback formula"}.get(method, method)
@@ -155,7 +165,7 @@ def score_info(lib: Library, pid: str, paper: Paper) -> ScoreInfo | None:
     got = lib.store.scores_for([pid]).get(pid)
     if got is None:
         return None
-    return ScoreInfo(float(got["value"]), got["method"], score_text(float(got["value"]), paper, got["method"]),
+    return ScoreInfo(float(got["value"]), got["method"], score_text(float(got["value"]), paper, got["method"], got["inputs"]),
                      got["inputs"], got["computed"])
 
 

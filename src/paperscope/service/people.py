@@ -16,7 +16,7 @@ from typing import Any
 from paperscope.errors import Ambiguous, InputError, NotFound
 from paperscope.library import Library
 from paperscope.models import UTC, AuthorProfile, Figure, Paper, PaperCard
-from paperscope.service.results import Result
+from paperscope.service.results import JSONValue, Result, jsonable
 from paperscope.scoring import metrics
 from paperscope.scoring.affiliations import affiliation_tag
 from paperscope.scoring.names import Identity, display_name, merge_identities, name_key, names_compatible, parse_name
@@ -49,7 +49,7 @@ def _records(store: Store, name: str) -> list[tuple[str, str | None, str | None,
                 a = by_pos.get(pos)
                 if a is not None and not names_compatible(a["name"], n):
                     a = None  # the sources disagree on the order: trust neither id
-                out.append((n, a and a["openalex_id"], a and a["orcid"], arxiv_id))
+                out.append((n, a["openalex_id"] if a else None, a["orcid"] if a else None, arxiv_id))
     return out
 
 
@@ -305,10 +305,12 @@ def people_to_dicts(people: Sequence[Identity]) -> list[dict[str, object]]:
 class ProfileResult(Result):
     profile: AuthorProfile
 
-    def to_dict(self) -> dict[str, object]:
+    def to_dict(self) -> dict[str, JSONValue]:
         from paperscope.render.profile import profile_to_dict
 
-        return dict(profile_to_dict(self.profile))
+        out = jsonable(profile_to_dict(self.profile))
+        assert isinstance(out, dict)
+        return out
 
 
 def author_profile(lib: Library, name: str, *, author_id: str | None = None,

@@ -13,14 +13,13 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 
 from paperscope.errors import PaperscopeError
 from paperscope.library import Library
 from paperscope.models import Paper, Topic
-from paperscope.service.results import Result
+from paperscope.service.results import JSONValue, Result
 
 from paperscope.errors import NotReady
 
@@ -160,7 +159,7 @@ class LibraryMap(Result):
     explained: tuple[float, float]  # share of variance along each axis
     method: str = "PCA of the paper embeddings (numpy)"
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, JSONValue]:
         return {"model": self.model, "embedded": self.embedded, "method": self.method,
                 "explained": list(self.explained), "categories": [list(c) for c in self.categories],
                 "points": [[p.id, p.x, p.y, p.category, p.title] for p in self.points],

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+import httpx
+
 from paperscope.errors import ArxivAPIError, ConfigError, ParseError
 from paperscope.models import split_arxiv_id
 from paperscope.sources.atom import (
@@ -38,6 +40,7 @@ from paperscope.sources.atom import (
     squash,
 )
 from paperscope.sources.http import PoliteClient, check_status
+from paperscope.sources.validate import check_id, check_version
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +106,10 @@ def parse_announcement(data: bytes | str, url: str = "", categories: Sequence[st
             raw_id = raw_id.removeprefix(_OAI_PREFIX)
             pid, version = split_arxiv_id(raw_id)
             kind = _KIND.get(kind_text)
-            if not pid or kind is None:
+            if check_id(pid) or (version is not None and check_version(version)):
+                log.warning("announcement entry with id %r skipped: not an arXiv id (%s)", raw_id[:60], url)
+                continue
+            if kind is None:
                 log.warning("announcement entry %r with announce_type %r skipped (%s)", raw_id, kind_text, url)
                 continue
             if pid not in kinds or _RANK[kind] < _RANK[kinds[pid]]:
@@ -200,15 +206,16 @@ class AnnouncementFeed:
         return ann
 
     def _one(self, cats: Sequence[str]) -> Announcement:
-        resp = self.client.get("+".join(cats))
-        url = str(resp.request.url)
-        if resp.status_code >= 400:
-            try:  # a bad category comes back as HTTP 400 with an error feed that says what is wrong
-                parse_announcement(resp.content, url, cats)
-            except ArxivAPIError:
-                raise
-            except ParseError:
-                pass
-            check_status(resp)
-        return parse_announcement(resp.content, url, cats)
+        def read(resp: httpx.Response) -> Announcement:
+            url = str(resp.request.url)
+            if resp.status_code >= 400:
+                try:  # a bad category comes back as HTTP 400 with an error feed that says what is wrong
+                    parse_announcement(resp.content, url, cats)
+                except ArxivAPIError:
+                    raise
+                except ParseError:
+                    pass
+                check_status(resp)
+            return parse_announcement(resp.content, url, cats)
 
+        return self.client.get_parsed("+".join(cats), read)

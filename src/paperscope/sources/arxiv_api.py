@@ -18,6 +18,8 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+import httpx
+
 from paperscope.errors import ArxivAPIError, ParseError, UnexpectedEmptyPageError
 from paperscope.models import Paper
 from paperscope.sources.atom import AtomFeed, parse_feed
@@ -29,6 +31,20 @@ SORT_BY = ("lastUpdatedDate", "submittedDate", "relevance")
 SORT_ORDER = ("descending", "ascending")
 MAX_PAGE = 2000  # the API's largest page
 MAX_RESULTS = 30_000  # the API pages no query past this many results
+
+
+def _read_page(resp: httpx.Response) -> AtomFeed:
+    url = str(resp.request.url)
+    if resp.status_code >= 400:
+        # A bad query gets HTTP 400 *with* an error feed: the API's message says what is wrong.
+        try:
+            parse_feed(resp.content, url)
+        except ArxivAPIError:
+            raise
+        except ParseError:
+            pass
+        check_status(resp)
+    return parse_feed(resp.content, url)
 
 
 class ArxivAPI:
@@ -54,18 +70,7 @@ class ArxivAPI:
             params["sortOrder"] = sort_order or "descending"
         params["start"] = start
         params["max_results"] = self.page_size if max_results is None else max_results
-        resp = self.client.get("", params=params)
-        url = str(resp.request.url)
-        if resp.status_code >= 400:
-            # A bad query gets HTTP 400 *with* an error feed: the API's message says what is wrong.
-            try:
-                parse_feed(resp.content, url)
-            except ArxivAPIError:
-                raise
-            except ParseError:
-                pass
-            check_status(resp)
-        return parse_feed(resp.content, url)
+        return self.client.get_parsed("", _read_page, params=params)
 
     def _page(self, *, start: int, **kw: Any) -> AtomFeed:
         """fetch_page, asking again (with backoff) while a page is empty although results are promised."""
@@ -112,17 +117,31 @@ class ArxivAPI:
             if total is not None and pos >= total:
                 return
 
-    def search(self, search_query: str, *, sort_by: str = "lastUpdatedDate", sort_order: str = "descending",
-               max_results: int | None = None, start: int = 0) -> Iterator[Paper]:
-        """Papers matching an API query ('cat:cs.CL AND abs:retrieval'), lazily, page by page."""
+    def search_pages(self, search_query: str, *, sort_by: str = "lastUpdatedDate",
+                     sort_order: str = "descending", max_results: int | None = None,
+                     start: int = 0) -> Iterator[list[Paper]]:
+        """The papers of a search one page at a time, each page's list handed over before the next is asked.
+
+        A caller that stores every page as it arrives keeps the finished pages when a later one fails
+        (the exception comes out of the iteration after them). Papers already seen on an earlier page
+        are left out: sorting by a date that moves while we page can shift a paper onto the next page.
+        """
         seen: set[str] = set()
         for feed in self.pages(search_query, sort_by=sort_by, sort_order=sort_order, max_results=max_results,
                                start=start):
+            batch = []
             for paper in feed.entries:
-                # Sorting by a date that moves while we page can shift a paper onto the next page too.
                 if paper.id not in seen:
                     seen.add(paper.id)
-                    yield paper
+                    batch.append(paper)
+            yield batch
+
+    def search(self, search_query: str, *, sort_by: str = "lastUpdatedDate", sort_order: str = "descending",
+               max_results: int | None = None, start: int = 0) -> Iterator[Paper]:
+        """Papers matching an API query ('cat:cs.CL AND abs:retrieval'), lazily, page by page."""
+        for batch in self.search_pages(search_query, sort_by=sort_by, sort_order=sort_order,
+                                       max_results=max_results, start=start):
+            yield from batch
 
     def total(self, search_query: str) -> int:
         """How many papers the API says match the query."""

@@ -10,7 +10,8 @@ API, so one code path reads either. Each entry is then read in one
 pass over its children, dispatching on the tag string, and `Paper` is built positionally. Whitespace
 collapsing, category checks and date parsing take fast paths for the common shapes.
 
-Entries that cannot become a Paper (no id, a date that does not parse) are skipped and listed in
+Entries that cannot become a Paper (no id or one that is not an arXiv id, a version out of range, a date
+that does not parse or is out of range; see sources/validate.py) are skipped and listed in
 `AtomFeed.skipped`, so one bad record does not make a whole page, and every later fetch, fail.
 """
 
@@ -23,8 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from paperscope.errors import ArxivAPIError, ParseError
+from paperscope.errors import ArxivAPIError, MalformedError, ParseError
 from paperscope.models import UTC, Author, Paper, Version, split_arxiv_id
+from paperscope.sources.validate import check_date, check_id, check_version
 
 try:  # lxml builds the tree about twice as fast as expat's builder; the stdlib path stays as a fallback
     from lxml import etree as _lxml
@@ -92,6 +94,7 @@ class AtomFeed:
     title: str = ""
     skipped: list[str] = field(default_factory=list)
     url: str = ""  # where it came from, for messages
+    stopped: str = ""  # read_feed_file only: where a damaged file broke off, and why
 
     @property
     def count(self) -> int:
@@ -126,7 +129,10 @@ def parse_time(s: str) -> datetime:
     tz = dt.tzinfo
     if tz is UTC:
         return dt
-    return dt.replace(tzinfo=UTC) if tz is None else dt.astimezone(UTC)
+    try:
+        return dt.replace(tzinfo=UTC) if tz is None else dt.astimezone(UTC)
+    except OverflowError:  # '9999-12-31T23:00:00-05:00' is past the last representable UTC instant
+        raise ValueError(f"timestamp out of range: {s.strip()[:40]!r}") from None
 
 
 def parse_xml(data: bytes | str, url: str = "") -> Any:
@@ -134,16 +140,16 @@ def parse_xml(data: bytes | str, url: str = "") -> Any:
     if isinstance(data, str):
         data = data.encode("utf-8")
     if not data or not data.strip():
-        raise ParseError("empty response where an Atom feed was expected", url)
+        raise MalformedError("empty response where an Atom feed was expected", url)
     try:
         if _PARSER is not None:
             return _lxml.fromstring(data, _PARSER)
         return _ET.fromstring(data)
     except _SYNTAX_ERRORS as e:
         line = getattr(e, "lineno", None) or "?"
-        raise ParseError(f"malformed XML at line {line}: {_first_line(str(e))}", url) from None
+        raise MalformedError(f"malformed XML at line {line}: {_first_line(str(e))}", url) from None
     except _ET.ParseError as e:
-        raise ParseError(f"malformed XML at line {e.position[0]}: {_first_line(str(e))}", url) from None
+        raise MalformedError(f"malformed XML at line {e.position[0]}: {_first_line(str(e))}", url) from None
 
 
 def _first_line(msg: str) -> str:
@@ -187,6 +193,48 @@ def parse_feed(data: bytes | str, url: str = "") -> AtomFeed:
                 pass  # the feed's own timestamp is informational only
         elif tag == TITLE:
             feed.title = squash(child.text or "")
+    return feed
+
+
+def read_feed_file(data: bytes, name: str = "") -> AtomFeed:
+    """Parse a saved Atom file; a file that breaks off (cut short, damaged) still gives every entry that
+    ended before the damage, with `stopped` saying where it broke. Network pages use parse_feed, where a
+    cut-off page is asked again instead."""
+    try:
+        return parse_feed(data, name)
+    except MalformedError:
+        pass
+    feed = AtomFeed(url=name)
+    if _lxml is not None:
+        parser: Any = _lxml.XMLPullParser(events=("end",), tag=ENTRY, resolve_entities=False, no_network=True,
+                                          huge_tree=False)
+        errors: tuple[type[Exception], ...] = (_lxml.XMLSyntaxError,)
+    else:  # pragma: no cover - exercised only where lxml is absent
+        parser = _ET.XMLPullParser(events=("end",))
+        errors = (_ET.ParseError,)
+
+    def drain() -> None:
+        for _, el in parser.read_events():
+            if el.tag != ENTRY:
+                continue
+            try:
+                feed.entries.append(_paper(el))
+            except _BadEntry as e:
+                feed.skipped.append(str(e))
+            except _ErrorEntry as e:
+                raise ArxivAPIError(f"arXiv API error: {e}", name) from None
+
+    step = 1 << 16
+    try:
+        for i in range(0, len(data), step):
+            parser.feed(data[i:i + step])
+            drain()
+        parser.close()
+    except errors as e:
+        drain()
+        line = getattr(e, "lineno", None) or (e.position[0] if hasattr(e, "position") else "?")
+        feed.stopped = (f"the file breaks off at line {line} ({_first_line(str(e))}); the "
+                        f"{feed.count} entries before it were read, any after it are missing")
     return feed
 
 
@@ -273,6 +321,10 @@ def _paper(entry: Any) -> Paper:
     versions = [Version(1, published)] if published is not None else []
     if version > 1:
         versions.append(Version(version, updated))
+    problem = check_id(pid) or check_version(version) or check_date(updated, "updated") \
+        or check_date(published, "published")
+    if problem:
+        raise _BadEntry(f"entry {pid[:40]!r}: {problem}")
 
     # Positional: keyword construction of this 16-field dataclass costs about three times as much.
     # Field order: id, title, abstract, updated, version, authors, comment, journal_ref, doi, license,

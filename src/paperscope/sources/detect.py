@@ -32,8 +32,8 @@ def _peek(path: Path) -> bytes:
     stream, raw = open_input(path)
     try:
         return stream.read(_PEEK)
-    except (OSError, EOFError) as e:
-        raise InputError(f"{path}: cannot read: {e}") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read: {e.strerror or e}") from None
     finally:
         stream.close()
         raw.close()
@@ -103,30 +103,42 @@ def read_file(
     if kind == "snapshot":
         yield from iter_snapshot(p, on_error=on_error, progress=progress)
         return
-    data = _read_all(p)
+    data, problem = _read_all(p)
+    name = str(p)
     try:
         if kind == "atom":
-            from paperscope.sources.atom import parse_feed  # another module's reader, loaded only when needed
+            from paperscope.sources.atom import read_feed_file  # another module's reader, loaded only when needed
 
-            yield from parse_feed(data).entries
-            return
-        from paperscope.sources.oai import parse_page
+            feed = read_feed_file(data, name)
+            papers, skipped, stopped = feed.entries, feed.skipped, feed.stopped
+        else:
+            from paperscope.sources.oai import read_page_file
 
-        page = parse_page(data)
+            page = read_page_file(data, name)
+            papers, skipped, stopped = page.papers, page.skipped, page.stopped
     except SourceError as e:
         raise InputError(f"{p}: {e}") from None
     if on_error is not None:
-        for problem in page.skipped:
-            on_error(SnapshotIssue(str(p), 0, problem))
-    yield from page.papers
+        for message in skipped:
+            on_error(SnapshotIssue(name, 0, message))
+    yield from papers
+    # Every record before the damage has been handed over; now say where the file broke off.
+    stopped = stopped or problem
+    if stopped:
+        if on_error is None:
+            raise InputError(f"{p}: {stopped}")
+        on_error(SnapshotIssue(name, 0, stopped))
 
 
-def _read_all(p: Path) -> bytes:
+def _read_all(p: Path) -> tuple[bytes, str]:
+    """The file's bytes, and what went wrong decompressing it ('' when nothing did)."""
     stream, raw = open_input(p)
     try:
-        return stream.read()
-    except (OSError, EOFError) as e:
-        raise InputError(f"{p}: cannot read: {e}") from None
+        data = stream.read()
+    except OSError as e:
+        raise InputError(f"{p}: cannot read: {e.strerror or e}") from None
     finally:
         stream.close()
         raw.close()
+    problem = getattr(stream, "problem", "")
+    return data, (f"{problem}; what came before the damage was read" if problem else "")

@@ -8,19 +8,23 @@ from __future__ import annotations
 
 import datetime
 import email.utils
+import math
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import orjson
 
 from paperscope import __version__
-from paperscope.errors import HTTPError, RateLimitedError
+from paperscope.errors import HTTPError, MalformedError, RateLimitedError, UnreachableError
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+ARXIV_MIN_PACE = 3.0  # arXiv's terms of use: one request every three seconds
+T = TypeVar("T")
 
 
 def user_agent(contact: str = "") -> str:
@@ -33,7 +37,9 @@ class Pacer:
     """Keeps at least `interval` seconds between the starts of any two requests that share it.
 
     arXiv asks for one request every 3 seconds from the whole process, so the service hands one Pacer
-    to every arXiv source (API, announcement feed, OAI-PMH).
+    to every arXiv source (API, announcement feed, OAI-PMH). The gap is counted from when a request was
+    really sent (`sent`, which the PoliteClient calls just before the bytes go out), not from when it was
+    planned: a request that starts late (a busy CPU, a slow sleep) must not shorten the gap after it.
     """
 
     def __init__(
@@ -43,25 +49,36 @@ class Pacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        self.interval = interval
+        if not (isinstance(interval, (int, float)) and math.isfinite(interval) and interval >= 0):
+            raise ValueError(f"pace must be a finite number of seconds >= 0, got {interval!r}")
+        self.interval = float(interval)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
-        self._next = 0.0
+        self._last = -math.inf  # when the latest request was sent
+        self._hold = -math.inf  # no request before this (Retry-After)
 
-    def wait(self) -> None:
-        """Block until the next request may start, and claim that slot."""
+    def wait(self, min_interval: float = 0.0) -> None:
+        """Block until the next request may start (at least max(interval, min_interval) after the last)."""
+        gap = max(self.interval, min_interval)
         with self._lock:
-            now = self._clock()
-            if now < self._next:
-                self._sleep(self._next - now)
-                now = self._next
-            self._next = now + self.interval
+            while True:
+                now = self._clock()
+                due = max(self._last + gap, self._hold)
+                if now >= due:
+                    break
+                self._sleep(due - now)  # read the clock again after: a sleep may end early or late
+            self._last = now
+
+    def sent(self) -> None:
+        """Record that a request is going out now; the next gap counts from here."""
+        with self._lock:
+            self._last = max(self._last, self._clock())
 
     def defer(self, seconds: float) -> None:
         """Push the next slot back, e.g. after a Retry-After answer."""
         with self._lock:
-            self._next = max(self._next, self._clock() + seconds)
+            self._hold = max(self._hold, self._clock() + seconds)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +107,38 @@ def _retry_after(resp: httpx.Response, now: float) -> float | None:
     return max(0.0, when.timestamp() - now)
 
 
-def _failed_url(exc: httpx.TransportError, fallback: str) -> str:
+class _Truncated(Exception):
+    """A body shorter than its Content-Length said."""
+
+
+def _check_length(resp: httpx.Response) -> None:
+    declared = resp.headers.get("Content-Length")
+    # Only an unencoded body can be measured against the header (httpx hands gzip bodies back decoded).
+    if declared and declared.isdigit() and not resp.headers.get("Content-Encoding") \
+            and resp.request.method != "HEAD" and resp.status_code not in (204, 304):
+        got = len(resp.content)
+        if got < int(declared):
+            raise _Truncated(f"{got} of {declared} bytes")
+
+
+def _is_arxiv(url: str) -> bool:
+    host = _host(url)
+    return host == "arxiv.org" or host.endswith(".arxiv.org")
+
+
+def _host(url: str) -> str:
+    try:
+        return httpx.URL(url).host or url
+    except (httpx.InvalidURL, TypeError):
+        return url
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0][:120] if text else ""
+
+
+def _failed_url(exc: httpx.RequestError, fallback: str) -> str:
     try:
         return str(exc.request.url)
     except RuntimeError:  # an exception raised outside a request carries none
@@ -98,7 +146,13 @@ def _failed_url(exc: httpx.TransportError, fallback: str) -> str:
 
 
 class PoliteClient:
-    """GET/POST with pacing and retries on 429, 5xx, timeouts and dropped connections."""
+    """GET/POST with pacing and retries on 429, 5xx, timeouts, dropped connections and cut-off bodies.
+
+    A host that cannot be reached at all (DNS failure, connection refused) is not retried for minutes:
+    after a few quick tries within `unreachable_budget` seconds it raises UnreachableError, and later
+    requests through this client fail at once for `unreachable_memo` seconds, so an offline run ends fast.
+    Requests to arxiv.org are never paced under ARXIV_MIN_PACE, whatever the Pacer says.
+    """
 
     def __init__(
         self,
@@ -112,17 +166,29 @@ class PoliteClient:
         retry: RetryPolicy = RetryPolicy(),
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        unreachable_budget: float = 10.0,
+        unreachable_memo: float = 30.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.pacer = pacer or Pacer(0.0)
         self.retry = retry
         self._sleep = sleep
+        self._clock = clock
         self._rng = rng or random.Random()
+        self.unreachable_budget = unreachable_budget
+        self.unreachable_memo = unreachable_memo
+        self._down: tuple[float, str] | None = None  # (when, what failed) after an UnreachableError
+        self.min_pace = ARXIV_MIN_PACE if _is_arxiv(self.base_url) else 0.0
         all_headers = {"User-Agent": user_agent(contact)}
         all_headers.update(headers or {})
         self._client = httpx.Client(
-            transport=transport, timeout=timeout, headers=all_headers, follow_redirects=True
+            transport=transport, timeout=timeout, headers=all_headers, follow_redirects=True,
+            event_hooks={"request": [self._sending]},
         )
+
+    def _sending(self, request: httpx.Request) -> None:
+        self.pacer.sent()  # called by httpx just before the request goes out: the pace counts from here
 
     def close(self) -> None:
         self._client.close()
@@ -142,6 +208,12 @@ class PoliteClient:
         """GET with retries; returns the response for any final status below 500 except 429."""
         return self.request("GET", path, params=params)
 
+    def get_parsed(self, path: str, parse: Callable[[httpx.Response], T],
+                   params: Mapping[str, Any] | None = None) -> T:
+        """GET and parse; a 2xx/3xx body that `parse` rejects with MalformedError (most often one cut short in
+        transit) is asked again like a 5xx answer. Returns what `parse` returned."""
+        return self.request("GET", path, parse=parse, params=params)
+
     def post(self, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None) -> httpx.Response:
         return self.request("POST", path, params=params, json=json)
 
@@ -150,28 +222,66 @@ class PoliteClient:
         base = min(self.retry.max_backoff, self.retry.backoff * (2**attempt))
         return base * (1 + self._rng.uniform(0, self.retry.jitter))
 
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def request(self, method: str, path: str, *, parse: Callable[[httpx.Response], Any] | None = None,
+                **kwargs: Any) -> Any:
         url = self.url(path)
+        if self._down is not None:
+            when, problem = self._down
+            if self._clock() - when < self.unreachable_memo:
+                raise UnreachableError(f"{method} not sent: {problem} {self._clock() - when:.0f}s ago", url)
+            self._down = None
         failed_url = url  # the full URL (query included) of the last request that got no answer
         last_problem = ""
+        started = self._clock()
+        connect_failures = 0
         for attempt in range(self.retry.retries + 1):
-            self.pacer.wait()
+            last = attempt == self.retry.retries
+            self.pacer.wait(self.min_pace)
             try:
                 resp = self._client.request(method, url, **kwargs)
+                _check_length(resp)
+            except httpx.ConnectError as e:  # DNS failure, refused: no server is there to answer
+                failed_url = _failed_url(e, url)
+                last_problem = f"cannot connect ({_first_line(e) or type(e).__name__})"
+                connect_failures += 1
+                wait = min(float(connect_failures), self.backoff(0))
+                if last or self._clock() - started + wait + self.pacer.interval > self.unreachable_budget:
+                    self._down = (self._clock(), f"{_host(url)} was unreachable")
+                    raise UnreachableError(f"{method} failed: {_host(url)} unreachable after {attempt + 1} "
+                                           f"attempts: {last_problem}; check the network", failed_url) from None
+                self._sleep(wait)
+                continue
             except httpx.TimeoutException as e:
                 last_problem = "timed out"
                 failed_url = _failed_url(e, url)  # with its query string, so the error names what was asked
                 resp = None
-            except httpx.TransportError as e:  # refused, reset, dropped mid-body
+            except httpx.TransportError as e:  # reset, dropped mid-body
                 last_problem = f"connection failed: {type(e).__name__}"
                 failed_url = _failed_url(e, url)
                 resp = None
+            except (httpx.DecodingError, _Truncated) as e:  # a gzip body or a Content-Length cut short
+                last_problem = f"body cut short: {_first_line(e) or type(e).__name__}"
+                failed_url = _failed_url(e, url) if isinstance(e, httpx.RequestError) else url
+                resp = None
             if resp is not None:
                 if resp.status_code not in RETRY_STATUSES:
-                    return resp
+                    if parse is None:
+                        return resp
+                    try:
+                        return parse(resp)
+                    except MalformedError as e:
+                        if resp.status_code >= 400:
+                            raise
+                        # A 200 whose XML stops early is a response cut off in transit: ask again.
+                        last_problem = f"unreadable body: {e}"
+                        if last:
+                            raise MalformedError(f"{method} failed after {attempt + 1} attempts: {last_problem}",
+                                             e.url) from None
+                        self._sleep(self.backoff(attempt))
+                        continue
                 last_problem = f"HTTP {resp.status_code}"
                 cls = RateLimitedError if resp.status_code in (429, 503) else HTTPError
-                if attempt == self.retry.retries:
+                if last:
                     raise cls(
                         f"{method} failed after {attempt + 1} attempts: {last_problem}",
                         str(resp.request.url),
@@ -189,7 +299,7 @@ class PoliteClient:
                         )
                     self.pacer.defer(wait)
                     continue
-            elif attempt == self.retry.retries:
+            elif last:
                 raise HTTPError(f"{method} failed after {attempt + 1} attempts: {last_problem}", failed_url)
             self._sleep(self.backoff(attempt))
         raise HTTPError(f"{method} failed: {last_problem}", url)  # pragma: no cover - loop always returns/raises
@@ -200,6 +310,17 @@ class PoliteClient:
             return False
         self._sleep(self.backoff(attempt))
         return True
+
+
+def require_json(resp: httpx.Response) -> httpx.Response:
+    """A `parse` for JSON APIs: MalformedError when a 2xx body is not complete JSON (cut short in transit),
+    so the client asks again; the response is returned as it came."""
+    if resp.status_code < 300:
+        try:
+            orjson.loads(resp.content)
+        except orjson.JSONDecodeError as e:
+            raise MalformedError(f"invalid JSON ({e})", str(resp.request.url)) from None
+    return resp
 
 
 def check_status(resp: httpx.Response) -> httpx.Response:

@@ -19,10 +19,11 @@ from typing import Any, Protocol
 
 import httpx
 
-from paperscope.errors import ParseError, SourceError
+from paperscope.errors import MalformedError, ParseError, SourceError
 from paperscope.models import Author, Paper, Version, split_arxiv_id
 from paperscope.sources.http import PoliteClient, check_status
 from paperscope.sources.snapshot import clean_affiliations, parse_day, parse_rfc2822, split_authors, squash
+from paperscope.sources.validate import check_id, check_paper
 
 OAI_URL = "https://oaipmh.arxiv.org/oai"
 LEGACY_OAI_URL = "https://export.arxiv.org/oai2"  # the historical address; same protocol
@@ -53,6 +54,7 @@ class OAIPage:
     cursor: int | None = None
     response_date: datetime | None = None
     skipped: list[str] = field(default_factory=list)  # "<identifier>: <what was wrong>" per unreadable record
+    stopped: str = ""  # read_page_file only: where a damaged file broke off, and why
 
 
 # ------------------------------------------------------------------------------------------- parsing
@@ -86,6 +88,39 @@ def parse_page(data: bytes, *, url: str = "") -> OAIPage:
     return page
 
 
+def read_page_file(data: bytes, name: str = "") -> OAIPage:
+    """Parse a saved OAI-PMH file; one that breaks off (cut short, damaged) still gives every record that
+    ended before the damage, with `stopped` saying where it broke."""
+    try:
+        return parse_page(data, url=name)
+    except MalformedError:
+        pass
+    page = OAIPage()
+    parser = ET.XMLPullParser(events=("end",))
+    record = _OAI + "record"
+
+    def drain() -> None:
+        for _, el in parser.read_events():
+            if el.tag == record:
+                _read_record(el, page)
+                el.clear()
+
+    step = 1 << 16
+    try:
+        for i in range(0, len(data), step):
+            parser.feed(data[i:i + step])
+            drain()
+        parser.close()
+    except ET.ParseError as e:
+        drain()
+        n = len(page.papers) + len(page.deleted) + len(page.skipped)
+        page.stopped = (f"the file breaks off at line {e.position[0]} ({e}); the {n} records before it "
+                        "were read, any after it are missing")
+    except (LookupError, ValueError) as e:
+        raise ParseError(f"OAI-PMH file declares an encoding that cannot be read: {e}", name) from None
+    return page
+
+
 def _root(data: bytes, url: str) -> ET.Element:
     # arXiv never sends a DTD; refusing one closes the door on entity-expansion tricks from a spoofed server.
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
@@ -93,7 +128,9 @@ def _root(data: bytes, url: str) -> ET.Element:
     try:
         root = ET.fromstring(data)
     except ET.ParseError as e:
-        raise ParseError(f"OAI-PMH response is not well-formed XML: {e}", url) from None
+        raise MalformedError(f"OAI-PMH response is not well-formed XML: {e}", url) from None
+    except (LookupError, ValueError) as e:  # an encoding="..." Python does not know, or one expat cannot read
+        raise ParseError(f"OAI-PMH response declares an encoding that cannot be read: {e}", url) from None
     if root.tag != _OAI + "OAI-PMH":
         raise ParseError(f"expected an <OAI-PMH> document, got <{_local(root.tag)}>", url)
     return root
@@ -104,7 +141,12 @@ def _read_record(rec: ET.Element, page: OAIPage) -> None:
     ident = (header.findtext(_OAI + "identifier") if header is not None else None) or ""
     ident = ident.strip()
     if header is not None and header.get("status") == "deleted":
-        page.deleted.append(oai_identifier_to_id(ident))
+        gone = oai_identifier_to_id(ident)
+        problem = check_id(gone)
+        if problem:
+            page.skipped.append(f"{ident[:60] or '(no identifier)'}: deleted record: {problem}")
+        else:
+            page.deleted.append(gone)
         return
     meta = rec.find(_OAI + "metadata")
     body = meta[0] if meta is not None and len(meta) else None
@@ -118,7 +160,11 @@ def _read_record(rec: ET.Element, page: OAIPage) -> None:
         else:
             raise ValueError(f"unsupported metadata format <{_local(body.tag)}>")
     except ValueError as e:
-        page.skipped.append(f"{ident or '(no identifier)'}: {e}")
+        page.skipped.append(f"{ident[:60] or '(no identifier)'}: {e}")
+        return
+    problem = check_paper(paper)
+    if problem:
+        page.skipped.append(f"{ident[:60] or '(no identifier)'}: {problem}")
         return
     page.papers.append(paper)
 
@@ -284,11 +330,14 @@ class OAIHarvester:
         return page.papers[0] if page.papers else None
 
     def _fetch(self, params: Mapping[str, str]) -> OAIPage:
-        resp = self.client.get("", params=params)
-        url = str(resp.request.url)
-        if resp.status_code >= 400 and not _looks_like_oai(resp):
-            check_status(resp)  # raises HTTPError naming URL and status
-        return parse_page(resp.content, url=url)
+        return self.client.get_parsed("", _read_page, params=params)
+
+
+def _read_page(resp: httpx.Response) -> OAIPage:
+    url = str(resp.request.url)
+    if resp.status_code >= 400 and not _looks_like_oai(resp):
+        check_status(resp)  # raises HTTPError naming URL and status
+    return parse_page(resp.content, url=url)
 
 
 def _looks_like_oai(resp: httpx.Response) -> bool:

@@ -30,7 +30,7 @@ from paperscope.sources.citations import (
     SourceName,
     utc_now,
 )
-from paperscope.sources.http import paced_client, PoliteClient, RetryPolicy
+from paperscope.sources.http import PoliteClient, RetryPolicy, paced_client, require_json
 
 DEFAULT_URL = "https://api.openalex.org"
 MAX_OR_VALUES = 100  # OpenAlex rejects more values than this in one OR filter, and a larger per_page
@@ -352,7 +352,7 @@ class OpenAlex:
         if self.api_key:
             params = {**params, "api_key": self.api_key}
         try:
-            resp = self.client.get(path, params=params)
+            resp = self.client.request("GET", path, params=params, parse=require_json)  # cut-off JSON is re-asked
         except SourceError as e:
             raise self._masked(e) from None
         if resp.status_code >= 400 and not (allow_404 and resp.status_code == 404):

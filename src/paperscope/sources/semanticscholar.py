@@ -25,7 +25,7 @@ from paperscope.sources.citations import (
     SourceName,
     utc_now,
 )
-from paperscope.sources.http import paced_client, PoliteClient, RetryPolicy
+from paperscope.sources.http import PoliteClient, RetryPolicy, paced_client, require_json
 
 DEFAULT_URL = "https://api.semanticscholar.org/graph/v1"
 MAX_BATCH = 500  # the paper batch endpoint's limit on ids per request
@@ -135,7 +135,7 @@ class SemanticScholar:
         body = {"ids": [f"ARXIV:{split_arxiv_id(i)[0]}" for i in ids]}
         headers = {"x-api-key": self.api_key} if self.api_key else None
         resp = self.client.request("POST", "paper/batch", params={"fields": PAPER_FIELDS}, json=body,
-                                   headers=headers)
+                                   headers=headers, parse=require_json)  # a cut-off JSON body is asked again
         url = str(resp.request.url)
         if resp.status_code >= 400:
             raise HTTPError(f"HTTP {resp.status_code}{_reason(resp)}", url, resp.status_code)

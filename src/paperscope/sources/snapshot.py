@@ -11,8 +11,8 @@ Also here, because the OAI-PMH reader needs them too: `parse_rfc2822` (arXiv's v
 from __future__ import annotations
 
 import email.utils
-import gzip
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -23,6 +23,9 @@ import orjson
 
 from paperscope.errors import InputError
 from paperscope.models import Author, Paper, Version
+from paperscope.sources.validate import ARXIV_ID, MAX_VERSION, MAX_YEAR, MIN_YEAR, check_date, check_id
+
+_ARXIV_ID = ARXIV_ID.fullmatch
 
 UTC = timezone.utc
 GZIP_MAGIC = b"\x1f\x8b"
@@ -68,9 +71,9 @@ def parse_rfc2822(s: str) -> datetime:
     # Rare shapes (no weekday, a numeric offset, odd spacing): the general parser, off the hot path.
     try:
         dt = email.utils.parsedate_to_datetime(s)
-    except (TypeError, ValueError, IndexError):
-        raise ValueError(f"not an RFC 2822 date: {s!r}") from None
-    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+        return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):  # Overflow: a 9999 date west of UTC
+        raise ValueError(f"not an RFC 2822 date: {s[:60]!r}") from None
 
 
 _DAYS: dict[str, datetime] = {}
@@ -243,10 +246,70 @@ def clean_affiliations(items: list[Any]) -> list[str]:
 # --------------------------------------------------------------------------------------------- files
 
 
+class GzipStream:
+    """Decompresses a gzip file as it is read, and where the file is cut short or damaged it ends the
+    stream there instead of raising: everything before the damage is read, and `problem` says what
+    happened. (gzip.GzipFile raises on the read that meets the damage, losing the whole block it was in.)
+    Members written one after another, as `cat a.gz b.gz` makes, are read as one stream."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._z = zlib.decompressobj(wbits=31)
+        self._in = b""  # compressed bytes not yet fed to the decompressor
+        self._buf = b""
+        self._done = False
+        self.problem = ""
+
+    def read(self, n: int = -1) -> bytes:
+        if n < 0:  # everything: gather the pieces, so the whole file is not copied once per chunk
+            parts = [self._buf]
+            while not self._done:
+                self._buf = b""
+                self._fill()
+                parts.append(self._buf)
+            self._buf = b""
+            return b"".join(parts)
+        while not self._done and len(self._buf) < n:
+            self._fill()
+        if n < 0 or len(self._buf) <= n:
+            out, self._buf = self._buf, b""
+        else:
+            out, self._buf = self._buf[:n], self._buf[n:]
+        return out
+
+    def _fill(self) -> None:
+        if not self._in:
+            self._in = self._raw.read(_CHUNK)
+            if not self._in:
+                if not self._z.eof:
+                    self.problem = "the gzip data ends early (the file is cut short)"
+                self._done = True
+                return
+        if self._z.eof:  # the member before is complete: what follows is another member, or junk
+            if not self._in.startswith(GZIP_MAGIC[: len(self._in)]):
+                if self._in.strip(b"\0"):
+                    self.problem = "bytes after the end of the gzip data were ignored"
+                self._done = True
+                return
+            self._z = zlib.decompressobj(wbits=31)
+        try:
+            # max_length bounds each step's output, so the buffer stays near one chunk whatever the ratio.
+            self._buf += self._z.decompress(self._in, _CHUNK)
+        except zlib.error as e:
+            self.problem = f"the gzip data is damaged ({e})"
+            self._done = True
+            return
+        self._in = self._z.unused_data if self._z.eof else self._z.unconsumed_tail
+
+    def close(self) -> None:
+        pass  # the raw file is closed by its owner
+
+
 def open_input(path: str | Path) -> tuple[IO[bytes], IO[bytes]]:
     """Open a file for binary reading, decompressing when it starts with the gzip magic bytes.
 
-    Returns (stream, raw): read from `stream`; `raw.tell()` is how far into the file on disk we are.
+    Returns (stream, raw): read from `stream`; `raw.tell()` is how far into the file on disk we are. A
+    gzip stream is a GzipStream: check its `problem` after reading to the end.
     """
     p = Path(path)
     try:
@@ -256,7 +319,7 @@ def open_input(path: str | Path) -> tuple[IO[bytes], IO[bytes]]:
     magic = raw.read(2)
     raw.seek(0)
     if magic == GZIP_MAGIC:
-        return gzip.GzipFile(fileobj=raw, mode="rb"), raw  # type: ignore[return-value]
+        return GzipStream(raw), raw  # type: ignore[return-value]
     return raw, raw
 
 
@@ -284,8 +347,10 @@ def _to_paper(rec: Any) -> Paper:
         raise _Bad(f"expected a JSON object, got {type(rec).__name__}")
     get = rec.get
     pid = get("id")
-    if pid.__class__ is not str or not pid:
-        raise _Bad("id: missing" if pid is None or pid == "" else f"id: expected a string, got {type(pid).__name__}")
+    if pid.__class__ is not str or not _ARXIV_ID(pid):
+        if pid is None or pid == "":
+            raise _Bad("id: missing")
+        raise _Bad(check_id(pid) or "id: not an arXiv id")
     title = get("title")
     if title.__class__ is not str:
         raise _Bad("title: missing" if title is None else f"title: expected a string, got {type(title).__name__}")
@@ -303,10 +368,15 @@ def _to_paper(rec: Any) -> Paper:
         for v in vlist:
             tag = v["version"]
             num = int(tag[1:]) if tag[0] == "v" else int(tag)
+            if not 0 < num <= MAX_VERSION:
+                raise _Bad(f"versions: {tag[:30]!r} is not a version between v1 and v{MAX_VERSION}")
             if num <= prev:
                 ordered = False
             prev = num
-            versions.append(Version(num, parse_rfc2822(v["created"])))
+            created = parse_rfc2822(v["created"])
+            if not MIN_YEAR <= created.year <= MAX_YEAR:
+                raise _Bad(check_date(created, f"versions[{tag[:12]}].created") or "versions: bad date")
+            versions.append(Version(num, created))
         if not ordered:
             versions.sort(key=_version_number)
         latest = versions[-1]
@@ -318,6 +388,8 @@ def _to_paper(rec: Any) -> Paper:
         if ud.__class__ is not str:
             raise _Bad("update_date: needed when versions is empty, got " + type(ud).__name__)
         updated = published = parse_day(ud)
+        if not MIN_YEAR <= updated.year <= MAX_YEAR:
+            raise _Bad(check_date(updated, "update_date") or "update_date: bad date")
         version = 1
 
     parsed = get("authors_parsed")
@@ -441,8 +513,8 @@ def iter_snapshot(
         while True:
             try:
                 block = stream.read(_CHUNK)
-            except (OSError, EOFError, gzip.BadGzipFile) as e:
-                raise InputError(f"{name}: cannot read past line {lineno}: {e}") from None
+            except OSError as e:
+                raise InputError(f"{name}: cannot read past line {lineno}: {e.strerror or e}") from None
             if block:
                 lines = (rest + block).split(b"\n")
                 rest = lines.pop()
@@ -469,6 +541,13 @@ def iter_snapshot(
                 pos = raw.tell()
                 bar.update(pos - done)
                 done = pos
+        problem = getattr(stream, "problem", "")
+        if problem:
+            # Every complete record before the damage has been handed over; say where the rest went.
+            message = f"{problem}: reading stopped after line {lineno}; any records after it are missing"
+            if on_error is None:
+                raise InputError(f"{name}:{lineno}: {message}")
+            _report(on_error, name, lineno, message)
     finally:
         if bar is not None:
             bar.close()

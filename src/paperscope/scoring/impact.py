@@ -1,0 +1,470 @@
+"""The pre-trained impact model: a brand-new paper's predicted citation percentile, with its workings.
+
+Trained by `tools/train_impact.py` on real papers with real citation counts (conference papers with
+Google Scholar counts, arXiv cs papers with Semantic Scholar counts; see the model's `trained_on`).
+The target is the paper's citation percentile (0-100) within its cohort: one count source x year x
+field (conference papers: the field their venue belongs to; arXiv papers: year only, no field known).
+
+What it reads of a paper is only what a paper has on the day it appears (`ImpactInput`): title and
+abstract (as the library's embedding and as words), field, the number of authors and the highest
+h-index among them when known, a venue or acceptance named in the comment, a code link, and lengths.
+Versions are not read: no training record carries them.
+
+How it predicts (numpy only):
+  1. two linear text scores: ridge on the embedding ("embedding") and ridge on tf-idf words and
+     word pairs ("words"); the model also keeps the embedding's top principal components;
+  2. a gradient-boosted tree ensemble on those scores, the components and the metadata.
+The score is `base + sum(points)`, clipped to 0-100, where each tree's change in expected value at a
+split is credited to the feature it splits on (path attribution), so the points of every input add up
+to the score exactly. A score is the *expected* percentile given the inputs, so it stays nearer 50
+than real percentiles do.
+
+The model file records the embedder it was trained with (name, dimension and the vectors of a few
+probe texts); `check_embedder` refuses another embedder instead of predicting from foreign vectors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from paperscope.errors import ModelMismatchError, StoreError
+from paperscope.models import Paper
+from paperscope.scoring.aiscore import mentions_venue
+
+__all__ = [
+    "DEFAULT_IMPACT_MODEL", "FIELDS", "INPUT_LABELS", "MODELS_DIR", "PROBE_TEXTS", "VENUES", "Contribution",
+    "ImpactInput", "ImpactPrediction", "ModelQuality", "PretrainedImpactModel", "field_of", "load_impact_model",
+    "meta_features", "pretrained_model", "venue_named",
+]
+
+MODELS_DIR = Path(__file__).parent / "models"
+DEFAULT_IMPACT_MODEL = "impact-v1"
+FORMAT = 1
+
+FIELDS = ("cs.CV", "cs.CL", "cs.LG", "cs.AI", "cs.RO")
+# Fields a category folds into; the rest (and papers with no known field) read as "other".
+_FIELD_ALIASES = {"stat.ML": "cs.LG", "eess.IV": "cs.CV"}
+# The venues of the training data, as an arXiv comment spells them.
+VENUES = ("AAAI", "ACL", "ACML", "AISTATS", "AutoML", "COLING", "COLM", "COLT", "CoRL", "CVPR", "ECCV", "ICCV",
+          "ICLR", "ICML", "ICRA", "IJCAI", "IROS", "NAACL", "NeurIPS", "RSS", "UAI", "WACV")
+_VENUE_WORD = re.compile(r"\b(" + "|".join([*VENUES, "NIPS"]) + r")\b", re.IGNORECASE)
+_ORAL = re.compile(r"\b(?:oral|spotlight)\b", re.IGNORECASE)
+_CODE = re.compile(r"github\.com|gitlab\.com|huggingface\.co/|\b(?:code|models?|data(?:set)?s?) (?:is|are|will be) "
+                   r"(?:publicly |freely )?(?:made )?available|\bour code\b|\bsource code\b|\bproject page\b",
+                   re.IGNORECASE)
+PROBE_TEXTS = (("Attention is all you need. The dominant sequence transduction models are based on recurrent "
+                "networks."), "A robot arm learns to grasp novel objects from a single demonstration.",
+               "We prove a lower bound for online convex optimisation with delayed feedback.")
+
+# Feature name -> the input a reader sees it as; the points of one input are summed.
+INPUT_LABELS: dict[str, str] = {
+    "embedding": "text (embedding)", "words": "text (words)", "field": "field", "n_authors": "authors",
+    "authors_known": "authors", "author_h": "author h-index", "author_h_known": "author h-index",
+    "venue": "venue named", "oral": "venue named", "has_code": "code link", "abstract_len": "abstract length",
+    "title_len": "title length",
+}
+_PC_LABEL = "text (embedding)"
+
+
+def field_of(category: str) -> str:
+    """The training field a primary category belongs to ('other' for the rest)."""
+    cat = _FIELD_ALIASES.get(category, category)
+    return cat if cat in FIELDS else "other"
+
+
+def venue_named(comment: str) -> str | None:
+    """The training venue an arXiv comment says the paper was accepted at, or None.
+
+    Only an acceptance counts (the rule of `mentions_venue`): "Accepted to CVPR 2026" names CVPR,
+    "Submitted to ICLR 2026" names nothing. NIPS reads as NeurIPS.
+    """
+    if not comment or not mentions_venue(comment):
+        return None
+    m = _VENUE_WORD.search(comment)
+    if not m:
+        return None
+    word = m.group(1).lower()
+    return "NeurIPS" if word == "nips" else next(v for v in VENUES if v.lower() == word)
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactInput:
+    """What the pre-trained model reads of one paper. `n_authors` None: unknown; `author_h`: the highest
+    h-index among the authors, None when none is known."""
+
+    id: str
+    title: str
+    abstract: str
+    category: str = ""
+    year: int | None = None
+    n_authors: int | None = None
+    comment: str = ""
+    has_code: bool = False
+    author_h: float | None = None
+
+    @classmethod
+    def from_paper(cls, paper: Paper, author_h: float | None = None) -> ImpactInput:
+        """The input of a library paper (its primary category and first-submission year)."""
+        return cls(id=paper.id, title=paper.title, abstract=paper.abstract,
+                   category=paper.primary_category or (paper.categories[0] if paper.categories else ""),
+                   year=paper.first_submitted.year, n_authors=len(paper.authors) or None, comment=paper.comment,
+                   has_code=paper.has_code, author_h=author_h)
+
+    def text(self) -> str:
+        """The text the word model reads."""
+        return f"{self.title or ''}. {self.abstract or ''}"
+
+
+def meta_features(inp: ImpactInput) -> dict[str, float]:
+    """The metadata columns of the tree model, by name (see `META_COLUMNS`)."""
+    venue = venue_named(inp.comment)
+    f: dict[str, float] = {f"field={x}": float(field_of(inp.category) == x) for x in FIELDS}
+    f.update({f"venue={v}": float(venue == v) for v in VENUES})
+    f["oral"] = float(venue is not None and bool(_ORAL.search(inp.comment)))
+    f["authors_known"] = float(inp.n_authors is not None)
+    f["n_authors"] = math.log1p(inp.n_authors) if inp.n_authors else 0.0
+    h = inp.author_h
+    known = h is not None and not (isinstance(h, float) and math.isnan(h))
+    f["author_h_known"] = float(known)
+    f["author_h"] = math.log1p(max(0.0, float(h))) if known else 0.0  # type: ignore[arg-type]
+    f["has_code"] = float(bool(inp.has_code) or bool(_CODE.search(inp.abstract or "")))
+    f["abstract_len"] = math.log1p(len(inp.abstract or ""))
+    f["title_len"] = math.log1p(len(inp.title or ""))
+    return f
+
+
+META_COLUMNS = tuple(meta_features(ImpactInput("", "", "")))
+
+
+def _label(column: str) -> str:
+    if column.startswith("pc"):
+        return _PC_LABEL
+    return INPUT_LABELS.get(column.split("=")[0], column)
+
+
+# --- word model: tf-idf (sublinear tf, l2-normalised) dotted with ridge weights ---------------------------
+
+_TOKEN = re.compile(r"(?u)\b[a-zA-Z][a-zA-Z0-9\-]+\b")
+
+
+def _terms(text: str) -> list[str]:
+    """Unigrams and adjacent pairs, the way scikit-learn's TfidfVectorizer(ngram_range=(1, 2)) forms them."""
+    toks = _TOKEN.findall(text.lower())
+    return toks + [f"{a} {b}" for a, b in itertools.pairwise(toks)]
+
+
+@dataclass(slots=True)
+class WordModel:
+    """Ridge regression on tf-idf; `score(text)` = w . tfidf(text) / |tfidf(text)| + intercept."""
+
+    index: dict[str, int]
+    idf: np.ndarray
+    coef: np.ndarray
+    intercept: float
+
+    def score(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.full(len(texts), self.intercept)
+        for i, text in enumerate(texts):
+            counts: dict[int, int] = {}
+            for t in _terms(text):
+                j = self.index.get(t)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if not counts:
+                continue
+            ix = np.fromiter(counts, dtype=np.int64)
+            w = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * self.idf[ix]
+            out[i] += float(w @ self.coef[ix]) / float(np.sqrt(w @ w))
+        return out
+
+
+# --- tree ensemble with path attribution ----------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class TreeEnsemble:
+    """Regression trees in flat arrays: node i splits on `feature[i]` (-1: a leaf) at `threshold[i]`
+    (x <= threshold goes to `left[i]`), `value[i]` is the node's expected output; `roots[t]` is tree t's root."""
+
+    feature: np.ndarray
+    threshold: np.ndarray
+    left: np.ndarray
+    right: np.ndarray
+    value: np.ndarray
+    roots: np.ndarray
+
+    @property
+    def base(self) -> float:
+        return float(self.value[self.roots].sum())
+
+    def predict_with_points(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(predictions, points): points[i, j] is what column j adds for row i; base + points.sum(1) = prediction."""
+        n, d = x.shape
+        node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
+        points = np.zeros((n, d))
+        rows = np.broadcast_to(np.arange(n)[:, None], node.shape)
+        while True:
+            feat = self.feature[node]
+            live = feat >= 0
+            if not live.any():
+                break
+            r, c = rows[live], node[live]
+            f = feat[live]
+            go_left = x[r, f] <= self.threshold[c]
+            child = np.where(go_left, self.left[c], self.right[c])
+            np.add.at(points, (r, f), self.value[child] - self.value[c])
+            node[live] = child
+        return self.value[node].sum(axis=1), points
+
+
+# --- results ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ModelQuality:
+    """How well a model did on papers it never saw: Spearman of its scores against their real percentiles."""
+
+    spearman: float
+    n: int
+    per_field: dict[str, tuple[float, int]]
+    trained_on: str
+    split: str
+
+    def text(self, field: str | None = None) -> str:
+        """In words; with a `field` the model measured, its figure for that field too."""
+        own = self.per_field.get(field or "")
+        among = f", {own[0]:.2f} on its {own[1]:,} {field} papers" if own else ""
+        return (f"held-out Spearman {self.spearman:.2f} on {self.n:,} papers{among} ({self.split}); trained on "
+                f"{self.trained_on}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spearman": round(self.spearman, 4), "n": self.n, "trained_on": self.trained_on, "split": self.split,
+                "per_field": {k: {"spearman": round(s, 4), "n": m} for k, (s, m) in self.per_field.items()}}
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """One input of a score: what it was (as shown) and the points it adds (negative: takes)."""
+
+    input: str
+    value: str
+    points: float
+
+    def text(self) -> str:
+        return f"{self.input} ({self.value}) {self.points:+.1f}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"input": self.input, "value": self.value, "points": round(self.points, 2)}
+
+
+@dataclass(frozen=True, slots=True)
+class ImpactPrediction:
+    """A paper's AI Score from the pre-trained model: score = clip(base + sum of every input's points, 0, 100)."""
+
+    id: str
+    score: float
+    base: float
+    field: str
+    year: int | None
+    inputs: tuple[Contribution, ...]  # every input, largest |points| first
+    model: str  # e.g. "pretrained impact model v1"
+    quality: ModelQuality
+
+    @property
+    def ai_score(self) -> int:
+        return round(self.score)
+
+    def top_inputs(self, k: int = 3) -> tuple[Contribution, ...]:
+        return self.inputs[:k]
+
+    def headline(self) -> str:
+        """'AI Score 61 — predicted citation percentile among cs.CL papers of 2026'."""
+        among = f"{self.field} papers" if self.field != "other" else "cs papers"
+        return f"AI Score {self.ai_score} — predicted citation percentile among {among}" + (
+            f" of {self.year}" if self.year else "")
+
+    def text(self) -> str:
+        tops = ", ".join(c.text() for c in self.top_inputs())
+        return (f"{self.headline()}; top inputs: {tops}; base {self.base:.1f}; {self.model}, "
+                f"{self.quality.text(self.field)}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "ai_score": self.ai_score, "score": round(self.score, 2), "text": self.headline(),
+                "base": round(self.base, 2), "field": self.field, "year": self.year, "model": self.model,
+                "inputs": [c.to_dict() for c in self.inputs], "quality": self.quality.to_dict()}
+
+
+# --- the model -------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class PretrainedImpactModel:
+    """The shipped model (see the module doc); `load_impact_model()` reads it."""
+
+    version: int
+    embedder: str
+    embedder_dim: int
+    probe_vectors: np.ndarray
+    emb_coef: np.ndarray
+    emb_intercept: float
+    pc_mean: np.ndarray
+    pc_components: np.ndarray
+    words: WordModel
+    trees: TreeEnsemble
+    columns: tuple[str, ...]
+    quality: ModelQuality
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return f"pretrained impact model v{self.version}"
+
+    def check_embedder(self, name: str, dim: int | None = None, probe: np.ndarray | None = None) -> None:
+        """Raise ModelMismatchError unless vectors come from the embedder this model was trained with.
+
+        `probe` (the embedder's vectors of PROBE_TEXTS) also catches a model retrained under the same name.
+        """
+        if name != self.embedder or (dim is not None and dim != self.embedder_dim):
+            raise ModelMismatchError(
+                f"the pretrained impact model was trained on '{self.embedder}' vectors ({self.embedder_dim} "
+                f"dimensions); the library uses '{name}'{f' ({dim} dimensions)' if dim else ''}: retrain it with "
+                f"tools/train_impact.py or use the local model")
+        if probe is not None:
+            p = np.asarray(probe, dtype=float)
+            if p.shape != self.probe_vectors.shape or float(np.abs(p - self.probe_vectors).max()) > 1e-3:
+                raise ModelMismatchError(
+                    f"embedder '{name}' gives other vectors than the one the pretrained impact model was trained "
+                    f"with (same name, other weights): retrain it with tools/train_impact.py")
+
+    def check_embedder_of(self, embedder: Any) -> None:
+        """`check_embedder` for an Embedder object: name, dimension and its vectors of the probe texts."""
+        self.check_embedder(embedder.name, int(embedder.dim), embedder.embed(list(PROBE_TEXTS)))
+
+    def design(self, inputs: Sequence[ImpactInput], vectors: np.ndarray) -> np.ndarray:
+        """The tree model's input matrix (columns: `self.columns`)."""
+        v = np.asarray(vectors, dtype=float)
+        if v.ndim != 2 or v.shape[0] != len(inputs):
+            raise ValueError(f"need one vector per paper: {len(inputs)} papers, vectors of shape {v.shape}")
+        if v.shape[1] != self.embedder_dim:
+            raise ModelMismatchError(f"vectors have {v.shape[1]} dimensions; the pretrained impact model was "
+                                     f"trained on '{self.embedder}' ({self.embedder_dim})")
+        emb = v @ self.emb_coef + self.emb_intercept
+        pcs = (v - self.pc_mean) @ self.pc_components.T
+        words = self.words.score([x.text() for x in inputs])
+        meta = np.array([[m[c] for c in META_COLUMNS] for m in map(meta_features, inputs)]).reshape(
+            len(inputs), len(META_COLUMNS))
+        return np.column_stack([emb, words, pcs, meta])
+
+    def predict(self, inputs: Sequence[ImpactInput], vectors: np.ndarray, *,
+                embedder: str | None = None) -> list[ImpactPrediction]:
+        """Predict each paper's citation percentile; `vectors` are its embeddings (rows in input order) by
+        the embedder named `embedder` (checked against the model's when given)."""
+        if embedder is not None:
+            self.check_embedder(embedder)
+        if not inputs:
+            return []
+        x = self.design(inputs, vectors)
+        _, pts = self.trees.predict_with_points(x)  # the score is rebuilt from the points shown
+        base = self.trees.base
+        labels = [_label(c) for c in self.columns]
+        out = []
+        for i, inp in enumerate(inputs):
+            grouped: dict[str, float] = {}
+            for lab, p in zip(labels, pts[i]):
+                grouped[lab] = grouped.get(lab, 0.0) + float(p)
+            shown = _shown_values(inp, x[i], self.columns)
+            contribs = tuple(sorted((Contribution(k, shown[k], v) for k, v in grouped.items()),
+                                    key=lambda c: (-abs(c.points), c.input)))
+            score = float(min(100.0, max(0.0, base + sum(c.points for c in contribs))))
+            out.append(ImpactPrediction(inp.id, score, base, field_of(inp.category), inp.year, contribs, self.label,
+                                        self.quality))
+        return out
+
+
+def _shown_values(inp: ImpactInput, row: np.ndarray, columns: Sequence[str]) -> dict[str, str]:
+    """Each input's value as a reader sees it."""
+    col = {c: float(v) for c, v in zip(columns, row)}
+    venue = venue_named(inp.comment)
+    return {
+        "text (embedding)": f"text score {col['embedding']:.0f}",
+        "text (words)": f"words score {col['words']:.0f}",
+        "field": field_of(inp.category),
+        "authors": "unknown" if inp.n_authors is None else str(inp.n_authors),
+        "author h-index": "unknown" if col["author_h_known"] == 0 else f"{math.expm1(col['author_h']):.0f}",
+        "venue named": (venue + (" oral/spotlight" if col["oral"] else "")) if venue else "none",
+        "code link": "yes" if col["has_code"] else "no",
+        "abstract length": f"{len(inp.abstract or '')} chars",
+        "title length": f"{len(inp.title or '')} chars",
+    }
+
+
+# --- persistence: one .npz, loaded without pickle ------------------------------------------------------
+
+
+def save_impact_model(path: Path, arrays: Mapping[str, np.ndarray], header: Mapping[str, Any]) -> None:
+    """Write a model file (used by tools/train_impact.py)."""
+    blobs: dict[str, Any] = {"header": np.array(json.dumps(header, sort_keys=True)), **arrays}
+    np.savez_compressed(path, **blobs)
+
+
+@lru_cache(maxsize=4)
+def load_impact_model(name_or_path: str | Path = DEFAULT_IMPACT_MODEL) -> PretrainedImpactModel:
+    """Load a shipped model by name (models/<name>.npz) or a file path; StoreError when it is not one."""
+    p = Path(name_or_path)
+    path = p if p.suffix == ".npz" else MODELS_DIR / f"{name_or_path}.npz"
+    if not path.is_file():
+        raise StoreError(f"pretrained impact model not found: {path} (build it with tools/train_impact.py)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            header = json.loads(str(z["header"]))
+            a = {k: z[k] for k in z.files if k != "header"}
+    except (OSError, ValueError, KeyError) as e:
+        raise StoreError(f"pretrained impact model {path} cannot be read ({e}); rebuild it with "
+                         f"tools/train_impact.py") from None
+    if header.get("format") != FORMAT or tuple(header.get("meta_columns", ())) != META_COLUMNS:
+        raise StoreError(f"pretrained impact model {path} has format {header.get('format')} or other features "
+                         f"than this paperscope reads; rebuild it with tools/train_impact.py")
+    q = header["quality"]
+    quality = ModelQuality(q["spearman"], q["n"], {k: (v[0], v[1]) for k, v in q["per_field"].items()},
+                           q["trained_on"], q["split"])
+    terms = [str(t) for t in a["terms"]]
+    return PretrainedImpactModel(
+        version=int(header["version"]), embedder=header["embedder"], embedder_dim=int(header["embedder_dim"]),
+        probe_vectors=a["probe_vectors"].astype(float), emb_coef=a["emb_coef"].astype(float),
+        emb_intercept=float(header["emb_intercept"]), pc_mean=a["pc_mean"].astype(float),
+        pc_components=a["pc_components"].astype(float),
+        words=WordModel({t: i for i, t in enumerate(terms)}, a["idf"].astype(float), a["word_coef"].astype(float),
+                        float(header["word_intercept"])),
+        trees=TreeEnsemble(a["tree_feature"].astype(np.int64), a["tree_threshold"].astype(float),
+                           a["tree_left"].astype(np.int64), a["tree_right"].astype(np.int64),
+                           a["tree_value"].astype(float), a["tree_roots"].astype(np.int64)),
+        columns=tuple(header["columns"]), quality=quality, extra=dict(header.get("extra", {})))
+
+
+@lru_cache(maxsize=4)
+def pretrained_model(embedder: str | None = None, name: str = DEFAULT_IMPACT_MODEL) -> PretrainedImpactModel:
+    """The shipped model, checked against the library's embedder (default: the shipped default embedder).
+
+    A shipped static embedder is also probed (its vectors of PROBE_TEXTS must match the ones recorded at
+    training), so a default embedder retrained under the same name is caught rather than mis-read.
+    Raises ModelMismatchError (other embedder) or StoreError (no usable model file).
+    """
+    from paperscope.semantic.embed import DEFAULT_MODEL, load_embedder
+    from paperscope.semantic.embed import MODELS_DIR as EMBEDDER_DIR
+
+    model = load_impact_model(name)
+    used = embedder or DEFAULT_MODEL
+    model.check_embedder(used)
+    if (EMBEDDER_DIR / used / "config.json").is_file():
+        model.check_embedder_of(load_embedder(used))
+    return model

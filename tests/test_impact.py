@@ -1,0 +1,194 @@
+"""The pre-trained impact model: it loads, predicts real held-out papers, explains itself, refuses foreign vectors."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paperscope.errors import ModelMismatchError
+from paperscope.scoring.aiscore import (
+    ACTUAL_FULL_YEARS,
+    AUTHOR_PAPER_TEXT,
+    PaperFeatures,
+    author_impact_score,
+    author_score,
+    blend_percentiles,
+    paper_scores,
+    spearman,
+)
+from paperscope.scoring.impact import (
+    MODELS_DIR,
+    PROBE_TEXTS,
+    ImpactInput,
+    field_of,
+    load_impact_model,
+    pretrained_model,
+    venue_named,
+)
+from paperscope.semantic.embed import DEFAULT_MODEL, load_embedder, paper_text
+
+FIXTURE = Path(__file__).parent / "fixtures" / "citations" / "heldout.jsonl.gz"
+HEADLINE = re.compile(r"^AI Score \d{1,3} — predicted citation percentile among (cs\.[A-Z]{2}|cs) papers( of \d{4})?$")
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return load_embedder()
+
+
+@pytest.fixture(scope="module")
+def model():
+    return pretrained_model()
+
+
+@pytest.fixture(scope="module")
+def heldout(embedder):
+    """300 papers of the model's held-out part (never trained on), their inputs, vectors and real percentiles."""
+    with gzip.open(FIXTURE, "rt", encoding="utf-8") as f:
+        recs = [json.loads(line) for line in f]
+    inputs = [ImpactInput(id=r["id"], title=r["title"], abstract=r["abstract"], category=r["category"],
+                          year=r["year"], n_authors=r["n_authors"], comment=r["comment"], author_h=r["author_h"])
+              for r in recs]
+    vecs = embedder.embed([paper_text(r["title"], r["abstract"]) for r in recs])
+    return recs, inputs, vecs
+
+
+def new_paper(**kw) -> ImpactInput:
+    base = {"id": "2605.01234", "title": "Sparse mixture-of-experts language models that route by uncertainty",
+            "abstract": "We propose a routing rule for mixture-of-experts language models. " * 6,
+            "category": "cs.CL", "year": 2026, "n_authors": 5, "comment": ""}
+    return ImpactInput(**{**base, **kw})
+
+
+def test_shipped_model_is_small_and_names_its_embedder(model):
+    files = list(MODELS_DIR.glob("*.npz"))
+    assert files and all(f.stat().st_size < 5_000_000 for f in files)
+    assert model.embedder == DEFAULT_MODEL and model.embedder_dim == 256 and model.version >= 1
+    assert model.quality.n > 3000 and "conference papers" in model.quality.trained_on
+
+
+def test_predictions_are_deterministic(model, embedder):
+    papers = [new_paper(), new_paper(id="b", comment="Accepted to ACL 2026", has_code=True)]
+    vecs = embedder.embed([paper_text(p.title, p.abstract) for p in papers])
+    first = [p.score for p in model.predict(papers, vecs)]
+    load_impact_model.cache_clear()
+    again = load_impact_model()
+    assert [p.score for p in again.predict(papers, vecs)] == first
+    assert [p.score for p in again.predict(papers[::-1], vecs[::-1])] == first[::-1]
+
+
+def test_points_of_every_input_add_up_to_the_score(model, heldout):
+    _, inputs, vecs = heldout
+    for p in model.predict(inputs[:60], vecs[:60]):
+        raw = p.base + sum(c.points for c in p.inputs)
+        assert p.score == pytest.approx(min(100.0, max(0.0, raw)), abs=1e-9)
+        assert len({c.input for c in p.inputs}) == len(p.inputs)
+        assert [abs(c.points) for c in p.inputs] == sorted((abs(c.points) for c in p.inputs), reverse=True)
+
+
+def test_explanation_reads_as_a_percentile_with_its_inputs_and_quality(model, embedder):
+    paper = new_paper(comment="Accepted to ACL 2026 (oral)", author_h=40.0)
+    (p,) = model.predict([paper], embedder.embed([paper_text(paper.title, paper.abstract)]))
+    assert HEADLINE.match(p.headline()) and p.headline().endswith("among cs.CL papers of 2026")
+    assert p.headline().startswith(f"AI Score {round(p.score)} ")
+    text = p.text()
+    assert "top inputs:" in text and "pretrained impact model v1" in text and "held-out Spearman 0." in text
+    assert "None" not in text and "nan" not in text.lower()
+    assert re.search(r"held-out Spearman 0\.\d\d on [\d,]+ papers, 0\.\d\d on its [\d,]+ cs\.CL papers", text)
+    shown = {c.input: c.value for c in p.inputs}
+    assert shown["venue named"] == "ACL oral/spotlight" and shown["author h-index"] == "40"
+    assert shown["field"] == "cs.CL" and shown["authors"] == "5"
+    d = p.to_dict()
+    assert d["ai_score"] == round(p.score) and d["model"] == "pretrained impact model v1"
+    assert json.loads(json.dumps(d))["quality"]["n"] == model.quality.n
+    other = model.predict([new_paper(category="math.OC", year=None)], np.zeros((1, 256)))[0]
+    assert other.headline().endswith("among cs papers") and "None" not in other.text()
+
+
+def test_model_predicts_held_out_papers(model, heldout):
+    """The fixture is drawn from the held-out part; the model's Spearman there must carry real signal."""
+    recs, inputs, vecs = heldout
+    scores = [p.score for p in model.predict(inputs, vecs)]
+    rho = spearman(scores, [r["target_percentile"] for r in recs])
+    assert rho > 0.3, rho
+    # Text alone (no venue, authors or field) still ranks papers.
+    bare = [ImpactInput(id=x.id, title=x.title, abstract=x.abstract) for x in inputs]
+    assert spearman([p.score for p in model.predict(bare, vecs)], [r["target_percentile"] for r in recs]) > 0.15
+
+
+def test_venue_and_field_parsing():
+    assert venue_named("Accepted to CVPR 2026") == "CVPR"
+    assert venue_named("NIPS 2018 camera-ready") == "NeurIPS"
+    assert venue_named("8 pages; accepted at corl 2025") == "CoRL"
+    assert venue_named("Submitted to ICLR 2026") is None and venue_named("") is None
+    assert venue_named("Accepted to KDD 2026") is None  # no training venue: not read as one
+    assert (field_of("cs.CL"), field_of("stat.ML"), field_of("math.OC"), field_of("")) == \
+        ("cs.CL", "cs.LG", "other", "other")
+
+
+def test_another_embedder_is_refused_clearly(model, embedder):
+    with pytest.raises(ModelMismatchError, match="trained on 'static-minilm-arxiv-v1'.*uses 'minilm'"):
+        model.check_embedder("minilm", 384)
+    with pytest.raises(ModelMismatchError, match="uses 'minilm'"):
+        pretrained_model("minilm")
+    with pytest.raises(ModelMismatchError, match="384 dimensions"):
+        model.predict([new_paper()], np.zeros((1, 384)))
+    # Same name, other weights: the probe vectors differ.
+    probe = embedder.embed(list(PROBE_TEXTS))
+    model.check_embedder(embedder.name, embedder.dim, probe)
+    with pytest.raises(ModelMismatchError, match="same name, other weights"):
+        model.check_embedder(embedder.name, embedder.dim, probe[:, ::-1])
+
+
+def test_paper_scores_uses_the_pretrained_model_without_citations(embedder):
+    papers = [new_paper(id="2605.00001", has_code=True, comment="Accepted to ACL 2026"),
+              new_paper(id="2605.00002", title="A note", abstract="We study a thing.", n_authors=1)]
+    vecs = embedder.embed([paper_text(p.title, p.abstract) for p in papers])
+    feats = [PaperFeatures(arxiv_id=p.id, year=2026, category="cs.CL", embedding=v, has_code=p.has_code,
+                           comment=p.comment, n_authors=p.n_authors, title=p.title, abstract=p.abstract,
+                           abstract_len=len(p.abstract), title_len=len(p.title)) for p, v in zip(papers, vecs)]
+    feats.append(PaperFeatures(arxiv_id="2605.00003", year=2026, category="cs.CV", title="No vector yet",
+                               abstract="An abstract."))
+    rep = paper_scores(feats, {}, novelty={}, author_h={}, embedder=DEFAULT_MODEL)
+    assert rep.method == "pretrained" and rep.reason.startswith("pretrained impact model v1: held-out Spearman")
+    assert rep.reason.endswith("0 of 3 papers have citation counts; the local model needs at least 200")
+    for f in feats:
+        inp = rep.inputs[f.arxiv_id]
+        assert rep.scores[f.arxiv_id] == pytest.approx(min(100, max(0, inp["base"] + sum(inp["contributions"].values()))))
+        ex = rep.explain(f.arxiv_id)
+        assert HEADLINE.match(ex.headline) and ex.model == "pretrained impact model v1"
+        assert len(ex.top_inputs) == 3 and "None" not in ex.text() and "held-out Spearman" in ex.text()
+    assert rep.explain("2605.00003").headline.endswith("cs.CV papers of 2026")
+    assert rep.inputs["2605.00003"]["assumed"] == ["text (embedding)"]
+    # Vectors of another embedder: the formula, as a last resort that says why.
+    fallback = paper_scores(feats[:2], {}, novelty={}, author_h={}, embedder="minilm")
+    assert fallback.method == "formula" and "pretrained impact model cannot run" in fallback.reason
+    assert fallback.explain("2605.00001").model == "formula (last resort)"
+    assert "not a predicted citation percentile" in fallback.explain("2605.00001").headline
+
+
+def test_blend_of_predicted_and_actual_percentiles():
+    blend = blend_percentiles({"new": 70.0, "mid": 60.0, "old": 40.0, "pred_only": 55.0},
+                              {"new": 10.0, "mid": 90.0, "old": 95.0, "act_only": 20.0},
+                              {"new": 0.0, "mid": ACTUAL_FULL_YEARS / 2, "old": 10.0, "act_only": 1.0})
+    assert blend["new"]["value"] == 70.0  # brand new: its prediction alone
+    assert blend["mid"]["value"] == pytest.approx(0.5 * 90 + 0.5 * 60)
+    assert blend["old"]["value"] == 95.0 and blend["old"]["weight_actual"] == 1.0
+    assert blend["pred_only"]["value"] == 55.0 and blend["act_only"]["value"] == 20.0
+    assert "min(1, age in years / 3)" in AUTHOR_PAPER_TEXT
+
+
+def test_author_impact_score_feeds_the_blend_to_the_configured_weights():
+    pred, act, age = {"a": 80.0, "b": 40.0}, {"a": 20.0}, {"a": 1.5, "b": 0.2}
+    weights = {"papers": 1.0, "h_index": 1.0}
+    fig = author_impact_score(pred, act, age, 60.0, None, {"papers_12m": 1, "citations_12m": 0}, weights)
+    expected = author_score([50.0, 40.0], 60.0, None, {"papers_12m": 1, "citations_12m": 0}, weights)
+    assert fig.value == expected.value == round(0.5 * 45 + 0.5 * 60, 1)
+    assert fig.inputs["papers_blend"]["a"]["weight_actual"] == 0.5 and fig.inputs["paper_formula"] == AUTHOR_PAPER_TEXT
+    assert math.isclose(sum(fig.inputs["contributions"].values()), fig.value, abs_tol=0.05)
