@@ -45,6 +45,8 @@ async def _session_calls(session: ClientSession) -> dict[str, object]:
     out["similar"] = await session.call_tool("similar", {"paper_id": "2606.04061", "k": 2})
     out["author"] = await session.call_tool("author_profile", {"name": "Jiancheng Lv"})
     out["digest"] = await session.call_tool("digest", {"topics": ["Reward Model"]})
+    out["trends"] = await session.call_tool("trends", {"topics": ["Reward Model"], "weeks": 12})
+    out["recommend"] = await session.call_tool("recommend", {"library_file": "/nonexistent/lib.bib"})
     out["unknown_paper"] = await session.call_tool("paper", {"paper_id": "9999.99999"})
     out["bad_type"] = await session.call_tool("search", {"query": "x", "limit": "many"})
     out["bad_query"] = await session.call_tool("search", {"query": '"unclosed'})
@@ -71,7 +73,10 @@ def check(out: dict[str, object]) -> None:
     assert prof["name"] and prof["cards"]
     sections = result_json(out["digest"])["digest"]["sections"]
     assert [s["title"] for s in sections] == ["Reward Model"] and sections[0]["papers"]
-    for bad in ("unknown_paper", "bad_type", "bad_query", "bad_k"):
+    trend = result_json(out["trends"])
+    assert not out["trends"].isError, out["trends"].content  # type: ignore[attr-defined]
+    assert "Reward Model" in json.dumps(trend)
+    for bad in ("unknown_paper", "bad_type", "bad_query", "bad_k", "recommend"):
         assert out[bad].isError, bad  # type: ignore[attr-defined]
     assert "not in the library" in out["unknown_paper"].content[0].text  # type: ignore[attr-defined]
     assert not out["still_alive"].isError  # type: ignore[attr-defined]

@@ -71,6 +71,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("tldr_model", "", "Model name sent to tldr_url."),
     Setting("tldr_api_key", "", "API key for tldr_url.", "PAPERSCOPE_TLDR_API_KEY"),
     Setting("tldr_batch", 8, "Papers summarised per request to tldr_url."),
+    Setting("web_token", "", "Token `paperscope serve` asks for before any change (ratings, follows); needed to "
+            "listen beyond 127.0.0.1. Empty: a fresh one is printed at each start.", "PAPERSCOPE_WEB_TOKEN"),
+    Setting("web_public_reads", True, "Whether `paperscope serve` shows pages and the JSON API without the token."),
+    Setting("web_cache_seconds", 2.0, "Seconds `paperscope serve` reuses a rendered page (changes through it "
+            "clear them at once).", "PAPERSCOPE_WEB_CACHE_SECONDS"),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 # (lowest, highest) for each numeric setting: NaN, infinities and out-of-range values are refused, since

@@ -107,12 +107,14 @@ def create_server(lib: Library, *, host: str = "127.0.0.1", port: int = 8765) ->
                                                until=_day(until, "until"), limit=limit).to_dict())
 
     @server.tool()
-    def trends(topic: str, weeks: int = 26) -> JSON:
-        """A topic over time: papers per week and the terms rising in it."""
+    def trends(topics: list[str] | None = None, weeks: int = 26) -> JSON:
+        """The user's topics (all, or the named ones) over time: papers per week and the terms rising in each."""
         from paperscope.service import trends as trend_service
+        from paperscope.service.ingest import pick_topics
 
         if not 1 <= weeks <= 520:
             raise ToolError("weeks must be between 1 and 520")
-        return _call(lambda: trend_service.topic_trends(lib, topic, weeks=weeks).to_dict())
+        return _call(lambda: trend_service.topic_trends(lib, pick_topics(lib, tuple(topics or ())),
+                                                        weeks=weeks).to_dict())
 
     return server

@@ -7,6 +7,7 @@ functions here reduce all of these to one comparable form.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import Counter
@@ -89,6 +90,8 @@ def latex_to_unicode(s: str) -> str:
     return unicodedata.normalize("NFC", s)
 
 
+# Pure and called for every name of every candidate paper of an author lookup: cached per process.
+@functools.lru_cache(maxsize=1 << 16)
 def display_name(name: str) -> str:
     """A name fit to show: LaTeX turned into Unicode, glued initials split, spaces tidied."""
     s = latex_to_unicode(_unmojibake(name))
@@ -166,6 +169,7 @@ def _split_first_last(s: str) -> tuple[str, str, str]:
     return first, last, suffix
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_name(name: str) -> tuple[str, str, str]:
     """Split a name into (first, last, suffix); accepts "First Last" and "Last, First" forms."""
     s = display_name(name)
@@ -201,6 +205,7 @@ def ascii_fold(s: str) -> str:
     return s.translate(_FOLD_EXTRA).lower()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _compact(s: str) -> str:
     folded = re.sub(r"[^a-z0-9]", "", ascii_fold(s))
     # Names in scripts without an ASCII folding keep their own letters.
