@@ -109,8 +109,7 @@ class Library:
         if self._space is not None and self._space.model == model and self._space.version == version:
             return self._space
         self._space = None
-        on_disk = self.store.path != ":memory:"
-        cache = Path(f"{self.store.path}.{model}.space") if on_disk else None
+        cache = self.store.cache_path(f"{model}.space")
         got = load_matrix_cache(cache, version, model) if cache is not None else None
         if got is None:
             keys, ids, mat, meta = self.store.embedding_matrix(model)
@@ -118,7 +117,7 @@ class Library:
                 save_matrix_cache(cache, version, model, keys, ids, mat, meta)
         else:
             keys, ids, mat, meta = got
-        index_file = Path(f"{self.store.path}.{model}.vindex") if on_disk else None
+        index_file = self.store.cache_path(f"{model}.vindex")
         index = build_index(model, keys, mat, index_file)
         self._space = VectorSpace(model, version, keys, ids, mat, meta, index)
         return self._space
