@@ -210,8 +210,35 @@ class RatingStore(Protocol):
     def not_interested(self) -> set[str]: ...
 
 
+class VectorProblems(NamedTuple):
+    orphans: int  # embeddings of papers no longer in the library
+    stale: int  # embeddings made from an older version of their paper
+
+
 @runtime_checkable
-class Store(PaperStore, StateStore, CitationStore, VectorStore, FollowStore, RatingStore, Protocol):
+class MaintenanceStore(Protocol):
+    """Checks and repairs (`paperscope check`)."""
+
+    def database_problems(self) -> list[str]:
+        """What the backend's own consistency check reports (empty when sound)."""
+        ...
+    def index_problem(self) -> str | None:
+        """Why the full-text index disagrees with the papers, or None."""
+        ...
+    def repair_index(self) -> list[str]:
+        """Rebuild a damaged full-text index and remove its scratch files; returns what was done."""
+        ...
+    def rebuild_index(self) -> None: ...
+    def vector_problems(self, model: str) -> VectorProblems: ...
+    def drop_orphan_embeddings(self) -> int: ...
+    def scratch_files(self) -> list[Path]:
+        """Files a killed process left beside the library (never ones a running process is using)."""
+        ...
+
+
+@runtime_checkable
+class Store(PaperStore, StateStore, CitationStore, VectorStore, FollowStore, RatingStore, MaintenanceStore,
+            Protocol):
     """Everything a library backend provides."""
 
     def close(self) -> None: ...

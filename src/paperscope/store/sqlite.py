@@ -152,10 +152,13 @@ def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
 class SQLiteStore(AuthorTables, VectorTables):
     """The default library backend. Thread-safe for one writer; readers may use other connections."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True,
+                 auto_repair: bool = True) -> None:
         """Open (and migrate) the library at `path`. `readonly` opens an existing library for reading only:
         nothing is written, not even the journal mode, so it works on a read-only disk and never waits for a
-        writer's lock. Without `create`, a missing file is a NotFound instead of a new empty library."""
+        writer's lock. Without `create`, a missing file is a NotFound instead of a new empty library.
+        A writer open repairs an index an interrupted import left behind, unless `auto_repair` is False
+        (`paperscope check` looks before it repairs)."""
         self.path = str(path)
         self.readonly = readonly
         memory = self.path == ":memory:"
@@ -182,7 +185,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._detect_code = True
         self._misses = 0
         self._side: SideIndex | None = None
-        if not readonly:
+        if not readonly and auto_repair:
             try:
                 self.repair_index()
             except sqlite3.DatabaseError as e:
@@ -559,6 +562,21 @@ class SQLiteStore(AuthorTables, VectorTables):
         with self._lock:
             self.conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')")
 
+    def rebuild_index(self) -> None:
+        """Rebuild the full-text index from the papers (repair)."""
+        self.rebuild_fts()
+        self._clear_side_marker()
+
+    def scratch_files(self) -> list[Path]:
+        if self.path == ":memory:" or build_running(self.path):
+            return []
+        lib = Path(self.path)
+        names = (lib.name + ".fts-build", lib.name + ".fts-build-journal")
+        found = [lib.with_name(n) for n in names if lib.with_name(n).exists()]
+        # Temporary vector caches of a process that died before renaming them into place.
+        found += [p for p in lib.parent.glob(lib.name + ".*.space.tmp*") if not _pid_alive(p.name)]
+        return sorted(found)
+
     def optimize(self) -> None:
         """Merge the full-text index into one segment (after a bulk import) and refresh planner stats."""
         with self._lock:
@@ -729,6 +747,20 @@ class SQLiteStore(AuthorTables, VectorTables):
         problem = self.index_problem()
         if problem:
             raise StoreError(f"full-text index out of step with papers: {problem}")
+
+
+def _pid_alive(name: str) -> bool:
+    """Whether the process whose id ends a temporary name ('...tmp1234') still runs."""
+    tail = name.rsplit("tmp", 1)[-1]
+    if not tail.isdigit():
+        return False
+    try:
+        os.kill(int(tail), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _newer(a: Paper, b: Paper) -> Paper:

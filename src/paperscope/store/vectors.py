@@ -14,7 +14,7 @@ import numpy as np
 import orjson
 
 from paperscope.errors import ModelMismatchError
-from paperscope.store.api import EmbeddingMatrix, EmbeddingRow, NoveltyRecord, NoveltyRow, ScoreRecord, ScoreRow, ToEmbed
+from paperscope.store.api import VectorProblems, EmbeddingMatrix, EmbeddingRow, NoveltyRecord, NoveltyRow, ScoreRecord, ScoreRow, ToEmbed
 from paperscope.store.codec import iso
 from paperscope.store.sqlin import select_in
 
@@ -172,3 +172,27 @@ class VectorTables:
 
     def not_interested(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT arxiv_id FROM not_interested")}
+
+    def vector_problems(self, model: str) -> VectorProblems:
+        orphans = self.conn.execute("SELECT count(*) FROM embeddings e WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM papers p WHERE p.arxiv_id = e.arxiv_id)").fetchone()[0]
+        stale = self.conn.execute("SELECT count(*) FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id "
+                                  "WHERE e.model = ? AND e.version != p.version", (model,)).fetchone()[0]
+        return VectorProblems(orphans, stale)
+
+    def drop_orphan_embeddings(self) -> int:
+        """Delete embeddings whose paper is gone (the embeddings version moves, so in-memory copies reload)."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                n = self.conn.execute("DELETE FROM embeddings WHERE NOT EXISTS "
+                                      "(SELECT 1 FROM papers p WHERE p.arxiv_id = embeddings.arxiv_id)").rowcount
+                if n:
+                    self.conn.execute(
+                        "INSERT INTO state(key, value) VALUES ('embedding:version', '1') ON CONFLICT(key) DO UPDATE "
+                        "SET value = CAST(value AS INTEGER) + 1")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return int(n)
