@@ -34,7 +34,9 @@ def make_paper(arxiv_id: str = "2501.00001", version: int = 1, *, title: str = "
 def store(tmp_path: Path):
     from paperscope.store.sqlite import SQLiteStore
 
-    s = SQLiteStore(tmp_path / "library.db")
+    from paperscope.scoring.codelinks import primary_code_url
+
+    s = SQLiteStore(tmp_path / "library.db", code_links=primary_code_url)
     yield s
     s.close()
 

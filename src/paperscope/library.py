@@ -63,7 +63,9 @@ class Library:
 
         settings = config if isinstance(config, Config) else load_config(config)
         path = Path(db).expanduser() if db else default_db_path()
-        store = SQLiteStore(path, readonly=readonly, create=create)
+        from paperscope.scoring.codelinks import primary_code_url
+
+        store = SQLiteStore(path, readonly=readonly, create=create, code_links=primary_code_url)
         return cls(settings, store, clock=clock, transport=transport)
 
     # ------------------------------------------------------------------ lifecycle
@@ -109,8 +111,7 @@ class Library:
         if self._space is not None and self._space.model == model and self._space.version == version:
             return self._space
         self._space = None
-        on_disk = self.store.path != ":memory:"
-        cache = Path(f"{self.store.path}.{model}.space") if on_disk else None
+        cache = self.store.cache_path(f"{model}.space")
         got = load_matrix_cache(cache, version, model) if cache is not None else None
         if got is None:
             keys, ids, mat, meta = self.store.embedding_matrix(model)
@@ -118,7 +119,7 @@ class Library:
                 save_matrix_cache(cache, version, model, keys, ids, mat, meta)
         else:
             keys, ids, mat, meta = got
-        index_file = Path(f"{self.store.path}.{model}.vindex") if on_disk else None
+        index_file = self.store.cache_path(f"{model}.vindex")
         index = build_index(model, keys, mat, index_file)
         self._space = VectorSpace(model, version, keys, ids, mat, meta, index)
         return self._space

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from enum import IntEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, TYPE_CHECKING
 
 from paperscope import arxiv_calendar as cal
 from paperscope.delivery.base import SendResult
@@ -36,6 +36,7 @@ from paperscope.errors import ConfigError, InputError, NotFound, PaperscopeError
 
 if TYPE_CHECKING:
     from paperscope.library import Library
+from paperscope.service.results import as_dict, as_str
 
 JSON = dict[str, object]
 STEPS = ("fetch", "enrich", "embed", "novelty", "score", "digest", "deliver")
@@ -262,7 +263,7 @@ def _run_locked(lib: Library, result: RunResult, steps: list[str], out_dir: str 
     out = Path(out_dir or getattr(settings, "digest_dir", "") or home(lib) / "digest").expanduser()
     ctx = RunContext(lib, day, now, cal.quiet_reason(now), out, transports)
     result.quiet = ctx.quiet
-    last_ok = store.get_state(LAST_OK_KEY)
+    last_ok = as_str(store.get_state(LAST_OK_KEY))
     if last_ok:
         result.covers = cal.missed_since(datetime.fromisoformat(last_ok), now)
     ctx.notice = notice_for(ctx.quiet, result.covers)
@@ -274,7 +275,7 @@ def _run_locked(lib: Library, result: RunResult, steps: list[str], out_dir: str 
         except USER_ERRORS as e:
             result.exit_code, result.message = ExitCode.USER_ERROR, str(e)
             return result
-    state = store.get_state(STATE_KEY) or {}
+    state: dict[str, Any] = dict(as_dict(store.get_state(STATE_KEY)))
     done: set[str] = set()
     if state.get("date") == day.isoformat() and not state.get("finished"):
         # Resume at the first step not done; every step after it runs again (it may depend on that one).
@@ -418,7 +419,7 @@ def watch(lib: Library, *, clock: Callable[[], datetime] | None = None, sleep: C
     attempts = 0
     while not stop():
         now = clock()
-        handled = lib.store.get_state(WATCH_KEY) or {}
+        handled: dict[str, Any] = dict(as_dict(lib.store.get_state(WATCH_KEY)))
         latest = cal.previous_announcement(now)
         handled_at = datetime.fromisoformat(handled["slot"]) if handled.get("slot") else None
         if handled_at is None or handled_at < latest:  # the latest announcement is not handled yet

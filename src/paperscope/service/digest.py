@@ -16,7 +16,7 @@ from paperscope.library import Library
 from paperscope.models import UTC, Paper, Topic
 from paperscope.render.model import Digest, DigestSection
 from paperscope.service.ingest import pick_topics, topic_query
-from paperscope.service.results import JSONValue, Result, jsonable
+from paperscope.service.results import JSONValue, Result, as_dict, jsonable
 
 FOLLOW_WINDOW_DAYS = 7
 ORDERS = ("date", "novelty", "score", "fit")
@@ -38,7 +38,7 @@ class DigestResult(Result):
 
 
 def _empty_note(lib: Library) -> str:
-    last = lib.store.get_state("announce:last") or {}
+    last = as_dict(lib.store.get_state("announce:last"))
     if last.get("empty"):
         return f"arXiv announced nothing on {last.get('date')} (weekend or holiday)."
     return "No papers in the library match this topic yet."

@@ -21,8 +21,8 @@ from pathlib import Path
 from paperscope.errors import PaperscopeError
 from paperscope.library import Library
 from paperscope.models import Paper, Topic, UpsertStats
-from paperscope.service.results import Result
-from paperscope.store.api import PaperQuery, Store
+from paperscope.service.results import Result, as_str
+from paperscope.store.api import FollowRecord, PaperQuery, Store
 
 OVERLAP = timedelta(days=1)
 MAX_BACKFILL = 30_000
@@ -285,7 +285,7 @@ def fetch(lib: Library, topic_names: Sequence[str] = (), *, embed: bool = True,
         report.topics.append(res)
         key = f"topic:{t.name}:last_success"
         try:
-            since_raw = store.get_state(key)
+            since_raw = as_str(store.get_state(key))
             search_query = parse_query(t.query).to_arxiv(t.categories)
             if since_raw is None:
                 found = sources.api.search(search_query, sort_by="lastUpdatedDate", max_results=t.max_papers)
@@ -331,7 +331,7 @@ def _until(papers: Iterable[Paper], since: datetime) -> Iterator[Paper]:
         yield p
 
 
-def _fetch_author(lib: Library, followed: dict[str, str], *, now: datetime, run: _Run) -> TopicFetch:
+def _fetch_author(lib: Library, followed: FollowRecord, *, now: datetime, run: _Run) -> TopicFetch:
     """New papers and new versions of one followed author since the last successful run (first run: newest 20)."""
     from paperscope.scoring.names import names_compatible
     from paperscope.service.people import author_search_query
@@ -340,7 +340,7 @@ def _fetch_author(lib: Library, followed: dict[str, str], *, now: datetime, run:
     res = TopicFetch(f"author {followed['name']}")
     key = f"follow:{followed['key']}:last_success"
     try:
-        since_raw = store.get_state(key)
+        since_raw = as_str(store.get_state(key))
         since = datetime.fromisoformat(since_raw) - OVERLAP if since_raw else None
         found = lib.sources.api.search(author_search_query(followed["name"]), sort_by="lastUpdatedDate",
                                        max_results=20 if since is None else 2000)

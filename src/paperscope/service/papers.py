@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from paperscope.errors import InputError, NotFound, NotReady, QueryError
 from paperscope.library import Library
 from paperscope.models import Paper, split_arxiv_id
-from paperscope.service.results import Result
+from paperscope.service.results import JSONValue, Result
 from paperscope.store.api import PaperQuery
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.'s usual choice)
@@ -117,7 +117,7 @@ class ScoreInfo(Result):
     value: float
     method: str
     text: str
-    inputs: dict[str, object] = field(default_factory=dict)
+    inputs: dict[str, JSONValue] = field(default_factory=dict)
     computed: str = ""
 
 
@@ -143,15 +143,15 @@ def novelty_info(lib: Library, pid: str) -> NoveltyInfo | None:
                         for n, s in got["neighbours"] if n in nb])
 
 
-def score_text(value: float, paper: Paper, method: str, inputs: dict[str, object] | None = None) -> str:
+def score_text(value: float, paper: Paper, method: str, inputs: dict[str, JSONValue] | None = None) -> str:
     """What an AI Score means, in words (the model's own headline and quality when stored): never a bare number."""
     if inputs and isinstance(inputs.get("text"), str):
         text = str(inputs["text"])
         quality = inputs.get("quality")
         if isinstance(quality, str) and quality:
             text += f" · {inputs.get('model', method)}: {quality}"
-        elif isinstance(quality, dict) and quality.get("spearman") is not None:
-            text += f" · {inputs.get('model', method)}, held-out Spearman {float(quality['spearman']):.2f}"
+        elif isinstance(quality, dict) and isinstance(rho := quality.get("spearman"), (int, float)):
+            text += f" · {inputs.get('model', method)}, held-out Spearman {float(rho):.2f}"
         elif inputs.get("model"):
             text += f" · {inputs['model']}"
         return text

@@ -20,7 +20,7 @@ from paperscope.service.results import JSONValue, Result, jsonable
 from paperscope.scoring import metrics
 from paperscope.scoring.affiliations import affiliation_tag
 from paperscope.scoring.names import Identity, display_name, merge_identities, name_key, names_compatible, parse_name
-from paperscope.store.api import Store
+from paperscope.store.api import AuthorshipRecord, Store
 from paperscope.store.authors import surname_tokens
 
 ORDERS = ("citations", "newest", "novelty")
@@ -77,7 +77,16 @@ def find_author(store: Store, name: str, *, author_id: str | None = None) -> Ide
     raise AmbiguousAuthor(name, people)
 
 
-def _tags_for(paper: Paper, ships: list[dict[str, Any]]) -> list[str]:
+def _institution(inst: dict[str, JSONValue]) -> tuple[str, str | None, str | None]:
+    """(name, acronym, ROR id) of an institution as the citation sources stored it."""
+    def text(key: str) -> str | None:
+        v = inst.get(key)
+        return v if isinstance(v, str) and v else None
+
+    return text("name") or "", text("acronym"), text("ror")
+
+
+def _tags_for(paper: Paper, ships: list[AuthorshipRecord]) -> list[str]:
     tags: list[str] = []
     for a in paper.authors:
         for aff in a.affiliations:
@@ -86,7 +95,7 @@ def _tags_for(paper: Paper, ships: list[dict[str, Any]]) -> list[str]:
                 tags.append(t)
     for s in ships:
         for inst in s["institutions"]:
-            t = affiliation_tag(inst["name"], inst.get("acronym"), inst.get("ror"))
+            t = affiliation_tag(*_institution(inst))
             if t and t not in tags:
                 tags.append(t)
     return tags
@@ -152,7 +161,8 @@ def build_profile(store: Store, person: Identity, *, order: str = "citations", t
         for s in ships.get(p.id, []):
             if person.openalex_id and s["openalex_id"] == person.openalex_id or names_compatible(person.name, s["name"]):
                 for inst in s["institutions"]:
-                    affs.setdefault(affiliation_tag(inst["name"], inst.get("acronym"), inst.get("ror")), inst["name"])
+                    name, acronym, ror = _institution(inst)
+                    affs.setdefault(affiliation_tag(name, acronym, ror), name)
     cards = [PaperCard(paper=p, category_code=metrics.category_code(p.primary_category or "?"),
                        date_label=metrics.card_date(p.first_submitted.date(), today),
                        authors_label=metrics.first_authors([display_name(a.name) for a in p.authors]),

@@ -48,6 +48,16 @@ def jsonable(value: object) -> JSONValue:
     return str(value)
 
 
+def as_dict(value: JSONValue) -> dict[str, JSONValue]:
+    """A stored JSON value that should be an object ({} when it is not)."""
+    return value if isinstance(value, dict) else {}
+
+
+def as_str(value: JSONValue) -> str | None:
+    """A stored JSON value that should be a string (None when it is not)."""
+    return value if isinstance(value, str) else None
+
+
 class Result:
     """Base of every service result."""
 

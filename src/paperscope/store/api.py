@@ -1,8 +1,10 @@
-"""The store contract: small protocols composed into one `Store`, and the query records that go in.
+"""The store contract: small protocols composed into one `Store`, and the records that go in and come out.
 
 Every layer above the store is typed against `Store`, never against a backend class. A backend compiles
 `PaperQuery` (the parsed query AST plus categories) in its own syntax: FTS5 for SQLite (`store/fts5.py`),
 tsquery for PostgreSQL. `tests/store_contract.py` is the suite every backend must pass unchanged.
+
+Dates in records are ISO text in UTC ('YYYY-MM-DDTHH:MM:SSZ'), as stored.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TypedDict, runtime_checkable
 
 import numpy as np
 
@@ -22,7 +25,10 @@ if TYPE_CHECKING:  # records of the citation sources, only named in signatures
     from paperscope.sources.citations import AuthorStats, PaperCitations
 
 Progress = Callable[[int], None]
-JSONDict = dict[str, Any]
+# A paper's code link from its abstract and comment ('' or None for none): the store is given one, it computes none.
+CodeLinkFinder = Callable[[str, str], str | None]
+JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
+JSONDict = dict[str, JSONValue]
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +40,80 @@ class PaperQuery:
     title_words: tuple[str, ...] = ()
 
 
+# ---------------------------------------------------------------------------------------------- records
+class CitationRecord(TypedDict):
+    source: str
+    fetched: str
+    cited_by_count: int | None
+    influential: int | None
+    counts_by_year: dict[int, int]
+    work_id: str | None
+    doi: str | None
+
+
+class AuthorshipRecord(TypedDict):
+    position: int
+    name: str
+    openalex_id: str | None
+    orcid: str | None
+    s2_id: str | None
+    institutions: list[JSONDict]
+    source: str
+
+
+class AuthorStatsRecord(TypedDict):
+    author_id: str
+    source: str
+    fetched: str
+    name: str | None
+    orcid: str | None
+    h_index: int | None
+    i10_index: int | None
+    two_year_mean: float | None
+    works_count: int | None
+    cited_by_count: int | None
+    counts_by_year: dict[int, int]
+    institutions: list[JSONDict]
+
+
+class NoveltyRecord(TypedDict):
+    k: int
+    value: float | None
+    percentile: float | None
+    reason: str
+    neighbours: list[tuple[str, float]]
+    computed: str
+
+
+class ScoreRecord(TypedDict):
+    value: float
+    method: str
+    inputs: JSONDict
+    computed: str
+
+
+class FollowRecord(TypedDict):
+    key: str
+    name: str
+    since: str
+
+
+class EmbeddingMatrix(NamedTuple):
+    """Every embedded paper of one model: paper keys, ids, vectors (rows), (first-submitted date, category)."""
+
+    keys: np.ndarray
+    ids: list[str]
+    vectors: np.ndarray
+    meta: list[tuple[str, str]]
+
+
+ToEmbed = tuple[str, int, str, str]  # (id, version, title, abstract)
+EmbeddingRow = tuple[str, int, np.ndarray]  # (id, version, vector)
+NoveltyRow = tuple[str, float | None, float | None, str, list[tuple[str, float]]]  # id, value, pct, reason, nbrs
+ScoreRow = tuple[str, float, str, JSONDict]  # id, value, method, inputs
+
+
+# ---------------------------------------------------------------------------------------------- protocols
 @runtime_checkable
 class PaperStore(Protocol):
     """Papers, their versions and the full-text index."""
@@ -42,14 +122,23 @@ class PaperStore(Protocol):
     readonly: bool
 
     def upsert_papers(self, papers: Iterable[Paper], *, progress: Progress | None = None,
-                      detect_code: bool = True) -> UpsertStats: ...
-    def bulk(self) -> AbstractContextManager[None]: ...
-    def finish_import(self, *, progress: Progress | None = None) -> int: ...
+                      detect_code: bool = True) -> UpsertStats:
+        """Add or update papers: a newer version replaces the text and joins the history; an older or equal
+        one never overwrites (it may only fill empty fields)."""
+        ...
+    def bulk(self) -> AbstractContextManager[None]:
+        """A context for one big import (upserts inside it may defer index work to its end)."""
+        ...
+    def finish_import(self, *, progress: Progress | None = None) -> int:
+        """After imports: bring the full-text index in step and fill code links; returns papers checked."""
+        ...
     def get_paper(self, arxiv_id: str) -> Paper | None: ...
     def get_papers(self, arxiv_ids: Sequence[str]) -> list[Paper]: ...
     def iter_papers(self, *, batch: int = 5000) -> Iterator[Paper]: ...
     def count(self) -> int: ...
-    def newest_matching(self, q: PaperQuery, limit: int, *, within: Sequence[str] | None = None) -> list[Paper]: ...
+    def newest_matching(self, q: PaperQuery, limit: int, *, within: Sequence[str] | None = None) -> list[Paper]:
+        """The newest `limit` papers matching `q` by (last update, id) descending; `within` restricts to ids."""
+        ...
     def count_matching(self, q: PaperQuery) -> int: ...
     def search(self, q: PaperQuery, *, order: str = "relevance", limit: int = 50) -> list[Paper]: ...
     def recent_ids(self, since_iso: str, *, limit: int = 50_000) -> list[str]: ...
@@ -57,15 +146,20 @@ class PaperStore(Protocol):
     def ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]: ...
     def author_candidates(self, surname_tokens: Sequence[str], *,
                           limit: int = 200_000) -> list[tuple[str, list[str]]]: ...
-    def integrity_check(self) -> None: ...
+    def integrity_check(self) -> None:
+        """Raise StoreError when the stored data or its full-text index is damaged."""
+        ...
+    def cache_path(self, suffix: str) -> Path | None:
+        """A file beside the library for caches derived from it (None for a library in memory)."""
+        ...
 
 
 @runtime_checkable
 class StateStore(Protocol):
     """Small JSON values by key: checkpoints of fetches and harvests, the active model, run records."""
 
-    def get_state(self, key: str, default: Any = None) -> Any: ...
-    def set_state(self, key: str, value: Any) -> None: ...
+    def get_state(self, key: str, default: JSONValue = None) -> JSONValue: ...
+    def set_state(self, key: str, value: JSONValue) -> None: ...
 
 
 @runtime_checkable
@@ -73,11 +167,11 @@ class CitationStore(Protocol):
     """Citation figures per paper (with source and date), authorships, and author figures."""
 
     def save_citations(self, results: Iterable[PaperCitations]) -> int: ...
-    def citations_for(self, arxiv_ids: Sequence[str]) -> dict[str, JSONDict]: ...
-    def authorships_for(self, arxiv_ids: Sequence[str]) -> dict[str, list[JSONDict]]: ...
+    def citations_for(self, arxiv_ids: Sequence[str]) -> dict[str, CitationRecord]: ...
+    def authorships_for(self, arxiv_ids: Sequence[str]) -> dict[str, list[AuthorshipRecord]]: ...
     def ids_needing_citations(self, older_than: datetime, *, limit: int | None = None) -> list[str]: ...
     def save_author_stats(self, stats: Iterable[AuthorStats]) -> None: ...
-    def author_stats(self, author_id: str) -> JSONDict | None: ...
+    def author_stats(self, author_id: str) -> AuthorStatsRecord | None: ...
 
 
 @runtime_checkable
@@ -86,17 +180,17 @@ class VectorStore(Protocol):
 
     def active_model(self) -> str | None: ...
     def set_active_model(self, name: str, *, replace: bool = False) -> None: ...
-    def papers_to_embed(self, model: str, *, batch: int = 2000) -> Iterator[list[tuple[str, int, str, str]]]: ...
+    def papers_to_embed(self, model: str, *, batch: int = 2000) -> Iterator[list[ToEmbed]]: ...
     def count_to_embed(self, model: str) -> int: ...
-    def save_embeddings(self, model: str, rows: Iterable[tuple[str, int, np.ndarray]]) -> int: ...
-    def embedding_matrix(self, model: str) -> tuple[np.ndarray, list[str], np.ndarray, list[tuple[str, str]]]: ...
-    def embeddings_version(self) -> int: ...
-    def save_novelty(self, model: str, k: int,
-                     results: Iterable[tuple[str, float | None, float | None, str, list[tuple[str, float]]]],
-                     computed: datetime) -> None: ...
-    def novelty_for(self, ids: Sequence[str], model: str | None = None) -> dict[str, JSONDict]: ...
-    def save_scores(self, rows: Iterable[tuple[str, float, str, JSONDict]], computed: datetime) -> None: ...
-    def scores_for(self, ids: Sequence[str]) -> dict[str, JSONDict]: ...
+    def save_embeddings(self, model: str, rows: Iterable[EmbeddingRow]) -> int: ...
+    def embedding_matrix(self, model: str) -> EmbeddingMatrix: ...
+    def embeddings_version(self) -> int:
+        """A number that changes whenever embeddings are added or replaced."""
+        ...
+    def save_novelty(self, model: str, k: int, results: Iterable[NoveltyRow], computed: datetime) -> None: ...
+    def novelty_for(self, ids: Sequence[str], model: str | None = None) -> dict[str, NoveltyRecord]: ...
+    def save_scores(self, rows: Iterable[ScoreRow], computed: datetime) -> None: ...
+    def scores_for(self, ids: Sequence[str]) -> dict[str, ScoreRecord]: ...
 
 
 @runtime_checkable
@@ -105,7 +199,7 @@ class FollowStore(Protocol):
 
     def follow(self, key: str, name: str, since: datetime) -> bool: ...
     def unfollow(self, key: str) -> bool: ...
-    def following(self) -> list[dict[str, str]]: ...
+    def following(self) -> list[FollowRecord]: ...
 
 
 @runtime_checkable
@@ -118,8 +212,35 @@ class RatingStore(Protocol):
     def not_interested(self) -> set[str]: ...
 
 
+class VectorProblems(NamedTuple):
+    orphans: int  # embeddings of papers no longer in the library
+    stale: int  # embeddings made from an older version of their paper
+
+
 @runtime_checkable
-class Store(PaperStore, StateStore, CitationStore, VectorStore, FollowStore, RatingStore, Protocol):
+class MaintenanceStore(Protocol):
+    """Checks and repairs (`paperscope check`)."""
+
+    def database_problems(self) -> list[str]:
+        """What the backend's own consistency check reports (empty when sound)."""
+        ...
+    def index_problem(self) -> str | None:
+        """Why the full-text index disagrees with the papers, or None."""
+        ...
+    def repair_index(self) -> list[str]:
+        """Rebuild a damaged full-text index and remove its scratch files; returns what was done."""
+        ...
+    def rebuild_index(self) -> None: ...
+    def vector_problems(self, model: str) -> VectorProblems: ...
+    def drop_orphan_embeddings(self) -> int: ...
+    def scratch_files(self) -> list[Path]:
+        """Files a killed process left beside the library (never ones a running process is using)."""
+        ...
+
+
+@runtime_checkable
+class Store(PaperStore, StateStore, CitationStore, VectorStore, FollowStore, RatingStore, MaintenanceStore,
+            Protocol):
     """Everything a library backend provides."""
 
     def close(self) -> None: ...

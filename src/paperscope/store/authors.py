@@ -14,16 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from paperscope.store.api import AuthorshipRecord, AuthorStatsRecord, CitationRecord, FollowRecord
+from paperscope.store.codec import iso_text as _iso
 from paperscope.store.sqlin import select_in
-
 
 if TYPE_CHECKING:
     from paperscope.sources.citations import AuthorStats, PaperCitations
-
-def _iso(dt: datetime) -> str:
-    from paperscope.store.sqlite import iso
-
-    return iso(dt) or ""
 
 
 def _years(raw: str) -> dict[int, int]:
@@ -84,8 +80,8 @@ class AuthorTables:
                 raise
         return n
 
-    def citations_for(self, arxiv_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
+    def citations_for(self, arxiv_ids: Sequence[str]) -> dict[str, CitationRecord]:
+        out: dict[str, CitationRecord] = {}
         q = ("SELECT arxiv_id, source, fetched, cited_by_count, influential, counts_by_year, work_id, doi "
              "FROM citations WHERE arxiv_id IN ({in})")
         for row in select_in(self.conn, q, arxiv_ids):
@@ -93,8 +89,8 @@ class AuthorTables:
                            "counts_by_year": _years(row[5]), "work_id": row[6], "doi": row[7]}
         return out
 
-    def authorships_for(self, arxiv_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = {}
+    def authorships_for(self, arxiv_ids: Sequence[str]) -> dict[str, list[AuthorshipRecord]]:
+        out: dict[str, list[AuthorshipRecord]] = {}
         q = ("SELECT arxiv_id, position, name, openalex_id, orcid, s2_id, institutions, source FROM authorships "
              "WHERE arxiv_id IN ({in}) ORDER BY arxiv_id, position")
         for row in select_in(self.conn, q, arxiv_ids):
@@ -102,16 +98,6 @@ class AuthorTables:
                 {"position": row[1], "name": row[2], "openalex_id": row[3], "orcid": row[4], "s2_id": row[5],
                  "institutions": orjson.loads(row[6]), "source": row[7]})
         return out
-
-    def papers_of_author_id(self, openalex_id: str | None = None, orcid: str | None = None) -> list[str]:
-        """arXiv ids of papers whose authorship names this OpenAlex id or ORCID."""
-        if openalex_id:
-            rows = self.conn.execute("SELECT DISTINCT arxiv_id FROM authorships WHERE openalex_id = ?", (openalex_id,))
-        elif orcid:
-            rows = self.conn.execute("SELECT DISTINCT arxiv_id FROM authorships WHERE orcid = ?", (orcid,))
-        else:
-            return []
-        return [r[0] for r in rows]
 
     def ids_needing_citations(self, older_than: datetime, *, limit: int | None = None) -> list[str]:
         """Papers with no citation figures, or figures fetched before `older_than`, newest papers first."""
@@ -135,19 +121,17 @@ class AuthorTables:
                   orjson.dumps([asdict(i) for i in s.institutions])) for s in stats],
             )
 
-    def author_stats(self, author_id: str) -> dict[str, Any] | None:
+    def author_stats(self, author_id: str) -> AuthorStatsRecord | None:
         row = self.conn.execute(
             "SELECT author_id, source, fetched, name, orcid, h_index, i10_index, two_year_mean, works_count, "
             "cited_by_count, counts_by_year, institutions FROM author_stats WHERE author_id = ?", (author_id,)
         ).fetchone()
         if row is None:
             return None
-        keys = ("author_id", "source", "fetched", "name", "orcid", "h_index", "i10_index", "two_year_mean",
-                "works_count", "cited_by_count")
-        d = dict(zip(keys, row[:10]))
-        d["counts_by_year"] = _years(row[10])
-        d["institutions"] = orjson.loads(row[11])
-        return d
+        return AuthorStatsRecord(author_id=row[0], source=row[1], fetched=row[2], name=row[3], orcid=row[4],
+                                 h_index=row[5], i10_index=row[6], two_year_mean=row[7], works_count=row[8],
+                                 cited_by_count=row[9], counts_by_year=_years(row[10]),
+                                 institutions=orjson.loads(row[11]))
 
     # ---------------------------------------------------------------- follows
     def follow(self, key: str, name: str, since: datetime) -> bool:
@@ -161,10 +145,9 @@ class AuthorTables:
         with self._lock:
             return self.conn.execute("DELETE FROM follows WHERE key = ?", (key,)).rowcount == 1
 
-    def following(self) -> list[dict[str, str]]:
-        return [{"key": k, "name": n, "since": s}
+    def following(self) -> list[FollowRecord]:
+        return [FollowRecord(key=k, name=n, since=s)
                 for k, n, s in self.conn.execute("SELECT key, name, since FROM follows ORDER BY name")]
-
 
 
 def surname_tokens(last_name: str) -> list[str]:

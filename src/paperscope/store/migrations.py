@@ -6,6 +6,7 @@ Each migration runs once, in order, inside one transaction. Never edit a release
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 MIGRATIONS: list[tuple[int, str]] = [
     (
@@ -142,28 +143,43 @@ MIGRATIONS: list[tuple[int, str]] = [
 LATEST = MIGRATIONS[-1][0]
 
 
-def migrate(conn: sqlite3.Connection) -> int:
-    """Bring the database to the latest schema; returns the version it was at before."""
-    before = conn.execute("PRAGMA user_version").fetchone()[0]
-    if before > LATEST:
-        from paperscope.errors import StoreError
+def migrate(conn: sqlite3.Connection, *, on_create: Sequence[str] = ()) -> int:
+    """Bring the database to the latest schema; returns the version it was at before (0: created now).
 
-        raise StoreError(
-            f"library schema version {before} is newer than this paperscope knows ({LATEST}); upgrade paperscope"
-        )
+    The version is read again inside each migration's write transaction, so two processes opening a new
+    library at once apply each migration exactly once (the second finds it done and skips it).
+    `on_create` statements run in the transaction that creates the schema.
+    """
+    before = conn.execute("PRAGMA user_version").fetchone()[0]
+    if before == LATEST:  # the usual case: nothing to write, no write lock taken
+        return before
+    first_seen: int | None = None
     for version, sql in MIGRATIONS:
-        if version <= before:
-            continue
         conn.execute("BEGIN IMMEDIATE")
         try:
+            current = conn.execute("PRAGMA user_version").fetchone()[0]
+            if first_seen is None:
+                first_seen = current
+            if current > LATEST:
+                from paperscope.errors import StoreError
+
+                raise StoreError(f"library schema version {current} is newer than this paperscope knows "
+                                 f"({LATEST}); upgrade paperscope")
+            if version <= current:
+                conn.execute("COMMIT")
+                continue
             for statement in _statements(sql):
                 conn.execute(statement)
+            if version == 1:
+                for statement in on_create:
+                    conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {version}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-    return before
+    return before if first_seen is None else first_seen
 
 
 def _statements(sql: str) -> list[str]:

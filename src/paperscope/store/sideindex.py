@@ -8,6 +8,10 @@ each one waits to get the GIL back (measured: a 2.4 s index build took minutes b
 end its shadow tables (data, idx, docsize) are copied into the library's own FTS5 table, whose on-disk format is
 the same for contentless and external-content tables of the same SQLite, and the copy is checked against the
 papers table (a full rebuild if it disagrees).
+
+One side build per library at a time: it holds an exclusive lock on `<db>.fts-build.lock` while it runs (a
+second import meanwhile indexes in place), and the kernel drops the lock when the process dies, which is how a
+later open tells an abandoned build (repair the index) from a running one (leave it alone).
 """
 
 from __future__ import annotations
@@ -19,6 +23,11 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import IO, Any
+
+try:
+    import fcntl
+except ImportError:  # Windows: no side builds, imports index in place
+    fcntl = None  # type: ignore[assignment]
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 SHADOW = ("data", "idx", "docsize")
@@ -60,11 +69,65 @@ def _build(path: str, hashsize: int, inbox: IO[bytes], outbox: IO[str]) -> None:
     outbox.flush()
 
 
+SCRATCH_SUFFIX = ".fts-build"
+LOCK_SUFFIX = ".fts-build.lock"
+
+
+class SideBuildBusy(Exception):
+    """Another process is building this library's index aside."""
+
+
+def _try_lock(library_path: str) -> IO[bytes] | None:
+    """The side-build lock of a library, held (None when another process holds it or locks are unavailable)."""
+    if fcntl is None:
+        return None
+    f = open(library_path + LOCK_SUFFIX, "ab")
+    try:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        f.close()
+        return None
+    return f
+
+
+def build_running(library_path: str) -> bool:
+    """Whether a live process is building this library's index aside right now."""
+    if fcntl is None or not Path(library_path + LOCK_SUFFIX).exists():
+        return False
+    f = _try_lock(library_path)
+    if f is None:
+        return True
+    f.close()
+    return False
+
+
+def remove_scratch(library_path: str) -> list[str]:
+    """Delete what an abandoned side build left (unless one is running); returns the files removed."""
+    lock = _try_lock(library_path)
+    if lock is None and fcntl is not None:
+        return []
+    removed = []
+    try:
+        for suffix in (SCRATCH_SUFFIX, SCRATCH_SUFFIX + "-journal"):
+            p = Path(library_path + suffix)
+            if p.exists():
+                p.unlink()
+                removed.append(str(p))
+    finally:
+        if lock is not None:
+            lock.close()
+    return removed
+
+
 class SideIndex:
     """Sends ('insert', rows sorted by rowid) and ('delete', row) commands, in order, to the helper process."""
 
     def __init__(self, library_path: str, hashsize: int) -> None:
-        self.path = Path(library_path + ".fts-build")
+        """Start the helper; raises SideBuildBusy when another process is building this library's index."""
+        self._lock = _try_lock(library_path)
+        if self._lock is None:
+            raise SideBuildBusy(library_path)
+        self.path = Path(library_path + SCRATCH_SUFFIX)
         self.path.unlink(missing_ok=True)
         # A fresh interpreter on this module (not multiprocessing, which would re-run the caller's __main__).
         env = dict(os.environ)
@@ -95,12 +158,17 @@ class SideIndex:
         if self._proc.returncode != 0 or not status.startswith("ok"):
             raise RuntimeError(f"full-text index builder failed: {status or f'exit {self._proc.returncode}'}")
 
-    def copy_into(self, conn: sqlite3.Connection, table: str = "papers_fts") -> None:
-        """Replace the (empty) index of `table` with the one built here, in one transaction."""
+    def copy_into(self, conn: sqlite3.Connection, table: str = "papers_fts", content: str = "papers") -> None:
+        """Replace the index of `table` with the one built here, in one transaction; raises RuntimeError
+        (copying nothing) when it does not hold one entry per row of `content` (another writer added papers)."""
         conn.execute("ATTACH DATABASE ? AS side", (str(self.path),))
         try:
             conn.execute("BEGIN IMMEDIATE")
             try:
+                built = conn.execute("SELECT count(*) FROM side.f_docsize").fetchone()[0]
+                rows = conn.execute(f"SELECT count(*) FROM main.{content}").fetchone()[0]
+                if built != rows:
+                    raise RuntimeError(f"index built aside has {built} papers, the library {rows}")
                 for part in SHADOW:
                     conn.execute(f"DELETE FROM main.{table}_{part}")
                     conn.execute(f"INSERT INTO main.{table}_{part} SELECT * FROM side.f_{part}")
@@ -116,6 +184,9 @@ class SideIndex:
             self._proc.kill()
             self._proc.wait()
         self.path.unlink(missing_ok=True)
+        if self._lock is not None:
+            self._lock.close()
+            self._lock = None
 
 
 if __name__ == "__main__":

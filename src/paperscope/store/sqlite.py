@@ -8,9 +8,12 @@ matches a quarter of the library.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import sqlite3
 import threading
+import time
 from contextlib import contextmanager
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
@@ -20,12 +23,13 @@ from typing import Any
 import orjson
 
 from paperscope.errors import NotFound, NotReady, QueryError, StoreError
-from paperscope.models import UTC, Author, Paper, UpsertStats, Version
-from paperscope.store.api import PaperQuery
+from paperscope.models import Author, Paper, UpsertStats, Version
+from paperscope.store.api import CodeLinkFinder, JSONValue, PaperQuery
 from paperscope.store.authors import AuthorTables
+from paperscope.store.codec import iso, no_nul, parse_iso as _parse_iso
 from paperscope.store.fts5 import compile_match
-from paperscope.store.migrations import migrate
-from paperscope.store.sideindex import SideIndex
+from paperscope.store.migrations import LATEST, migrate
+from paperscope.store.sideindex import SideBuildBusy, SideIndex, build_running, remove_scratch
 from paperscope.store.sqlin import select_in
 from paperscope.store.vectors import VectorTables
 
@@ -37,6 +41,9 @@ BATCH = 2000
 # make few, large segments (a 1M-paper import builds its index about 1.5x faster than with small ones).
 TXN_ROWS = 20_000
 FTS_HASHSIZE = 256 << 20
+# Set (and committed) before a full-text index is built aside, cleared once it is adopted: found set while no
+# build runs, it means an import died half-way and the index must be rebuilt from the papers.
+SIDE_BUILD_KEY = "fts:side-build"
 
 _COLUMNS = (
     "arxiv_id, sort_key, version, title, abstract, authors, comment, categories, primary_category, "
@@ -54,21 +61,6 @@ _DELETE_FTS = (
     "VALUES ('delete',?,?,?,?,?,?)"
 )
 _SELECT = f"SELECT pk, {_COLUMNS} FROM papers"
-
-
-def iso(dt: datetime | None) -> str | None:
-    """UTC datetime as 'YYYY-MM-DDTHH:MM:SSZ' (sortable text)."""
-    if dt is None:
-        return None
-    if dt.tzinfo is not None and dt.utcoffset():
-        dt = dt.astimezone(UTC)
-    return dt.isoformat(timespec="seconds")[:19] + "Z"
-
-
-def _parse_iso(s: str | None) -> datetime | None:
-    if not s:
-        return None
-    return datetime.fromisoformat(s)
 
 
 def _authors_json(authors: list[Author]) -> bytes:
@@ -116,18 +108,33 @@ def rows_json(rows: Sequence[tuple[Any, ...]]) -> bytes:
     return orjson.dumps(rows, default=_fragment)
 
 
-def code_url_of(p: Paper) -> str:
-    """The paper's code repository URL found in its abstract or comment ('' when none)."""
-    return _code_url_text(p.abstract, p.comment)
-
-
-def _code_url_text(abstract: str, comment: str) -> str:
-    # Most abstracts name no link at all: skip the detector for them (it matters on 1M-paper imports).
+def _code_url_text(abstract: str, comment: str, finder: CodeLinkFinder | None) -> str | None:
+    """The code link the finder sees in abstract or comment ('' for none; None when there is no finder, so the
+    paper stays unchecked). Most abstracts name no link at all: the detector is skipped for them (it matters on
+    1M-paper imports)."""
+    if finder is None:
+        return None
     if not _maybe_code(comment) and not _maybe_code(abstract):
         return ""
-    from paperscope.scoring.codelinks import primary_code_url
+    return finder(abstract, comment) or ""
 
-    return primary_code_url(abstract, comment) or ""
+
+def _has_nul(p: Paper) -> bool:
+    texts = (p.id, p.title, p.abstract, p.comment, p.primary_category, p.journal_ref, p.doi, p.license,
+             p.report_no, p.submitter, *p.categories, *(a.name for a in p.authors))
+    return any("\x00" in t for t in texts if t) or any("\x00" in f for a in p.authors for f in a.affiliations)
+
+
+def _without_nul(p: Paper) -> Paper:
+    """`p` with U+0000 removed from every text, so what is stored is what the next import compares with."""
+    if not _has_nul(p):
+        return p
+    return dataclasses.replace(
+        p, id=no_nul(p.id), title=no_nul(p.title), abstract=no_nul(p.abstract), comment=no_nul(p.comment),
+        primary_category=no_nul(p.primary_category), journal_ref=no_nul(p.journal_ref), doi=no_nul(p.doi),
+        license=no_nul(p.license), report_no=no_nul(p.report_no), submitter=no_nul(p.submitter),
+        categories=[no_nul(c) for c in p.categories],
+        authors=[Author(no_nul(a.name), [no_nul(f) for f in a.affiliations]) for a in p.authors])
 
 
 def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
@@ -143,27 +150,34 @@ def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
 class SQLiteStore(AuthorTables, VectorTables):
     """The default library backend. Thread-safe for one writer; readers may use other connections."""
 
-    def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True,
+                 auto_repair: bool = True, code_links: CodeLinkFinder | None = None) -> None:
         """Open (and migrate) the library at `path`. `readonly` opens an existing library for reading only:
         nothing is written, not even the journal mode, so it works on a read-only disk and never waits for a
-        writer's lock. Without `create`, a missing file is a NotFound instead of a new empty library."""
+        writer's lock. Without `create`, a missing file is a NotFound instead of a new empty library.
+        A writer open repairs an index an interrupted import left behind, unless `auto_repair` is False
+        (`paperscope check` looks before it repairs). `code_links(abstract, comment)` finds a paper's code link
+        (the store computes none itself: `Library.open` passes `scoring.codelinks.primary_code_url`); without it,
+        code links stay unchecked until a store that has one fills them."""
         self.path = str(path)
+        self.code_links = code_links
         self.readonly = readonly
         memory = self.path == ":memory:"
         if not memory and not Path(self.path).exists():
             if readonly or not create:
                 raise NotFound(f"no library at {self.path}", kind="library", key=self.path)
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
         try:
             self.conn = self._connect()
             if readonly:
                 self._check_schema()
             else:
-                migrate(self.conn)
-                self.conn.execute(f"INSERT INTO papers_fts(papers_fts, rank) VALUES ('hashsize', {FTS_HASHSIZE})")
+                # The hash size is a persistent FTS5 setting: written once, so later opens write nothing.
+                migrate(self.conn, on_create=[
+                    f"INSERT INTO papers_fts(papers_fts, rank) VALUES ('hashsize', {FTS_HASHSIZE})"])
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open library {self.path}: {e}") from e
-        self._lock = threading.RLock()
         self._slots: dict[int, int] = {}
         self._empty = False
         self._all_keys_cached = False
@@ -172,10 +186,13 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._detect_code = True
         self._misses = 0
         self._side: SideIndex | None = None
+        if not readonly and auto_repair:
+            try:
+                self.repair_index()
+            except sqlite3.DatabaseError as e:
+                raise StoreError(f"cannot open library {self.path}: {e}") from e
 
     def _check_schema(self) -> None:
-        from paperscope.store.migrations import LATEST
-
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version == 0:
             raise StoreError(f"{self.path} is not a paperscope library (no schema)")
@@ -189,8 +206,13 @@ class SQLiteStore(AuthorTables, VectorTables):
         else:
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA busy_timeout = 30000")
-            if self.path != ":memory:":
-                conn.execute("PRAGMA journal_mode = WAL")
+            # Reading the mode writes nothing; setting it needs the write lock, so only when it is not WAL yet
+            # (a new library, or one a killed bulk import left in rollback mode). Busy: stay as it is.
+            if self.path != ":memory:" and str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                try:
+                    conn.execute("PRAGMA journal_mode = WAL")
+                except sqlite3.OperationalError:
+                    pass
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA cache_size = -65536")
         conn.execute("PRAGMA temp_store = MEMORY")
@@ -213,6 +235,10 @@ class SQLiteStore(AuthorTables, VectorTables):
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
         self.conn.close()
+
+    def cache_path(self, suffix: str) -> Path | None:
+        """`<library>.<suffix>`, where caches derived from this library live (None in memory)."""
+        return None if self.path == ":memory:" else Path(f"{self.path}.{suffix}")
 
     def __enter__(self) -> "SQLiteStore":
         return self
@@ -248,7 +274,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         return (sec << SLOT_BITS) | nxt
 
     @staticmethod
-    def _row(p: Paper, key: int, detect_code: bool = True) -> tuple[Any, ...]:
+    def _row(p: Paper, key: int, finder: CodeLinkFinder | None = None) -> tuple[Any, ...]:
         return (
             p.id,
             key,
@@ -268,7 +294,7 @@ class SQLiteStore(AuthorTables, VectorTables):
             iso(p.updated),
             _authors_json(p.authors),
             _versions_json(p.versions or [Version(p.version, p.updated)]),
-            code_url_of(p) if detect_code else None,
+            p.code_url or _code_url_text(p.abstract, p.comment, finder),
         )
 
     def upsert_papers(
@@ -343,7 +369,7 @@ class SQLiteStore(AuthorTables, VectorTables):
     def _upsert_batch(self, batch: list[Paper]) -> UpsertStats:
         # Within one batch the same id may appear twice: fold them first, newest version wins.
         folded: dict[str, Paper] = {}
-        for p in batch:
+        for p in map(_without_nul, batch):
             have = folded.get(p.id)
             folded[p.id] = p if have is None else _newer(have, p)
         stats = UpsertStats()
@@ -352,7 +378,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         for p in folded.values():
             old = existing.get(p.id)
             if old is None:
-                row = self._row(p, self._sort_key(p.updated), self._detect_code)
+                row = self._row(p, self._sort_key(p.updated), self.code_links if self._detect_code else None)
                 new_rows.append(row)
                 self._fts_pending[row[1]] = (row[1], row[3], row[4], row[5], row[6], row[7])
                 stats.new += 1
@@ -367,7 +393,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._empty = False
         return stats
 
-    def _existing(self, ids: list[str]) -> dict[str, sqlite3.Row | tuple[Any, ...]]:
+    def _existing(self, ids: list[str]) -> dict[str, tuple[Any, ...]]:
         return {row[1]: row for row in self._rows_where("arxiv_id", ids)}
 
     def _merge_existing(self, old: tuple[Any, ...], p: Paper) -> bool:
@@ -376,7 +402,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         old_versions = _versions_from_json(old[18])
         merged_versions = merge_versions(old_versions, p.versions or [Version(p.version, p.updated)])
         if p.version > old_version:
-            row = self._row(p, self._sort_key(p.updated), self._detect_code)
+            row = self._row(p, self._sort_key(p.updated), self.code_links if self._detect_code else None)
             row = row[:-2] + (_versions_json(merged_versions), row[-1])
             if self._fts_pending.pop(old_key, None) is None:  # not yet in the index if added in this transaction
                 if self._side is not None:
@@ -426,8 +452,8 @@ class SQLiteStore(AuthorTables, VectorTables):
         self.conn.execute("PRAGMA cache_size = -262144")
         fresh = self.path != ":memory:" and self.conn.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
         if fresh:
-            self._side = SideIndex(self.path, FTS_HASHSIZE)
-        else:  # merging as we go is wasted work when an optimize follows the import
+            self._side = self._start_side_build()
+        if self._side is None:  # merging as we go is wasted work when an optimize follows the import
             self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('automerge', 0)")
         try:
             yield
@@ -442,6 +468,16 @@ class SQLiteStore(AuthorTables, VectorTables):
                 if switched:
                     self.conn.execute("PRAGMA journal_mode = WAL")
 
+    def _start_side_build(self) -> SideIndex | None:
+        """A side index for a first import, or None (in-place indexing) when another process builds one."""
+        try:
+            side = SideIndex(self.path, FTS_HASHSIZE)
+        except SideBuildBusy:
+            return None
+        # Committed before the first paper, so a kill at any later point leaves the marker for repair_index.
+        self.set_state(SIDE_BUILD_KEY, {"pid": os.getpid()})
+        return side
+
     def _adopt_side_index(self) -> None:
         side, self._side = self._side, None
         assert side is not None
@@ -449,18 +485,57 @@ class SQLiteStore(AuthorTables, VectorTables):
             side.finish()
             side.copy_into(self.conn)
         except Exception as e:  # the papers are stored: index them the slow way rather than fail the import
-            log.warning("full-text index built aside could not be used (%s); rebuilding it from the papers", e)
+            log.info("full-text index built aside could not be used (%s); rebuilding it from the papers", e)
             side.discard()
             self.rebuild_fts()
+            self._clear_side_marker()
             return
         side.discard()
         # FTS5 caches the index structure per connection: start a fresh one on the copied index.
         self.conn.close()
         self.conn = self._connect()
-        self.conn.execute("PRAGMA journal_mode = TRUNCATE")
-        docs = self.conn.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0]
-        if docs != self.count():
+        try:  # back to the bulk journal; with another process on the library it stays in WAL, which is fine
+            self.conn.execute("PRAGMA journal_mode = TRUNCATE")
+        except sqlite3.OperationalError:
+            pass
+        if not self.index_in_step():
             self.rebuild_fts()
+        self._clear_side_marker()
+
+    def _clear_side_marker(self) -> None:
+        with self._lock:
+            self.conn.execute("DELETE FROM state WHERE key = ?", (SIDE_BUILD_KEY,))
+
+    def index_in_step(self) -> bool:
+        """Whether the full-text index holds one entry per paper (a cheap count, not a word-for-word check)."""
+        with self._lock:
+            own = self.conn.in_transaction
+            if not own:
+                self.conn.execute("BEGIN")  # both counts from one snapshot, whatever other writers do
+            try:
+                docs = self.conn.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0]
+                papers = self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+            finally:
+                if not own:
+                    self.conn.execute("COMMIT")
+        return bool(docs == papers)
+
+    def repair_index(self) -> list[str]:
+        """Rebuild the full-text index when an interrupted import left it out of step with the papers, and
+        remove its scratch files; returns what was done (nothing while another process builds it aside)."""
+        if self._side is not None or (self.path != ":memory:" and build_running(self.path)):
+            return []
+        done: list[str] = []
+        marker = self.get_state(SIDE_BUILD_KEY)
+        if marker is not None or not self.index_in_step():
+            why = "an interrupted import's index" if marker is not None else "index out of step with the papers"
+            log.warning("%s: rebuilding the full-text index of %s", why, self.path)
+            self.rebuild_fts()
+            self._clear_side_marker()
+            done.append(f"rebuilt the full-text index ({why})")
+        if self.path != ":memory:":
+            done += [f"removed {f}" for f in remove_scratch(self.path)]
+        return done
 
     def fill_code_urls(self, *, batch: int = 20_000, progress: Callable[[int], None] | None = None) -> int:
         """Look for code links in papers a bulk import left unchecked, and store what is found ('' for none)."""
@@ -472,7 +547,7 @@ class SQLiteStore(AuthorTables, VectorTables):
             if not rows:
                 return done
             last = rows[-1][0]
-            found = [[pk, _code_url_text(abstract, comment)] for pk, abstract, comment in rows]
+            found = [[pk, _code_url_text(abstract, comment, self.code_links)] for pk, abstract, comment in rows]
             with self._lock:
                 self.conn.execute("UPDATE papers SET code_url = j.value->>1 FROM json_each(?) AS j "
                                   "WHERE papers.pk = j.value->>0", (orjson.dumps(found),))
@@ -481,7 +556,8 @@ class SQLiteStore(AuthorTables, VectorTables):
                 progress(len(rows))
 
     def finish_import(self, *, progress: Callable[[int], None] | None = None) -> int:
-        """After an import: merge the full-text index and find the code links the bulk load left unchecked."""
+        """After an import: repair and merge the full-text index, find the code links the bulk load left unchecked."""
+        self.repair_index()
         self.optimize()
         return self.fill_code_urls(progress=progress)
 
@@ -490,15 +566,46 @@ class SQLiteStore(AuthorTables, VectorTables):
         with self._lock:
             self.conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')")
 
+    def rebuild_index(self) -> None:
+        """Rebuild the full-text index from the papers (repair)."""
+        self.rebuild_fts()
+        self._clear_side_marker()
+
+    def scratch_files(self) -> list[Path]:
+        if self.path == ":memory:" or build_running(self.path):
+            return []
+        lib = Path(self.path)
+        names = (lib.name + ".fts-build", lib.name + ".fts-build-journal")
+        found = [lib.with_name(n) for n in names if lib.with_name(n).exists()]
+        # Temporary vector caches of a process that died before renaming them into place.
+        found += [p for p in lib.parent.glob(lib.name + ".*.space.tmp*") if not _pid_alive(p.name)]
+        return sorted(found)
+
     def optimize(self) -> None:
         """Merge the full-text index into one segment (after a bulk import) and refresh planner stats."""
         with self._lock:
-            self.conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('optimize')")
-            self.conn.execute("PRAGMA optimize")
+            # SQLite answers "locked" at once (no busy wait) when two writers' WAL snapshots cross; a later try works
+            for attempt in range(200):
+                try:
+                    self.conn.execute("BEGIN IMMEDIATE")
+                    break
+                except sqlite3.OperationalError as e:
+                    if "locked" not in str(e) or attempt == 199:
+                        raise
+                    time.sleep(0.05 + 0.01 * attempt)
+            try:
+                self.conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('optimize')")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            try:  # planner statistics only: skipped while another writer holds the library
+                self.conn.execute("PRAGMA optimize")
+            except sqlite3.OperationalError:
+                pass
 
     # ------------------------------------------------------------------ reading
-    @staticmethod
-    def _paper(row: Sequence[Any]) -> Paper:
+    def _paper(self, row: Sequence[Any]) -> Paper:
         p = Paper(
             id=row[1],
             version=row[3],
@@ -518,12 +625,12 @@ class SQLiteStore(AuthorTables, VectorTables):
             versions=_versions_from_json(row[18]),
             code_url=row[19] or "",
         )
-        if row[19] is None:  # imported in bulk: look for code now (a few microseconds for most abstracts)
-            p.code_url = code_url_of(p)
+        if row[19] is None and self.code_links is not None:  # imported in bulk: look now (microseconds, mostly)
+            p.code_url = _code_url_text(p.abstract, p.comment, self.code_links) or ""
         return p
 
     def get_paper(self, arxiv_id: str) -> Paper | None:
-        row = self.conn.execute(f"{_SELECT} WHERE arxiv_id = ?", (arxiv_id,)).fetchone()
+        row = self.conn.execute(f"{_SELECT} WHERE arxiv_id = ?", (no_nul(arxiv_id),)).fetchone()
         return self._paper(row) if row else None
 
     def get_papers(self, arxiv_ids: Sequence[str]) -> list[Paper]:
@@ -535,10 +642,10 @@ class SQLiteStore(AuthorTables, VectorTables):
         return select_in(self.conn, f"{_SELECT} WHERE {column} IN ({{in}})", values)
 
     def count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
+        return int(self.conn.execute("SELECT count(*) FROM papers").fetchone()[0])
 
     def iter_papers(self, *, batch: int = 5000) -> Iterator[Paper]:
-        """Every paper, in storage order (for embedding and exports)."""
+        """Every paper, in storage order, a batch of rows at a time (for exports)."""
         last = 0
         while True:
             rows = self.conn.execute(f"{_SELECT} WHERE pk > ? ORDER BY pk LIMIT ?", (last, batch)).fetchall()
@@ -632,23 +739,59 @@ class SQLiteStore(AuthorTables, VectorTables):
         by_key = {r[2]: r for r in self._rows_where("sort_key", keys)}
         return [self._paper(by_key[k]) for k in keys if k in by_key]
 
-    def get_state(self, key: str, default: Any = None) -> Any:
+    def get_state(self, key: str, default: JSONValue = None) -> JSONValue:
         row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
-        return default if row is None else orjson.loads(row[0])
+        return default if row is None else orjson.loads(row[0])  # type: ignore[no-any-return]
 
-    def set_state(self, key: str, value: Any) -> None:
+    def set_state(self, key: str, value: JSONValue) -> None:
         with self._lock:
             self.conn.execute(
                 "INSERT INTO state(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                 (key, orjson.dumps(value, default=str)),
             )
 
-    def integrity_check(self) -> None:
-        """Raise StoreError if the full-text index disagrees with the papers table."""
+    def database_problems(self) -> list[str]:
+        """What `PRAGMA integrity_check` reports (empty when the file is sound)."""
         try:
-            self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
+            rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"full-text index out of step with papers: {e}") from e
+            return [str(e)]
+        return [] if rows == ["ok"] else rows
+
+    def index_problem(self) -> str | None:
+        """Why the full-text index disagrees with the papers (FTS5's integrity check with rank=1), or None."""
+        if not self.index_in_step():
+            return "the full-text index and the papers table hold different numbers of papers"
+        try:
+            # Read-only opens cannot run the check command (it is an INSERT); their index is checked by count.
+            if not self.readonly:
+                self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
+        except sqlite3.DatabaseError as e:
+            return str(e)
+        return None
+
+    def integrity_check(self) -> None:
+        """Raise StoreError if the database is damaged or the full-text index disagrees with the papers table."""
+        problems = self.database_problems()
+        if problems:
+            raise StoreError(f"{self.path} is damaged: {'; '.join(problems[:3])}")
+        problem = self.index_problem()
+        if problem:
+            raise StoreError(f"full-text index out of step with papers: {problem}")
+
+
+def _pid_alive(name: str) -> bool:
+    """Whether the process whose id ends a temporary name ('...tmp1234') still runs."""
+    tail = name.rsplit("tmp", 1)[-1]
+    if not tail.isdigit():
+        return False
+    try:
+        os.kill(int(tail), 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def _newer(a: Paper, b: Paper) -> Paper:

@@ -14,7 +14,10 @@ import numpy as np
 import orjson
 
 from paperscope.errors import ModelMismatchError
+from paperscope.store.api import VectorProblems, EmbeddingMatrix, EmbeddingRow, NoveltyRecord, NoveltyRow, ScoreRecord, ScoreRow, ToEmbed
+from paperscope.store.codec import iso
 from paperscope.store.sqlin import select_in
+
 
 class VectorTables:
     conn: Any
@@ -43,7 +46,7 @@ class VectorTables:
         if current != name:
             raise ModelMismatchError(f"the library's vectors come from {current!r}, but {name!r} was asked for")
 
-    def papers_to_embed(self, model: str, *, batch: int = 2000) -> Iterator[list[tuple[str, int, str, str]]]:
+    def papers_to_embed(self, model: str, *, batch: int = 2000) -> Iterator[list[ToEmbed]]:
         """(id, version, title, abstract) of papers with no vector from `model`, or one from an older version."""
         last = 0
         while True:
@@ -62,7 +65,7 @@ class VectorTables:
             "SELECT count(*) FROM papers p LEFT JOIN embeddings e ON e.arxiv_id = p.arxiv_id AND e.model = ? "
             "WHERE e.arxiv_id IS NULL OR e.version != p.version", (model,)).fetchone()[0]
 
-    def save_embeddings(self, model: str, rows: Iterable[tuple[str, int, np.ndarray]]) -> int:
+    def save_embeddings(self, model: str, rows: Iterable[EmbeddingRow]) -> int:
         data = [(i, model, v, np.ascontiguousarray(vec, dtype=np.float32).tobytes()) for i, v, vec in rows]
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
@@ -83,17 +86,17 @@ class VectorTables:
         """A number that changes whenever embeddings are added or replaced (in-memory copies compare it)."""
         return int(self.get_state("embedding:version", 0))  # type: ignore[attr-defined]
 
-    def embedding_matrix(self, model: str) -> tuple[np.ndarray, list[str], np.ndarray, list[tuple[str, str]]]:
+    def embedding_matrix(self, model: str) -> EmbeddingMatrix:
         """(paper keys, ids, vectors, (first-submitted ISO date, primary category)) of every embedded paper."""
         rows = self.conn.execute(
             "SELECT p.pk, p.arxiv_id, e.vector, coalesce(p.published, p.updated), p.primary_category "
             "FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id WHERE e.model = ? ORDER BY p.pk",
             (model,)).fetchall()
         if not rows:
-            return np.zeros(0, dtype=np.int64), [], np.zeros((0, 0), dtype=np.float32), []
+            return EmbeddingMatrix(np.zeros(0, dtype=np.int64), [], np.zeros((0, 0), dtype=np.float32), [])
         keys = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         mat = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
-        return keys, [r[1] for r in rows], mat, [(r[3], r[4]) for r in rows]
+        return EmbeddingMatrix(keys, [r[1] for r in rows], mat, [(r[3], r[4]) for r in rows])
 
     def ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]:
         return dict(select_in(self.conn, "SELECT pk, arxiv_id FROM papers WHERE pk IN ({in})", (int(k) for k in keys)))
@@ -113,11 +116,7 @@ class VectorTables:
             "SELECT arxiv_id FROM papers WHERE coalesce(published, updated) >= ? ORDER BY sort_key DESC LIMIT ?",
             (since_iso, limit))]
 
-    def save_novelty(self, model: str, k: int, results: Iterable[tuple[str, float | None, float | None, str,
-                                                                       list[tuple[str, float]]]],
-                     computed: datetime) -> None:
-        from paperscope.store.sqlite import iso
-
+    def save_novelty(self, model: str, k: int, results: Iterable[NoveltyRow], computed: datetime) -> None:
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -131,42 +130,36 @@ class VectorTables:
                 self.conn.execute("ROLLBACK")
                 raise
 
-    def novelty_for(self, ids: Sequence[str], model: str | None = None) -> dict[str, dict[str, Any]]:
+    def novelty_for(self, ids: Sequence[str], model: str | None = None) -> dict[str, NoveltyRecord]:
         model = model or self.active_model()
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, NoveltyRecord] = {}
         if not model:
             return out
         q = ("SELECT arxiv_id, k, value, percentile, reason, neighbours, computed FROM novelty WHERE model = ? "
              "AND arxiv_id IN ({in})")
         for r in select_in(self.conn, q, ids, (model,)):
-            out[r[0]] = {"k": r[1], "value": r[2], "percentile": r[3], "reason": r[4],
-                         "neighbours": [(n, s) for n, s in orjson.loads(r[5])], "computed": r[6]}
+            out[r[0]] = NoveltyRecord(k=r[1], value=r[2], percentile=r[3], reason=r[4],
+                                      neighbours=[(n, s) for n, s in orjson.loads(r[5])], computed=r[6])
         return out
 
-    def save_scores(self, rows: Iterable[tuple[str, float, str, dict[str, Any]]], computed: datetime) -> None:
-        from paperscope.store.sqlite import iso
-
+    def save_scores(self, rows: Iterable[ScoreRow], computed: datetime) -> None:
         with self._lock:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO scores(arxiv_id, value, method, inputs, computed) VALUES (?,?,?,?,?)",
                 [(i, v, m, orjson.dumps(inp, default=str), iso(computed)) for i, v, m, inp in rows])
 
-    def scores_for(self, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    def scores_for(self, ids: Sequence[str]) -> dict[str, ScoreRecord]:
         q = "SELECT arxiv_id, value, method, inputs, computed FROM scores WHERE arxiv_id IN ({in})"
-        return {r[0]: {"value": r[1], "method": r[2], "inputs": orjson.loads(r[3]), "computed": r[4]}
+        return {r[0]: ScoreRecord(value=r[1], method=r[2], inputs=orjson.loads(r[3]), computed=r[4])
                 for r in select_in(self.conn, q, ids)}
 
     def mark_not_interested(self, ids: Sequence[str], when: datetime) -> None:
-        from paperscope.store.sqlite import iso
-
         with self._lock:
             self.conn.executemany("INSERT OR IGNORE INTO not_interested(arxiv_id, added) VALUES (?,?)",
                                   [(i, iso(when)) for i in ids])
 
     def rate(self, arxiv_id: str, rating: str, when: datetime) -> None:
         """Record 👍 ('up') or 👎 ('down') for a paper; 'none' takes a rating back."""
-        from paperscope.store.sqlite import iso
-
         with self._lock:
             if rating == "none":
                 self.conn.execute("DELETE FROM ratings WHERE arxiv_id = ?", (arxiv_id,))
@@ -179,3 +172,27 @@ class VectorTables:
 
     def not_interested(self) -> set[str]:
         return {r[0] for r in self.conn.execute("SELECT arxiv_id FROM not_interested")}
+
+    def vector_problems(self, model: str) -> VectorProblems:
+        orphans = self.conn.execute("SELECT count(*) FROM embeddings e WHERE NOT EXISTS "
+                                    "(SELECT 1 FROM papers p WHERE p.arxiv_id = e.arxiv_id)").fetchone()[0]
+        stale = self.conn.execute("SELECT count(*) FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id "
+                                  "WHERE e.model = ? AND e.version != p.version", (model,)).fetchone()[0]
+        return VectorProblems(orphans, stale)
+
+    def drop_orphan_embeddings(self) -> int:
+        """Delete embeddings whose paper is gone (the embeddings version moves, so in-memory copies reload)."""
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                n = self.conn.execute("DELETE FROM embeddings WHERE NOT EXISTS "
+                                      "(SELECT 1 FROM papers p WHERE p.arxiv_id = embeddings.arxiv_id)").rowcount
+                if n:
+                    self.conn.execute(
+                        "INSERT INTO state(key, value) VALUES ('embedding:version', '1') ON CONFLICT(key) DO UPDATE "
+                        "SET value = CAST(value AS INTEGER) + 1")
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return int(n)
