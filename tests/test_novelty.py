@@ -177,3 +177,85 @@ def test_reworded_abstract_of_an_earlier_paper_is_not_novel() -> None:
     # Same inputs, same answer, evidence included.
     again = compute_novelty(keys, vecs, dates)
     assert again == results
+
+
+# ------------------------------------------------------------------------------------------------ near-duplicates
+PAIR = Path(__file__).parent / "fixtures" / "novelty" / "different_works_pair.jsonl"
+
+
+def test_a_different_method_by_other_authors_is_not_a_near_duplicate() -> None:
+    from paperscope.semantic.embed import DEFAULT_MODEL
+    from paperscope.semantic.novelty import near_duplicate
+
+    new, old = [json.loads(line) for line in PAIR.read_text(encoding="utf-8").splitlines()]
+    a, b = load_embedder().embed([paper_text(p["title"], p["abstract"]) for p in (new, old)])
+    sim = float(a @ b)
+    assert sim >= 0.78  # what the old rule called a near-duplicate
+    authors = [x.strip() for x in new["authors"].split(",")]
+    earlier = [x.strip() for x in old["authors"].split(",")]
+    check = near_duplicate(sim, model=DEFAULT_MODEL, title=new["title"], earlier_title=old["title"],
+                           authors=authors, earlier_authors=earlier, earlier_id=old["id"])
+    assert not check.duplicate and check.reason == ""
+    # Without author lists the titles decide, and these differ.
+    assert not near_duplicate(sim, model=DEFAULT_MODEL, title=new["title"], earlier_title=old["title"]).duplicate
+
+
+def test_a_reworded_abstract_by_the_same_author_is_a_near_duplicate() -> None:
+    from paperscope.semantic.embed import DEFAULT_MODEL
+    from paperscope.semantic.novelty import near_duplicate
+
+    papers = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
+    original = next(p for p in papers if p["id"] == ORIGINAL_ID)
+    a, b = load_embedder().embed([paper_text(original["title"], original["abstract"]),
+                                  paper_text(original["title"], REWORDED)])
+    sim = float(a @ b)
+    same = near_duplicate(sim, model=DEFAULT_MODEL, authors=["M. Curie", "Ada Lovelace"],
+                          earlier_authors=["Ada B. Lovelace"], earlier_id=ORIGINAL_ID)
+    assert same.duplicate and ORIGINAL_ID in same.reason and "shared author" in same.reason
+    other = near_duplicate(sim, model=DEFAULT_MODEL, authors=["M. Curie"], earlier_authors=["Ada Lovelace"])
+    assert not other.duplicate
+    # Same title, no author lists: the stricter title rule decides.
+    titled = near_duplicate(0.97, model=DEFAULT_MODEL, title=original["title"], earlier_title=original["title"])
+    assert titled.duplicate and "same title" in titled.reason
+    assert not near_duplicate(0.97, model=DEFAULT_MODEL, title="A survey", earlier_title=original["title"]).duplicate
+
+
+def test_title_similarity_ignores_case_punctuation_and_short_words() -> None:
+    from paperscope.semantic.novelty import title_similarity
+
+    assert title_similarity("Graph Attention Networks", "graph attention networks.") == 1.0
+    assert title_similarity("Graph Attention Networks", "Graph Networks") == pytest.approx(2 / 3)
+    assert title_similarity("", "Graph Networks") == 0.0
+
+
+# ------------------------------------------------------------------------------------------------ cohorts
+def test_a_tiny_cohort_falls_back_to_a_wider_one_and_says_so() -> None:
+    from paperscope.semantic.novelty import NoveltyResult, cohort_percentiles, standard_cohorts
+
+    rng = np.random.default_rng(5)
+    # 40 cs.CL papers of 2025, 3 cs.CL of 2024, and 1 cs.RO of 2025.
+    rs = [NoveltyResult(i, float(v)) for i, v in enumerate(rng.random(44))]
+    cats = [("cs.CL", 2025)] * 40 + [("cs.CL", 2024)] * 3 + [("cs.RO", 2025)]
+    pct = cohort_percentiles(rs, [standard_cohorts(c, y) for c, y in cats], min_size=30)
+    assert pct[0].cohort == "cs.CL papers of 2025" and pct[0].size == 40 and not pct[0].small
+    assert pct[40].cohort == "cs.CL papers (all years)" and pct[40].size == 43  # 3 of 2024: widened to cs.CL
+    assert pct[43].cohort == "papers" and pct[43].size == 44 and not pct[43].small  # cs.RO: widened to all
+    vals = sorted(r.novelty for r in rs if r.novelty is not None)
+    assert pct[43].value == pytest.approx(100 * (vals.index(rs[43].novelty) + 1) / 44)
+    assert pct[0].describe().startswith("percentile ") and "among 40 cs.CL papers of 2025" in pct[0].describe()
+    # Even the widest cohort is tiny: the percentile says how few it compares with.
+    few = cohort_percentiles(rs[:4], [standard_cohorts("cs.CL", 2025)] * 4, min_size=30)
+    top = max(few, key=lambda p: p.value or 0)
+    assert top.small and top.size == 4 and top.describe() == "percentile 100 among 4 papers (too few to compare)"
+    assert top.to_dict()["text"] == top.describe()
+
+
+def test_cohort_percentiles_skip_unscored_papers_and_check_lengths() -> None:
+    from paperscope.semantic.novelty import NoveltyResult, cohort_percentiles, standard_cohorts
+
+    rs = [NoveltyResult(1, 0.2), NoveltyResult(2, None, reason=NOT_ENOUGH_HISTORY), NoveltyResult(3, 0.4)]
+    pct = cohort_percentiles(rs, [standard_cohorts("cs.CL", 2025)] * 3, min_size=1)
+    assert [p.value for p in pct] == [50.0, None, 100.0]
+    assert pct[1].describe() == "no percentile" and pct[0].size == 2
+    with pytest.raises(ValueError, match="3 results but 1 cohort lists"):
+        cohort_percentiles(rs, [standard_cohorts("cs.CL", 2025)])
