@@ -23,7 +23,7 @@ from paperscope.store.sqlite import SQLiteStore
 # A nearest earlier paper this similar means a re-worded earlier work: the paper is not novel against it, whatever
 # its other neighbours say. Per model, read off the top-1 similarities of real libraries (0.3 % of the sample's
 # papers reach 0.75 with the static model; a sentence-level re-wording of an abstract scores about 0.8).
-DUPLICATE_SIMILARITY = {"static-minilm-arxiv-v1": 0.78, "minilm": 0.9}
+DUPLICATE_SIMILARITY = {"static-minilm-arxiv-v1": 0.78, "static-minilm-arxiv-v2": 0.78, "minilm": 0.9}
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.'s usual choice)
 RECENCY_HALF_LIFE_DAYS = 180  # a library item added half a year ago weighs half as much
 
