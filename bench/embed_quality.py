@@ -34,7 +34,7 @@ from paperscope.semantic.embed import Embedder, StaticEmbedder
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tools"))
-import build_static_model as build  # noqa: E402  (the split rules live with the trainer)
+import build_static_model as build
 
 CACHE = ROOT / "bench" / "data"
 LABEL = {"heldout": "in-domain", "ood": "out of domain", "conf": "conference"}

@@ -11,7 +11,12 @@ import numpy as np
 import pytest
 
 from paperscope.errors import ConfigError
-from paperscope.semantic import DEFAULT_MODEL, available_models, load_embedder, paper_text
+from paperscope.semantic import (
+    DEFAULT_MODEL,
+    available_models,
+    load_embedder,
+    paper_text,
+)
 from paperscope.semantic.embed import MINILM, MODELS_DIR, Embedder
 
 FIXTURE = Path(__file__).parent / "fixtures" / "semantic" / "papers.jsonl"
