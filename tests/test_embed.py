@@ -11,10 +11,17 @@ import numpy as np
 import pytest
 
 from paperscope.errors import ConfigError
-from paperscope.semantic import DEFAULT_MODEL, available_models, load_embedder, paper_text
-from paperscope.semantic.embed import MINILM, Embedder
+from paperscope.semantic import (
+    DEFAULT_MODEL,
+    available_models,
+    load_embedder,
+    paper_text,
+)
+from paperscope.semantic.embed import MINILM, MODELS_DIR, Embedder
 
 FIXTURE = Path(__file__).parent / "fixtures" / "semantic" / "papers.jsonl"
+# 60 time-series / GNN / trajectory papers (arxiv_papers.jsonl.gz) that the model's build kept out of training.
+OOD_FIXTURE = Path(__file__).parent / "fixtures" / "semantic" / "ood_papers.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +79,35 @@ def test_titles_find_their_own_abstracts(embedder: Embedder, papers: list[dict])
     rank = (sims > own[:, None]).sum(axis=1)
     assert (rank == 0).mean() >= 0.9
     assert (rank < 5).mean() >= 0.97
+
+
+def test_titles_find_their_own_abstracts_out_of_the_cs_core_topics(embedder: Embedder) -> None:
+    ood = [json.loads(line) for line in OOD_FIXTURE.read_text(encoding="utf-8").splitlines()]
+    t = embedder.embed([p["title"] for p in ood])
+    a = embedder.embed([p["abstract"] for p in ood])
+    sims = t @ a.T
+    rank = (sims > np.diag(sims)[:, None]).sum(axis=1)
+    assert (rank == 0).mean() >= 0.85
+    assert (rank < 5).mean() >= 0.95
+
+
+def test_a_library_embedded_with_the_previous_default_is_refused_not_mixed(tmp_path: Path) -> None:
+    from paperscope.errors import ModelMismatchError
+    from paperscope.store.sqlite import SQLiteStore
+
+    store = SQLiteStore(tmp_path / "old.db")
+    store.set_active_model("static-minilm-arxiv-v1")  # what libraries embedded before v2 recorded
+    with pytest.raises(ModelMismatchError, match="static-minilm-arxiv-v1"):
+        store.set_active_model(load_embedder().name)
+
+
+def test_the_model_records_how_it_was_made(embedder: Embedder) -> None:
+    cfg = json.loads((MODELS_DIR / DEFAULT_MODEL / "config.json").read_text(encoding="utf-8"))
+    assert cfg["name"] == DEFAULT_MODEL and cfg["dim"] == embedder.dim
+    # Every training source names the papers it kept out, so benchmarks can use only those.
+    assert set(cfg["recipe"]["held_out"]) >= set(cfg["recipe"]["pairs"])
+    size = sum(f.stat().st_size for f in (MODELS_DIR / DEFAULT_MODEL).iterdir())
+    assert size < 20_000_000  # it ships in the wheel
 
 
 def test_related_texts_are_closer_than_unrelated(embedder: Embedder) -> None:

@@ -19,7 +19,7 @@ import numpy as np
 
 from paperscope.errors import ConfigError
 
-DEFAULT_MODEL = "static-minilm-arxiv-v1"
+DEFAULT_MODEL = "static-minilm-arxiv-v2"
 MINILM = "minilm"
 MODELS_DIR = Path(__file__).parent / "models"
 
