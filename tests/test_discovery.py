@@ -50,9 +50,10 @@ def lib(tmp_path_factory: pytest.TempPathFactory) -> Library:
     original = store.get_paper(ORIGINAL)
     assert original is not None
     later = original.first_submitted + timedelta(days=30)
+    # a resubmission under a new title by the same people: a re-worded copy, not a new work
     store.upsert_papers([make_paper("2607.99999", title="Trusting neighbours within one modality to repair noisy "
                                     "image-text pairs", abstract=REWORDED, updated=later, published=later,
-                                    categories=["cs.CV"])])
+                                    categories=["cs.CV"], authors=original.author_names[:2])])
     library = make_library(store, clock=lambda: NOV1)
     embed(library)
     novelty(library)

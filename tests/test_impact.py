@@ -133,7 +133,7 @@ def test_venue_and_field_parsing():
 
 
 def test_another_embedder_is_refused_clearly(model, embedder):
-    with pytest.raises(ModelMismatchError, match="trained on 'static-minilm-arxiv-v1'.*uses 'minilm'"):
+    with pytest.raises(ModelMismatchError, match=f"trained on '{DEFAULT_MODEL}'.*uses 'minilm'"):
         model.check_embedder("minilm", 384)
     with pytest.raises(ModelMismatchError, match="uses 'minilm'"):
         pretrained_model("minilm")

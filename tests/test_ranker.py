@@ -70,13 +70,17 @@ def test_ranks_every_candidate_once_and_finds_the_researchers_next_papers(data: 
 
 def test_rated_down_paper_and_its_neighbours_drop(data: dict[str, Any]) -> None:
     c, lib, bg = data["candidates"], data["library"], data["background"]
-    before = _positions(rank(c, lib, background=bg))
+    before_ranked = rank(c, lib, background=bg)
+    before = _positions(before_ranked)
     top = min(before, key=before.__getitem__)
     near = _neighbours(c, top, 5)
     after_ranked = rank(c, lib, _one(c, top), background=bg)
     after = _positions(after_ranked)
     assert after[top] > before[top] + 10
-    assert np.mean([after[n] for n in near]) > np.mean([before[n] for n in near])
+    # its neighbours score lower than before (near the top already, their ranks can barely move)
+    score_before = {r.id: r.score for r in before_ranked}
+    score_after = {r.id: r.score for r in after_ranked}
+    assert np.mean([score_after[n] for n in near]) < np.mean([score_before[n] for n in near])
     # ... and the explanation says which rated-down paper it is near.
     assert next(r for r in after_ranked if r.id == top).disliked_similar[0][0] == top
 

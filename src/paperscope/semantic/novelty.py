@@ -215,6 +215,7 @@ def novelty_percentiles(
 DUPLICATE_RULES: dict[str, tuple[float, float]] = {
     # model: (cosine with a shared author, cosine with a near-identical title when author lists are unknown)
     "static-minilm-arxiv-v1": (0.80, 0.90),
+    "static-minilm-arxiv-v2": (0.80, 0.90),  # v1's, carried over: see bench/neardup_calibration.py
     "minilm": (0.85, 0.93),
 }
 TITLE_MATCH = 0.8  # token-set similarity of titles that counts as "the same title"

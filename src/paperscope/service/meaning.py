@@ -21,9 +21,6 @@ from paperscope.service.papers import Neighbour, NoveltyInfo, get_paper, novelty
 from paperscope.service.results import Result
 from paperscope.store.api import PaperQuery
 
-# A nearest earlier paper this similar means a re-worded earlier work: the paper is not novel against it, whatever
-# its other neighbours say. Per model, read off the top-1 similarities of real libraries.
-DUPLICATE_SIMILARITY = {"static-minilm-arxiv-v1": 0.78, "minilm": 0.9}
 RECENCY_HALF_LIFE_DAYS = 180  # a library item added half a year ago weighs half as much
 RATINGS = ("up", "down", "not_interested", "none")
 
@@ -69,23 +66,35 @@ class NoveltyRun(Result):
 
 def novelty(lib: Library, *, k: int = 10, progress: Callable[[int, int], None] | None = None) -> NoveltyRun:
     """Novelty of every embedded paper against the papers first submitted before it; stored with evidence."""
-    from paperscope.semantic.novelty import compute_novelty, novelty_percentiles
+    from paperscope.semantic.novelty import (DUPLICATE_RULES, compute_novelty, cohort_percentiles, near_duplicate,
+                                             standard_cohorts)
 
     v = lib.vectors()
     if not len(v):
         return NoveltyRun(0, 0, k, v.model)
     dates = [m[0] for m in v.meta]
     results = compute_novelty(v.keys.tolist(), np.asarray(v.mat), dates, k=k, progress=progress)
-    groups = [(m[1], m[0][:4]) for m in v.meta]
-    pcts = novelty_percentiles(results, groups)
-    dup = DUPLICATE_SIMILARITY.get(v.model, 0.9)
+    pcts = cohort_percentiles(results, [standard_cohorts(m[1], m[0][:4]) for m in v.meta])
+    # only papers whose nearest earlier paper is that close can be re-worded copies: read just those pairs
+    floor = min(DUPLICATE_RULES.get(v.model, (0.9, 0.95)))
+    close = [(v.id_of_key[r.key], v.id_of_key[r.neighbours[0][0]]) for r in results
+             if r.neighbours and r.neighbours[0][1] >= floor]
+    texts = {p.id: p for p in lib.store.get_papers(sorted({i for pair in close for i in pair}))}
     rows = []
     for r, pct in zip(results, pcts):
-        reason = r.reason
-        if r.neighbours and r.neighbours[0][1] >= dup:
-            pct = 0.0
-            reason = f"near-duplicate of {v.id_of_key[r.neighbours[0][0]]} (similarity {r.neighbours[0][1]:.2f})"
-        rows.append((v.id_of_key[r.key], r.novelty, pct, reason, [(v.id_of_key[n], s) for n, s in r.neighbours]))
+        reason, value = r.reason, pct.value
+        year = v.meta[v.row_of[v.id_of_key[r.key]]][0][:4]
+        if pct.value is not None and (pct.small or not pct.cohort.endswith(f" of {year}")):
+            reason = reason or pct.describe()  # a wider cohort than the paper's category and year: say which
+        if r.neighbours:
+            me, near = v.id_of_key[r.key], v.id_of_key[r.neighbours[0][0]]
+            a, b = texts.get(me), texts.get(near)
+            if a is not None and b is not None:
+                check = near_duplicate(r.neighbours[0][1], model=v.model, title=a.title, earlier_title=b.title,
+                                       authors=a.author_names, earlier_authors=b.author_names, earlier_id=near)
+                if check.duplicate:
+                    value, reason = 0.0, check.reason
+        rows.append((v.id_of_key[r.key], r.novelty, value, reason, [(v.id_of_key[n], s) for n, s in r.neighbours]))
     lib.store.save_novelty(v.model, k, rows, lib.now())
     return NoveltyRun(len(rows), sum(1 for r in rows if r[1] is not None), k, v.model)
 
