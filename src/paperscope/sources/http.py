@@ -214,9 +214,6 @@ class PoliteClient:
         transit) is asked again like a 5xx answer. Returns what `parse` returned."""
         return self.request("GET", path, parse=parse, params=params)
 
-    def post(self, path: str, *, params: Mapping[str, Any] | None = None, json: Any = None) -> httpx.Response:
-        return self.request("POST", path, params=params, json=json)
-
     def backoff(self, attempt: int) -> float:
         """Exponential backoff with jitter for the given retry number (0-based)."""
         base = min(self.retry.max_backoff, self.retry.backoff * (2**attempt))
