@@ -143,4 +143,4 @@ def demo(ctx: Ctx, out: str, as_json: bool) -> None:
     for t in report.topics:
         click.echo(f"  {t.name}: {t.papers} papers")
     click.echo(f"Digest written to {report.out} (open {report.html} in a browser, or read {report.markdown})")
-    click.echo(f"Browse it: paperscope --db {report.db} --config {report.config} serve")
+    click.echo(f"Browse it: pip install 'paperscope[web]', then paperscope --db {report.db} --config {report.config} serve")

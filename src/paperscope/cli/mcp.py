@@ -17,7 +17,11 @@ def mcp_cmd(ctx: Ctx, http: bool, host: str, port: int) -> None:
     """Serve the library to AI assistants over MCP: search, paper, similar, author_profile, digest, recommend,
     trends."""
     from paperscope.errors import ConfigError
-    from paperscope.mcp.server import create_server
+
+    try:
+        from paperscope.mcp.server import create_server
+    except ImportError as e:
+        raise ConfigError(f"the MCP server needs its extra: pip install 'paperscope[mcp]' ({e.name} missing)") from e
 
     if http and host not in ("127.0.0.1", "localhost", "::1"):
         raise ConfigError(f"--host {host}: the MCP server serves only this machine (127.0.0.1); put an "
