@@ -252,3 +252,14 @@ def test_feed_files_follow_the_digest_slugs(tmp_path: Path) -> None:
     ids = {p.stem: p.read_text(encoding="utf-8").split("<id>", 1)[1].split("<", 1)[0]
            for p in (tmp_path / "site" / "feeds").iterdir()}
     assert ids["reseaux"].endswith(":reseaux") and ids["llm-agents-2"].endswith(":llm-agents-2")
+
+
+def test_follow_and_unfollow_have_json(env: dict[str, str]) -> None:
+    run("--db", env["db"], "import", str(sample_path()), "--no-embed")
+    got = json.loads(run("--db", env["db"], "follow", "Jiancheng Lv", "--json"))
+    assert got["followed"] and got["changed"] and got["papers"] >= 1
+    assert [a["name"] for a in json.loads(run("--db", env["db"], "following", "--json"))] == [got["name"]]
+    gone = json.loads(run("--db", env["db"], "unfollow", "Jiancheng Lv", "--json"))
+    assert gone["followed"] is False
+    res = CliRunner().invoke(main, ["--db", env["db"], "unfollow", "Jiancheng Lv"])
+    assert res.exit_code == 1 and "not following" in res.output and "paperscope following" in res.output
