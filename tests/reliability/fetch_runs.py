@@ -10,7 +10,7 @@ import sqlite3
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fake_arxiv import FakeArxiv
@@ -27,7 +27,7 @@ from paperscope.service.ingest import fetch  # noqa: E402
 from paperscope.sources.http import RetryPolicy  # noqa: E402
 from paperscope.store.sqlite import SQLiteStore  # noqa: E402
 
-NOW = datetime(2025, 10, 14, 12, tzinfo=timezone.utc)
+NOW = datetime(2025, 10, 14, 12, tzinfo=UTC)
 # The fake search ignores the query text: both topics page over the same 25 recorded entries.
 TOPICS = [Topic("Everything", "the OR of OR and", [], 25), Topic("Newest", "learning", [], 10)]
 Row = tuple[str, int, str, str]

@@ -69,7 +69,7 @@ def test_import_and_fetch_at_once_lose_nothing(tmp_path: Path, config: Path, alo
     time.sleep(fetch_first_by)
     imp = _start(db, IMPORT)
     for name, proc in (("fetch", fetch), ("import", imp)):
-        out, err = proc.communicate(timeout=300)
+        _, err = proc.communicate(timeout=300)
         assert proc.returncode == 0, f"{name}: {err}"
     integrity(db)
     got = papers(db)

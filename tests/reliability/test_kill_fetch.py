@@ -12,10 +12,9 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from arxiv_server import Reply, Request  # noqa: E402
 from fake_arxiv import FakeArxiv  # noqa: E402
 from killing import cli, delays, integrity, killed, snapshot  # noqa: E402
-
-from arxiv_server import Reply, Request  # noqa: E402
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
