@@ -4,6 +4,8 @@ rerun, and the library equals an uninterrupted fetch's."""
 
 from __future__ import annotations
 
+import os
+
 import dataclasses
 import sys
 from collections.abc import Iterator
@@ -66,7 +68,7 @@ def clean(tmp_path_factory: pytest.TempPathFactory, config: Path) -> dict[str, o
     return want
 
 
-@pytest.mark.parametrize("delay", delays(seed=20, n=3, longest=2.5))
+@pytest.mark.parametrize("delay", delays(seed=20, n=20 if os.environ.get("PAPERSCOPE_LONG") else 3, longest=2.5))
 def test_killed_fetch_converges_on_rerun(tmp_path: Path, config: Path, clean: dict[str, object],
                                          delay: float) -> None:
     db = tmp_path / "lib.db"

@@ -379,7 +379,31 @@ def pages() -> dict[str, str]:
     for view in ("cards", "listing"):
         for parser, html in markdown_to_html(render("profile", "markdown", PROFILE, view=view)).items():
             out[f"profile {view}.md via {parser}"] = html
+    out["e-mail HTML part"] = email_html()
     return out
+
+
+def email_html() -> str:
+    """The HTML part of the digest e-mail, with the payloads as titles, abstracts, TL;DRs and the notice."""
+    from datetime import date
+
+    from paperscope.delivery.base import DigestMessage
+    from paperscope.delivery.email import build_message
+
+    ids = [p.id for s in DIGEST.sections for p in s.papers]
+    message = DigestMessage(DIGEST, date(2026, 11, 30), to="ada@example.org", name=PAYLOADS[0],
+                            tldr={i: PAYLOADS[n % len(PAYLOADS)] for n, i in enumerate(ids)}, notice=PAYLOADS[1],
+                            digest_url="javascript:alert(1)")
+    msg = build_message(message, "digest@example.org", max_bytes=10_000_000)
+    html = next(part for part in msg.walk() if part.get_content_type() == "text/html")
+    return str(html.get_content())
+
+
+def test_email_html_keeps_payloads_as_text() -> None:
+    html = email_html()
+    root = lxml_html.document_fromstring(html)
+    assert not root.xpath("//script") and not root.xpath("//@*[starts-with(name(), 'on')]")
+    assert not [u for u in root.xpath("//@href | //@src") if not re.match(r"^(https?:|mailto:|#)", u)]
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
-from paperscope.render.model import Digest, day, one_line, pdf_url
+from paperscope.render.model import Digest, abs_url, day, one_line, pdf_url, safe_url
 
 MAX_AUTHORS = 6
 
@@ -59,8 +59,8 @@ def view(message: DigestMessage, *, per_section: int | None = None, tldr: bool =
     for s in message.digest.sections:
         shown = s.papers if per_section is None else s.papers[:per_section]
         papers = [{
-            "id": f"{p.id}v{p.version}", "title": one_line(p.title), "url": p.abs_url, "pdf": pdf_url(p),
-            "code": p.code_url, "date": day(p.updated), "categories": " ".join(p.categories),
+            "id": f"{p.id}v{p.version}", "title": one_line(p.title), "url": abs_url(p), "pdf": pdf_url(p),
+            "code": safe_url(p.code_url) or "", "date": day(p.updated), "categories": " ".join(p.categories),
             "authors": authors_line(p.author_names), "label": s.labels.get(p.id, ""),
             "tldr": one_line(message.tldr.get(p.id, "")) if tldr else "",
         } for p in shown]
@@ -68,7 +68,7 @@ def view(message: DigestMessage, *, per_section: int | None = None, tldr: bool =
         sections.append({"title": s.title, "count": len(s.papers), "note": note, "papers": papers,
                          "more": len(s.papers) - len(shown)})
     return {"title": message.digest.title, "date": message.date.isoformat(), "sections": sections,
-            "notice": message.notice, "digest_url": message.digest_url, "greeting": message.name,
+            "notice": message.notice, "digest_url": safe_url(message.digest_url) or "", "greeting": message.name,
             "topics_line": ", ".join(message.topics) if message.topics else "all topics"}
 
 
