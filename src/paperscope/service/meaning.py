@@ -228,8 +228,6 @@ class RecommendResult(Result):
 def _library_ids(lib: Library, library: str | Path, today: date) -> tuple[dict[str, float], list[str], int,
                                                                           list[str]]:
     """Library-file items found in the library with a vector: id -> recency weight; and what was not found."""
-    from paperscope.libraryfile import read_library  # noqa: F401  (parsed through lib.library_file's cache)
-
     parsed = lib.library_file(library)
     v = lib.vectors()
     store = lib.store

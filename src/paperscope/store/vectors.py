@@ -73,14 +73,17 @@ class VectorTables:
                 self.conn.executemany(
                     "INSERT OR REPLACE INTO embeddings(arxiv_id, model, version, vector) VALUES (?,?,?,?)", data)
                 if data:
-                    self.conn.execute(
-                        "INSERT INTO state(key, value) VALUES ('embedding:version', '1') ON CONFLICT(key) DO UPDATE "
-                        "SET value = CAST(value AS INTEGER) + 1")
+                    self._bump_embeddings_version()
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
         return len(data)
+
+    def _bump_embeddings_version(self) -> None:
+        """Inside a write transaction: mark the library's embeddings as changed (in-memory copies reload)."""
+        self.conn.execute("INSERT INTO state(key, value) VALUES ('embedding:version', '1') ON CONFLICT(key) DO UPDATE "
+                          "SET value = CAST(value AS INTEGER) + 1")
 
     def embeddings_version(self) -> int:
         """A number that changes whenever embeddings are added or replaced (in-memory copies compare it)."""
@@ -188,9 +191,7 @@ class VectorTables:
                 n = self.conn.execute("DELETE FROM embeddings WHERE NOT EXISTS "
                                       "(SELECT 1 FROM papers p WHERE p.arxiv_id = embeddings.arxiv_id)").rowcount
                 if n:
-                    self.conn.execute(
-                        "INSERT INTO state(key, value) VALUES ('embedding:version', '1') ON CONFLICT(key) DO UPDATE "
-                        "SET value = CAST(value AS INTEGER) + 1")
+                    self._bump_embeddings_version()
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
