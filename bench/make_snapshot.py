@@ -4,8 +4,15 @@ Every text field comes from a REAL record of the shared corpus sample (/work/sha
 arxiv_snapshot_sample.jsonl.gz, see SOURCES.md section 5): each generated paper takes its title, abstract,
 comments and journal/DOI fields from one real paper, its author list (and `authors_parsed`) from another and
 its categories from a third. Ids are new and unique (new-style `YYMM.NNNN`/`YYMM.NNNNN`, consecutive within
-each month as arXiv assigns them), spread over 2007-04 .. 2026-08 with more papers in later years, and each
-paper gets 1-5 versions dated in the snapshot's own RFC 2822 form. Output is deterministic for a given --seed.
+each month as arXiv assigns them), spread over 2007-04 .. 2026-08 in proportion to arXiv's monthly submissions of
+each year (MONTHLY below, rounded from arXiv's public submission statistics), and each paper gets 1-5 versions
+dated in the snapshot's own RFC 2822 form. Output is deterministic for a given --seed.
+
+Categories follow arXiv's mix, not the sample's: the sample is almost all cs, while arXiv's primary archives
+are roughly a third cs in recent years and a tenth in 2007. Each paper draws its primary archive from SHARES
+(interpolated by year); a cs paper takes a real category list of the sample, any other a subject class of its
+archive from arXiv's taxonomy (with a cross-list in a third of cases). Texts stay those of the real (mostly cs)
+papers: the benchmark's costs depend on their lengths and vocabulary, not on their subject.
 
     python bench/make_snapshot.py --n 1000000 --out bench/data/snapshot_1m.jsonl.gz
 """
@@ -59,17 +66,38 @@ def load_pools(path: Path) -> dict[str, list[Any]]:
                 licenses.append(r["license"])
     if not texts or not authors or not categories:
         raise SystemExit(f"make_snapshot: {path} has no usable records")
-    return {"texts": texts, "authors": authors, "categories": categories, "licenses": licenses or [None]}
+    from paperscope.taxonomy import CATEGORIES
+
+    classes: dict[str, list[str]] = {}
+    for c in sorted(CATEGORIES):
+        if "." in c:
+            a, sub = c.split(".", 1)
+            classes.setdefault(a, []).append(sub)
+    cs = [c for c in categories if c.split()[0].startswith("cs.")] or categories
+    return {"texts": texts, "authors": authors, "categories": categories, "licenses": licenses or [None],
+            "cs_categories": cs, "classes": classes, "all_categories": sorted(c for c in CATEGORIES if "." in c)}
+
+
+# Average new submissions per month, by year (rounded from arXiv's submission statistics).
+MONTHLY = {2007: 5200, 2008: 5500, 2009: 5800, 2010: 6500, 2011: 6900, 2012: 7300, 2013: 7900, 2014: 8100,
+           2015: 8800, 2016: 9400, 2017: 10300, 2018: 11700, 2019: 13000, 2020: 15000, 2021: 15100, 2022: 15500,
+           2023: 17400, 2024: 20500, 2025: 24000, 2026: 26000}
+# Share of primary archives in 2007 and in 2026 (linear in between), rounded from arXiv's statistics.
+SHARES = {"cs": (0.10, 0.40), "math": (0.25, 0.15), "cond-mat": (0.13, 0.07), "astro-ph": (0.13, 0.06),
+          "hep-th": (0.05, 0.02), "hep-ph": (0.06, 0.03), "quant-ph": (0.05, 0.05), "physics": (0.07, 0.07),
+          "stat": (0.02, 0.03), "eess": (0.00, 0.05), "gr-qc": (0.03, 0.02), "math-ph": (0.02, 0.01),
+          "q-bio": (0.02, 0.01), "nucl-th": (0.02, 0.01), "hep-ex": (0.015, 0.005), "nlin": (0.015, 0.005),
+          "q-fin": (0.01, 0.005), "econ": (0.00, 0.01), "hep-lat": (0.01, 0.005)}
 
 
 def month_counts(n: int, rng: random.Random) -> list[tuple[int, int, int]]:
-    """How many papers each month gets: weights grow linearly, as arXiv's monthly submissions have."""
+    """How many papers each month gets: proportional to arXiv's monthly submissions that year."""
     months = []
     y, m = FIRST_MONTH
     while (y, m) <= LAST_MONTH:
         months.append((y, m))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    weights = [1.0 + 4.0 * i / (len(months) - 1) for i in range(len(months))]
+    weights = [float(MONTHLY[y]) for y, _ in months]
     total = sum(weights)
     counts = [int(n * w / total) for w in weights]
     for i in rng.sample(range(len(months)), n - sum(counts)):
@@ -81,6 +109,25 @@ def month_counts(n: int, rng: random.Random) -> list[tuple[int, int, int]]:
             raise SystemExit(f"make_snapshot: --n {n} needs {c} ids in {y}-{m:02d}, more than the {cap} possible")
         out.append((y, m, c))
     return out
+
+
+def archive_weights(year: int) -> tuple[list[str], list[float]]:
+    t = (year - 2007) / (2026 - 2007)
+    names = list(SHARES)
+    return names, [a + (b - a) * t for a, b in SHARES.values()]
+
+
+def categories_for(archive: str, pools: dict[str, list[Any]], rng: random.Random) -> str:
+    """A category list whose primary is in `archive`: a real cs list of the sample, or taxonomy subject classes."""
+    if archive == "cs":
+        return str(rng.choice(pools["cs_categories"]))
+    classes = pools["classes"].get(archive)
+    first = f"{archive}.{rng.choice(classes)}" if classes else archive
+    if rng.random() < 1 / 3:
+        other = rng.choice(pools["all_categories"])
+        if other != first:
+            return f"{first} {other}"
+    return first
 
 
 def make_record(pid: str, y: int, m: int, pools: dict[str, list[Any]], rng: random.Random) -> dict[str, Any]:
@@ -101,7 +148,9 @@ def make_record(pid: str, y: int, m: int, pools: dict[str, list[Any]], rng: rand
     updated = when.date()
     if rng.random() < 0.3:  # metadata edits (journal-ref, DOI) move update_date past the last version
         updated = min(END.date(), updated + timedelta(days=rng.randint(1, 400)))
-    values = (pid, submitter, authors, title, comments, jref, doi, rno, rng.choice(pools["categories"]),
+    names, weights = pools["archive_weights"][y]
+    values = (pid, submitter, authors, title, comments, jref, doi, rno,
+              categories_for(rng.choices(names, weights)[0], pools, rng),
               rng.choice(pools["licenses"]) if rng.random() < 0.7 else None, abstract, versions,
               updated.isoformat(), parsed)
     return dict(zip(KEYS, values, strict=True))
@@ -123,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(args.seed)
     pools = load_pools(args.sample)
     plan = month_counts(args.n, rng)
+    pools["archive_weights"] = {y: archive_weights(y) for y in MONTHLY}  # type: ignore[assignment]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     raw = open(args.out, "wb")
     # mtime=0 keeps the gzip header, and so the whole file, identical between runs with the same seed.
