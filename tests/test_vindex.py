@@ -133,36 +133,3 @@ def test_large_index_uses_hnsw_with_high_recall_and_stays_in_sync(tmp_path: Path
     again = VectorIndex.load(path, threads=1)
     found, _ = again.search(x[100:200], k=1)
     assert not set(found.ravel().tolist()) & set(keys[100:200].tolist())
-
-
-def test_a_saved_index_is_extended_not_rebuilt(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    import numpy as np
-
-    from paperscope.semantic.index import VectorIndex
-    from paperscope.semantic.space import build_index
-
-    rng = np.random.default_rng(3)
-    vecs = rng.standard_normal((300, 16)).astype(np.float32)
-    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-    keys = np.arange(300, dtype=np.int64) * 7
-    path = tmp_path / "x.vindex"
-    first = build_index("m", keys[:200], vecs[:200], path)
-    assert len(first) == 200 and path.exists()
-    # 100 new papers, one re-embedded (new version), one removed
-    vecs2 = vecs.copy()
-    vecs2[5] = -vecs2[5]
-    keep = np.r_[0:50, 51:300]
-    calls: list[int] = []
-    orig = VectorIndex._build_ann
-    VectorIndex._build_ann = lambda self: (calls.append(1), orig(self))[1]  # type: ignore[method-assign]
-    try:
-        second = build_index("m", keys[keep], vecs2[keep], path)
-    finally:
-        VectorIndex._build_ann = orig  # type: ignore[method-assign]
-    assert sorted(second.keys().tolist()) == sorted(keys[keep].tolist())
-    assert np.allclose(second.vectors([int(keys[5])])[0], vecs2[5])
-    found, _ = second.search(vecs2[250][None, :], 1)
-    assert int(found[0][0]) == int(keys[250])
-    assert calls == []  # extended in place, never rebuilt
-    again = VectorIndex.load(path)
-    assert len(again) == 299

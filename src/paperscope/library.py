@@ -100,9 +100,10 @@ class Library:
             self._embedders[key] = load_embedder(key)
         return self._embedders[key]
 
-    def vectors(self) -> VectorSpace:
-        """Every vector of the library's model with its index, loaded once and reloaded when embeddings change."""
-        from paperscope.semantic.space import build_index, load_matrix_cache, save_matrix_cache
+    def vectors(self, *, progress: Callable[[int], None] | None = None) -> VectorSpace:
+        """The library's vectors with their index (memory-mapped beside the library), brought up to the store when
+        embeddings changed: extended with the new ones, never rebuilt for additions."""
+        from paperscope.semantic.space import open_space
 
         model = self.store.active_model()
         if not model:
@@ -111,17 +112,8 @@ class Library:
         if self._space is not None and self._space.model == model and self._space.version == version:
             return self._space
         self._space = None
-        cache = self.store.cache_path(f"{model}.space")
-        got = load_matrix_cache(cache, version, model) if cache is not None else None
-        if got is None:
-            keys, ids, mat, meta = self.store.embedding_matrix(model)
-            if cache is not None and len(ids):
-                save_matrix_cache(cache, version, model, keys, ids, mat, meta)
-        else:
-            keys, ids, mat, meta = got
-        index_file = self.store.cache_path(f"{model}.vindex")
-        index = build_index(model, keys, mat, index_file)
-        self._space = VectorSpace(model, version, keys, ids, mat, meta, index)
+        folder = self.store.cache_path(f"{model}.ivf")
+        self._space = open_space(self.store, model, folder, writable=not self.store.readonly, progress=progress)
         return self._space
 
     def library_file(self, path: str | Path) -> LibraryFile:

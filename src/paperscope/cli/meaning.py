@@ -32,20 +32,24 @@ def embed(ctx: Ctx, model: str | None, replace: bool, as_json: bool) -> None:
 @main.command()
 @click.argument("arxiv_id", required=False)
 @click.option("-k", "k", default=10, show_default=True, callback=positive, help="Earlier papers compared against.")
+@click.option("--all", "full", is_flag=True, help="Score every paper again, not only those embedded since the last run "
+              "(after importing papers older than ones already scored).")
 @json_option
 @pass_ctx
 @friendly
-def novelty(ctx: Ctx, arxiv_id: str | None, k: int, as_json: bool) -> None:
-    """Compute novelty for the library, or explain one paper's novelty with the earlier papers behind it."""
+def novelty(ctx: Ctx, arxiv_id: str | None, k: int, full: bool, as_json: bool) -> None:
+    """Compute novelty for the papers embedded since the last run, or explain one paper's novelty with the earlier
+    papers behind it."""
     from paperscope.service.meaning import explain_novelty
     from paperscope.service.meaning import novelty as run_novelty
 
     if arxiv_id is None:
-        out = run_novelty(ctx.library(), k=k)
+        out = run_novelty(ctx.library(), k=k, full=full)
         if as_json:
             emit_json(out)
         else:
-            click.echo(f"Novelty for {out.papers} papers ({out.scored} with enough earlier papers)")
+            click.echo(f"Novelty for {out.papers} new papers ({out.scored} with enough earlier papers); "
+                       f"{out.reranked} percentiles re-ranked in their cohorts")
         return
     info = explain_novelty(ctx.library(readonly=True), arxiv_id)
     if as_json:

@@ -1,159 +1,233 @@
-"""The library's vectors held in memory: one matrix, the ids and dates beside it, and a nearest-neighbour index.
+"""The library's vectors for search: an on-disk index beside the library, memory-mapped, kept in step with the store.
 
-A long-running process (web app, MCP server, scheduler) builds it once; `Library.vectors()` rebuilds it only
-when the library's embeddings change. The matrix can be memory-mapped from a cache file beside the library, so
-a fresh process does not copy every vector out of SQLite.
+The store (SQLite) holds every embedding; this module keeps a derived copy that answers nearest-neighbour
+questions without reading them all: an inverted-file index (`semantic/ivf.py`) in `<library>.<model>.ivf/`, whose
+vectors are memory-mapped, so a fresh process opens it in milliseconds. `sync_space` brings the copy up to the
+store by reading only the embeddings written since it was last brought up (their rowids only grow), and rebuilds
+it only when embeddings were removed (the store's embeddings epoch moved) or the copy is missing or damaged.
+
+A `VectorSpace` speaks in arXiv ids; the index speaks in paper keys (the store's integer `pk`): the two callables
+it is given translate, so a query touches only the papers it returns.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from paperscope.semantic.index import VectorIndex
+from paperscope.semantic.ivf import IvfIndex
 
-CACHE_FORMAT = 1
+SYNC_FORMAT = 1
+SYNC_BATCH = 100_000
+
+
+class EmbeddingSource(Protocol):
+    """What the space reads from the store (the store's VectorStore protocol satisfies it)."""
+
+    def embeddings_since(self, model: str, after: int, *, limit: int = ...) -> Any: ...
+    def embeddings_sample(self, model: str, n: int, *, seed: int = ...) -> Any: ...
+    def count_embedded(self, model: str) -> int: ...
+    def embeddings_epoch(self) -> int: ...
+    def embeddings_version(self) -> int: ...
+    def ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]: ...
+    def keys_for_ids(self, arxiv_ids: Sequence[str]) -> dict[str, int]: ...
 
 
 @dataclass(slots=True)
 class VectorSpace:
-    """Vectors of one model: `keys` (paper pk), `ids`, unit rows of `mat`, (first-submitted date, category)."""
+    """Vectors of one model, searchable by arXiv id; `version` is the store's embeddings version it reflects."""
 
     model: str
     version: int
-    keys: np.ndarray
-    ids: list[str]
-    mat: np.ndarray
-    meta: list[tuple[str, str]]
-    index: VectorIndex
-    row_of: dict[str, int] = field(default_factory=dict)
-    id_of_key: dict[int, str] = field(default_factory=dict)
-    _days: np.ndarray | None = None
-
-    def __post_init__(self) -> None:
-        if not self.row_of:
-            self.row_of = {i: r for r, i in enumerate(self.ids)}
-        if not self.id_of_key:
-            self.id_of_key = dict(zip(self.keys.tolist(), self.ids))
+    index: IvfIndex
+    ids_of: Callable[[Sequence[int]], dict[int, str]]
+    keys_of: Callable[[Sequence[str]], dict[str, int]]
+    _key_cache: dict[str, int] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.index)
+
+    @property
+    def dim(self) -> int:
+        return int(self.index.dim)
+
+    def key(self, arxiv_id: str) -> int | None:
+        k = self._key_cache.get(arxiv_id)
+        if k is None:
+            k = self.keys_of([arxiv_id]).get(arxiv_id)
+            if k is None or k not in self.index:
+                return None
+            if len(self._key_cache) > 100_000:
+                self._key_cache.clear()
+            self._key_cache[arxiv_id] = k
+        return k
+
+    def present(self, ids: Sequence[str]) -> list[str]:
+        """The ids (in the order given) that have a vector in the space: one store query for all of them."""
+        keys = self.keys_of(list(ids))
+        return [i for i in ids if i in keys and keys[i] in self.index]
 
     def __contains__(self, arxiv_id: object) -> bool:
-        return arxiv_id in self.row_of
+        return isinstance(arxiv_id, str) and self.key(arxiv_id) is not None
 
     def vector(self, arxiv_id: str) -> np.ndarray:
-        return np.asarray(self.mat[self.row_of[arxiv_id]])
+        k = self.key(arxiv_id)
+        if k is None:
+            raise KeyError(arxiv_id)
+        return np.asarray(self.index.vector(k), dtype=np.float32)
 
-    def rows(self, ids: list[str]) -> np.ndarray:
-        return np.asarray(self.mat[[self.row_of[i] for i in ids]])
+    def rows(self, ids: Sequence[str]) -> np.ndarray:
+        """The vectors of these ids (all must be in the space), one row each, in the order given."""
+        keys = self.keys_of(list(ids))
+        missing = [i for i in ids if i not in keys]
+        if missing:
+            raise KeyError(missing[0])
+        return self.index.vectors(np.array([keys[i] for i in ids], dtype=np.int64)) if len(ids) else \
+            np.zeros((0, self.dim), dtype=np.float32)
 
     def submitted_between(self, since: str, until: str | None = None) -> list[str]:
         """Ids first submitted on or after `since` (and on or before `until`), ISO dates; newest rows last."""
-        if self._days is None:
-            self._days = np.array([m[0][:10] if m[0] else "" for m in self.meta], dtype="U10")
-        mask = self._days >= since[:10]
+        lo = _day(since)
+        days = self.index.days()
+        mask = days >= lo
         if until:
-            mask &= self._days <= until[:10]
-        return [self.ids[i] for i in np.flatnonzero(mask)]
+            mask &= days <= _day(until)
+        keys = self.index.keys()[mask]
+        order = np.argsort(days[mask], kind="stable")
+        keys = keys[order]
+        names = self.ids_of(keys.tolist())
+        return [names[int(k)] for k in keys.tolist() if int(k) in names]
 
     def nearest(self, query: np.ndarray, k: int, *, exclude: frozenset[str] | set[str] = frozenset()
                 ) -> list[tuple[str, float]]:
         """The k ids nearest to one query vector (cosine), best first, leaving out `exclude`."""
-        if not len(self.ids) or k <= 0:
+        if not len(self.index) or k <= 0:
             return []
-        keys, sims = self.index.search(np.asarray(query, dtype=np.float32)[None, :], k + len(exclude))
-        out = []
-        for kk, s in zip(keys[0].tolist(), sims[0].tolist()):
-            i = self.id_of_key.get(int(kk)) if kk >= 0 else None
-            if i is not None and i not in exclude:
-                out.append((i, float(s)))
-        return out[:k]
+        ex = set(self.keys_of(list(exclude)).values()) if exclude else None
+        keys, sims = self.index.search(np.asarray(query, dtype=np.float32)[None, :], k, exclude=ex)
+        pairs = [(int(kk), float(s)) for kk, s in zip(keys[0].tolist(), sims[0].tolist()) if kk >= 0]
+        names = self.ids_of([kk for kk, _ in pairs])
+        return [(names[kk], s) for kk, s in pairs if kk in names and names[kk] not in exclude][:k]
+
+    def sample(self, n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
+        """Up to n ids with their vectors, drawn at random but reproducibly, in index order."""
+        keys = self.index.keys()
+        if len(keys) > n:
+            keys = np.sort(np.random.default_rng(seed).choice(keys, n, replace=False))
+        names = self.ids_of(keys.tolist())
+        keep = np.array([int(k) in names for k in keys.tolist()], dtype=bool)
+        keys = keys[keep]
+        return [names[int(k)] for k in keys.tolist()], self.index.vectors(keys)
 
 
-def update_index(index: VectorIndex, keys: np.ndarray, mat: np.ndarray, chunk: int = 65_536) -> int:
-    """Bring a saved index to these keys and vectors in place: add new papers, replace re-embedded ones, drop
-    removed ones (never a rebuild). Returns how many keys changed."""
-    have = index.keys()
-    gone = np.setdiff1d(have, keys, assume_unique=True)
-    removed = index.remove(gone.tolist()) if len(gone) else 0
-    present = np.isin(keys, have)
-    todo = np.flatnonzero(~present)
-    common = np.flatnonzero(present)
-    changed = []
-    for start in range(0, len(common), chunk):  # vectors of a new version of a paper
-        rows = common[start:start + chunk]
-        old = index.vectors(keys[rows].tolist())
-        diff = np.any(old != np.asarray(mat[rows]), axis=1)
-        changed.extend(rows[diff].tolist())
-    rows = np.concatenate([todo, np.asarray(changed, dtype=np.int64)]).astype(np.int64)
-    if len(rows):
-        index.add(keys[rows], np.asarray(mat[rows]))
-    return int(len(rows) + removed)
+def _day(iso: str) -> int:
+    return int(np.datetime64(iso[:10], "D").astype(np.int64))
 
 
-def build_index(model: str, keys: np.ndarray, mat: np.ndarray, index_file: Path | None) -> VectorIndex:
-    """The saved index, extended to these keys when papers were added or re-embedded; a new one only when there
-    is none (saved when a path is given)."""
-    if index_file is not None and index_file.exists():
+# ------------------------------------------------------------------------------------------------ keeping in step
+def _read_sync(path: Path) -> dict[str, Any] | None:
+    try:
+        info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return info if info.get("format") == SYNC_FORMAT else None
+    except (OSError, ValueError):
+        return None
+
+
+def _write_sync(path: Path, info: dict[str, Any]) -> None:
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps({"format": SYNC_FORMAT, **info}), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _scratch_folder() -> Path:
+    return Path(tempfile.mkdtemp(prefix="paperscope-space-"))
+
+
+def sync_space(store: EmbeddingSource, model: str, folder: Path | None, *, writable: bool = True,
+               progress: Callable[[int], None] | None = None) -> IvfIndex:
+    """The index of `model`'s vectors in `folder`, brought up to the store: extended with what was embedded since,
+    rebuilt when embeddings were removed or the copy is unusable. Without a folder (a library in memory), or on a
+    read-only disk when the copy is behind, the index is built in a scratch folder removed at exit."""
+    epoch = store.embeddings_epoch()
+    sync_file = folder.with_name(folder.name + ".sync.json") if folder is not None else None
+    info = _read_sync(sync_file) if sync_file is not None else None
+    index: IvfIndex | None = None
+    if folder is not None and info is not None and info.get("model") == model and info.get("epoch") == epoch:
         try:
-            index = VectorIndex.load(index_file)
-            if index.model == model and (not len(keys) or index.dim == mat.shape[1]):
-                if update_index(index, keys, mat) and index_file is not None:
-                    try:
-                        index.save(index_file)
-                    except OSError:
-                        pass
-                return index
-        except Exception:  # a damaged or old index file is only a cache: rebuild it
-            pass
-    index = VectorIndex(mat.shape[1] if len(keys) else 1, model=model)
-    if len(keys):
-        index.add(keys, np.asarray(mat))
-    if index_file is not None:
-        try:
-            index.save(index_file)
-        except OSError:  # a read-only disk: keep it in memory
-            pass
+            index = IvfIndex.open(folder)
+        except Exception:  # a damaged copy is only a cache: rebuild it
+            index = None
+    if index is not None and info is not None:
+        last = int(info["rowid"])
+        batch = store.embeddings_since(model, last, limit=SYNC_BATCH)
+        if not len(batch.keys):
+            return index
+        if not writable:  # the copy is behind and may not be written: work on a private copy
+            index = None
+        else:
+            while len(batch.keys):
+                index.add(batch.keys, batch.vectors, batch.days)
+                last = batch.last
+                if progress:
+                    progress(len(batch.keys))
+                batch = store.embeddings_since(model, last, limit=SYNC_BATCH)
+            assert sync_file is not None
+            _write_sync(sync_file, {"model": model, "epoch": epoch, "rowid": last})
+            if not index.needs_rebuild:
+                return index  # else the library outgrew the centroids: rebuild below
+    target = folder if (folder is not None and writable) else _scratch_folder()
+    index, last = _build(store, model, target, progress)
+    if target is not folder:
+        weakref.finalize(index, shutil.rmtree, target, True)
+    elif sync_file is not None:
+        _write_sync(sync_file, {"model": model, "epoch": epoch, "rowid": last})
     return index
 
 
-def save_matrix_cache(folder: Path, version: int, model: str, keys: np.ndarray, ids: list[str], mat: np.ndarray,
-                      meta: list[tuple[str, str]]) -> None:
-    """Write the vectors as .npy files that a later process memory-maps (atomically; ignored on a read-only disk)."""
-    try:
-        tmp = folder.with_name(folder.name + f".tmp{os.getpid()}")
-        tmp.mkdir(parents=True, exist_ok=True)
-        np.save(tmp / "vectors.npy", np.ascontiguousarray(mat, dtype=np.float32))
-        np.save(tmp / "keys.npy", keys.astype(np.int64))
-        (tmp / "meta.json").write_text(json.dumps({"format": CACHE_FORMAT, "version": version, "model": model,
-                                                   "ids": ids, "meta": meta}), encoding="utf-8")
-        if folder.exists():
-            for f in folder.iterdir():
-                f.unlink()
-            folder.rmdir()
-        os.replace(tmp, folder)
-    except OSError:
-        pass
+def _build(store: EmbeddingSource, model: str, folder: Path, progress: Callable[[int], None] | None
+           ) -> tuple[IvfIndex, int]:
+    """A new index of every embedding of the store: centroids from a random sample (so that they cover every
+    year, not the first ones), then the rest appended in batches (memory bounded by one batch plus the index)."""
+    from paperscope.semantic.ivf import EXACT_BELOW, default_lists
+
+    if folder.exists():
+        shutil.rmtree(folder, ignore_errors=True)
+    total = store.count_embedded(model)
+    if total <= max(EXACT_BELOW, SYNC_BATCH):
+        seed_rows = store.embeddings_since(model, 0, limit=total + 1)
+        index = IvfIndex.build(folder, seed_rows.keys, seed_rows.vectors, seed_rows.days)
+        if progress and len(seed_rows.keys):
+            progress(len(seed_rows.keys))
+        return index, seed_rows.last
+    lists = default_lists(total)
+    sample = store.embeddings_sample(model, min(total, max(32 * lists, 20_000)))
+    index = IvfIndex.build(folder, sample.keys, sample.vectors, sample.days, lists=lists)
+    seeded = np.sort(sample.keys)
+    last = 0
+    while True:
+        batch = store.embeddings_since(model, last, limit=SYNC_BATCH)
+        if not len(batch.keys):
+            break
+        fresh = ~np.isin(batch.keys, seeded, assume_unique=False)
+        if fresh.any():
+            index.add(batch.keys[fresh], batch.vectors[fresh], batch.days[fresh])
+        last = batch.last
+        if progress:
+            progress(len(batch.keys))
+    return index, last
 
 
-def load_matrix_cache(folder: Path, version: int, model: str) -> tuple[np.ndarray, list[str], np.ndarray,
-                                                                       list[tuple[str, str]]] | None:
-    """(keys, ids, memory-mapped matrix, meta) from the cache when it is of this model and embeddings version."""
-    try:
-        info: dict[str, Any] = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-        if info.get("format") != CACHE_FORMAT or info.get("version") != version or info.get("model") != model:
-            return None
-        mat = np.load(folder / "vectors.npy", mmap_mode="r")
-        keys = np.load(folder / "keys.npy")
-        ids = list(info["ids"])
-        if len(ids) != len(keys) or mat.shape[0] != len(keys):
-            return None
-        return keys, ids, mat, [(a, b) for a, b in info["meta"]]
-    except (OSError, ValueError, KeyError):
-        return None
+def open_space(store: EmbeddingSource, model: str, folder: Path | None, *, writable: bool = True,
+               progress: Callable[[int], None] | None = None) -> VectorSpace:
+    version = store.embeddings_version()
+    index = sync_space(store, model, folder, writable=writable, progress=progress)
+    return VectorSpace(model, version, index, store.ids_for_keys, store.keys_for_ids)

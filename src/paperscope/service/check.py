@@ -38,29 +38,23 @@ class CheckResult(Result):
         return d
 
 
-def _cache_findings(lib: Library, model: str, version: int, embedded: int) -> list[tuple[str, Path]]:
-    """(problem, path) for vector caches that no longer match the library's embeddings."""
+def _cache_findings(lib: Library, model: str, embedded: int) -> list[tuple[str, Path]]:
+    """(problem, path) for vector index files that no longer match the library's embeddings."""
     out: list[tuple[str, Path]] = []
-    space = lib.store.cache_path(f"{model}.space")
-    if space is not None and space.exists():
+    for suffix in (f"{model}.space", f"{model}.vindex", f"{model}.vindex.hnsw"):  # caches of paperscope 0.2
+        old = lib.store.cache_path(suffix)
+        if old is not None and old.exists():
+            out.append((f"{old} is a vector cache of an older paperscope (no longer read)", old))
+    folder = lib.store.cache_path(f"{model}.ivf")
+    if folder is not None and folder.exists():
         try:
-            info = json.loads((space / "meta.json").read_text(encoding="utf-8"))
-            if info.get("version") != version or info.get("model") != model:
-                out.append((f"vector cache {space} is of embeddings version {info.get('version')}, "
-                            f"the library's is {version}", space))
-        except (OSError, ValueError):
-            out.append((f"vector cache {space} is unreadable", space))
-    vindex = lib.store.cache_path(f"{model}.vindex")
-    if vindex is not None and vindex.exists():
-        try:
-            from paperscope.semantic.index import VectorIndex
+            from paperscope.semantic.ivf import IvfIndex
 
-            index = VectorIndex.load(vindex)
-            if len(index) != embedded or index.model != model:
-                out.append((f"vector index {vindex} holds {len(index)} vectors of {index.model!r}, "
-                            f"the library {embedded} of {model!r}", vindex))
-        except Exception as e:  # any unreadable index file is a stale cache
-            out.append((f"vector index {vindex} is unreadable ({type(e).__name__})", vindex))
+            index = IvfIndex.open(folder)
+            if len(index) > embedded:
+                out.append((f"vector index {folder} holds {len(index)} vectors, the library {embedded}", folder))
+        except Exception as e:  # any unreadable index is a stale cache
+            out.append((f"vector index {folder} is unreadable ({type(e).__name__})", folder))
     return out
 
 
@@ -107,8 +101,8 @@ def check(lib: Library, *, repair: bool = False) -> CheckResult:
 
                 f.repaired = f"re-embedded {embed(lib).embedded} papers"
             add(f)
-        embedded = len(store.embedding_matrix(model).ids) if store.cache_path("x") is not None else 0
-        for text, path in _cache_findings(lib, model, store.embeddings_version(), embedded):
+        embedded = store.count_embedded(model)
+        for text, path in _cache_findings(lib, model, embedded):
             f = Finding("cache", text)
             if repair:
                 _remove(path)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -19,7 +20,11 @@ from paperscope.library import Library
 from paperscope.models import UTC, Figure, Paper
 from paperscope.service.papers import Neighbour, NoveltyInfo, get_paper, novelty_info
 from paperscope.service.results import Result
+from paperscope.service.novelty import NoveltyRun, novelty
 from paperscope.store.api import PaperQuery
+
+if TYPE_CHECKING:
+    from paperscope.scoring.aiscore import ScoreReport
 
 RECENCY_HALF_LIFE_DAYS = 180  # a library item added half a year ago weighs half as much
 RATINGS = ("up", "down", "not_interested", "none")
@@ -52,51 +57,13 @@ def embed(lib: Library, *, model: str | None = None, replace: bool = False, prog
         done += len(rows)
         if progress:
             progress(len(rows))
+    if done:
+        lib.vectors()  # the vector index beside the library takes the new vectors now, not at the first search
     return EmbedResult(emb.name, emb.dim, done, todo)
 
 
 # ------------------------------------------------------------------------------------------------ novelty
-@dataclass(slots=True)
-class NoveltyRun(Result):
-    papers: int
-    scored: int
-    k: int
-    model: str
-
-
-def novelty(lib: Library, *, k: int = 10, progress: Callable[[int, int], None] | None = None) -> NoveltyRun:
-    """Novelty of every embedded paper against the papers first submitted before it; stored with evidence."""
-    from paperscope.semantic.novelty import (DUPLICATE_RULES, compute_novelty, cohort_percentiles, near_duplicate,
-                                             standard_cohorts)
-
-    v = lib.vectors()
-    if not len(v):
-        return NoveltyRun(0, 0, k, v.model)
-    dates = [m[0] for m in v.meta]
-    results = compute_novelty(v.keys.tolist(), np.asarray(v.mat), dates, k=k, progress=progress)
-    pcts = cohort_percentiles(results, [standard_cohorts(m[1], m[0][:4]) for m in v.meta])
-    # only papers whose nearest earlier paper is that close can be re-worded copies: read just those pairs
-    floor = min(DUPLICATE_RULES.get(v.model, (0.9, 0.95)))
-    close = [(v.id_of_key[r.key], v.id_of_key[r.neighbours[0][0]]) for r in results
-             if r.neighbours and r.neighbours[0][1] >= floor]
-    texts = {p.id: p for p in lib.store.get_papers(sorted({i for pair in close for i in pair}))}
-    rows = []
-    for r, pct in zip(results, pcts):
-        reason, value = r.reason, pct.value
-        year = v.meta[v.row_of[v.id_of_key[r.key]]][0][:4]
-        if pct.value is not None and (pct.small or not pct.cohort.endswith(f" of {year}")):
-            reason = reason or pct.describe()  # a wider cohort than the paper's category and year: say which
-        if r.neighbours:
-            me, near = v.id_of_key[r.key], v.id_of_key[r.neighbours[0][0]]
-            a, b = texts.get(me), texts.get(near)
-            if a is not None and b is not None:
-                check = near_duplicate(r.neighbours[0][1], model=v.model, title=a.title, earlier_title=b.title,
-                                       authors=a.author_names, earlier_authors=b.author_names, earlier_id=near)
-                if check.duplicate:
-                    value, reason = 0.0, check.reason
-        rows.append((v.id_of_key[r.key], r.novelty, value, reason, [(v.id_of_key[n], s) for n, s in r.neighbours]))
-    lib.store.save_novelty(v.model, k, rows, lib.now())
-    return NoveltyRun(len(rows), sum(1 for r in rows if r[1] is not None), k, v.model)
+# novelty() and NoveltyRun live in service/novelty.py; imported above, so callers may name them from here.
 
 
 @dataclass(slots=True)
@@ -167,7 +134,7 @@ def similar_authors(lib: Library, name: str, *, k: int = 10, author_id: str | No
     store = lib.store
     person = find_author(store, name, author_id=author_id)
     v = lib.vectors()
-    mine = [i for i in person.paper_ids if i in v]
+    mine = v.present(person.paper_ids)
     if not mine:
         raise NotReady(f"{person.name}: none of their papers is embedded yet", needs="embed")
     centre = v.rows(mine).mean(axis=0)
@@ -305,8 +272,8 @@ def library_fit(lib: Library, library: str | Path, ids: Sequence[str]) -> dict[s
     """How close each paper is to the researcher's library: its highest similarity to a library paper."""
     parsed = lib.library_file(library)
     v = lib.vectors()
-    lib_ids = [it.arxiv_id for it in parsed.items if it.arxiv_id and it.arxiv_id in v]
-    have = [i for i in ids if i in v]
+    lib_ids = v.present([it.arxiv_id for it in parsed.items if it.arxiv_id])
+    have = v.present(list(ids))
     if not lib_ids or not have:
         return {}
     sims = v.rows(have) @ v.rows(lib_ids).T
@@ -361,21 +328,78 @@ class ScoreRun(Result):
     with_citations: int
 
 
-def score(lib: Library, *, min_train: int = 200) -> ScoreRun:
-    """Per-paper AI Score for every embedded paper: a model trained on cited papers, or the documented fallback."""
-    from paperscope.scoring.aiscore import PaperFeatures, paper_scores
+SCORE_CHUNK = 50_000
+
+
+def score(lib: Library, *, min_train: int = 200, full: bool = False) -> ScoreRun:
+    """AI Score of every embedded paper: a model trained on the library's cited papers when it has enough (every
+    paper scored again, since citations move), else the pretrained impact model for the papers embedded since the
+    last run only (a paper's pretrained score depends on nothing else), in chunks of bounded memory."""
+    from paperscope.scoring.aiscore import HOLDOUT, MIN_FIT
 
     store = lib.store
     v = lib.vectors()
-    papers = store.get_papers(v.ids)
-    cites = store.citations_for(v.ids)
-    nov = {i: d["percentile"] for i, d in store.novelty_for(v.ids).items()}
-    author_h, raw_h = _author_h_percentiles(lib, v.ids)
-    feats = [PaperFeatures.from_paper(p, v.vector(p.id), author_h_index=raw_h.get(p.id)) for p in papers]
-    report = paper_scores(feats, {i: c["cited_by_count"] for i, c in cites.items()}, novelty=nov,
-                          author_h=author_h, min_train=min_train, embedder=v.model)
+    needed = max(1, min_train)
+    while needed - round(needed * HOLDOUT) < MIN_FIT:
+        needed += 1
+    local = store.count_with_citations() >= needed
+    key = f"score:progress:{v.model}"
+    saved = store.get_state(key)
+    state = saved if isinstance(saved, dict) else {}
+    epoch = store.embeddings_epoch()
+    resume = not full and not local and state.get("epoch") == epoch and state.get("method") != "model"
+    last = int(state["rowid"]) if resume and isinstance(state.get("rowid"), int) else 0  # type: ignore[arg-type]
+    if local:
+        return _score_all(lib, v.model, min_train, key, epoch)
+    run = ScoreRun(0, str(state.get("method") or "pretrained"), str(state.get("reason") or ""), None, None, 0, 0, 0)
+    while True:
+        batch = store.embeddings_since(v.model, last, limit=SCORE_CHUNK)
+        if not len(batch.keys):
+            break
+        vec_of = dict(zip(batch.ids, batch.vectors))
+        report = _score_papers(lib, batch.ids, vec_of, v.model, min_train)
+        store.save_scores([(i, float(sc), report.method, report.inputs.get(i, {}))
+                           for i, sc in report.scores.items()], lib.now())
+        last = batch.last
+        run = ScoreRun(run.papers + len(report.scores), report.method, report.reason, report.formula,
+                       report.held_out_spearman, report.n_train, report.n_holdout,
+                       run.with_citations + report.n_with_citations)
+        store.set_state(key, {"epoch": epoch, "rowid": last, "method": report.method, "reason": report.reason})
+    return run
+
+
+def _score_papers(lib: Library, ids: Sequence[str], vec_of: dict[str, np.ndarray], model: str,
+                  min_train: int) -> ScoreReport:
+    from paperscope.scoring.aiscore import PaperFeatures, paper_scores
+
+    store = lib.store
+    papers = store.get_papers(list(ids))
+    cites = store.citations_for(list(ids))
+    nov = {i: d["percentile"] for i, d in store.novelty_for(list(ids)).items()}
+    author_h, raw_h = _author_h_percentiles(lib, list(ids))
+    feats = [PaperFeatures.from_paper(p, vec_of.get(p.id), author_h_index=raw_h.get(p.id)) for p in papers]
+    return paper_scores(feats, {i: c["cited_by_count"] for i, c in cites.items()}, novelty=nov,
+                        author_h=author_h, min_train=min_train, embedder=model)
+
+
+def _score_all(lib: Library, model: str, min_train: int, key: str, epoch: int) -> ScoreRun:
+    """The local model: trained on every cited paper of the library, then every paper scored with it."""
+    store = lib.store
+    v = lib.vectors()
+    ids: list[str] = []
+    vec_of: dict[str, np.ndarray] = {}
+    last = 0
+    while True:
+        batch = store.embeddings_since(model, last, limit=SCORE_CHUNK)
+        if not len(batch.keys):
+            break
+        ids += batch.ids
+        vec_of.update(zip(batch.ids, batch.vectors))
+        last = batch.last
+    report = _score_papers(lib, ids, vec_of, v.model, min_train)
     store.save_scores([(i, float(s), report.method, report.inputs.get(i, {})) for i, s in report.scores.items()],
                       lib.now())
+    store.set_state(key, {"epoch": epoch, "rowid": last, "method": report.method, "reason": report.reason})
     return ScoreRun(len(report.scores), report.method, report.reason, report.formula, report.held_out_spearman,
                     report.n_train, report.n_holdout, report.n_with_citations)
 

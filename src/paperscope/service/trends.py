@@ -193,18 +193,16 @@ def library_map(lib: Library, *, max_points: int = MAP_POINTS) -> LibraryMap:
     hit = _MAPS.get(lib)
     if hit and hit[0] == key:
         return hit[1]
-    ids, meta = space.ids, space.meta
-    xy, explained = pca_2d(space.mat)
+    ids, mat = space.sample(max_points)  # the whole library at 2.9M papers would not fit a laptop's memory twice
+    xy, explained = pca_2d(np.asarray(mat, dtype=np.float32))
     lo, hi = xy.min(axis=0), xy.max(axis=0)
     xy = (xy - lo) / np.where(hi > lo, hi - lo, 1.0)
-    rows = np.arange(len(ids))
-    if len(ids) > max_points:
-        rows = np.sort(np.random.default_rng(0).choice(len(ids), max_points, replace=False))
-    papers = {p.id: p for p in lib.store.get_papers([ids[i] for i in rows])}
-    points = [MapPoint(ids[i], round(float(xy[i, 0]), 4), round(1.0 - float(xy[i, 1]), 4), meta[i][1] or "?",
-                       _short(papers[ids[i]].title) if ids[i] in papers else ids[i]) for i in rows]
+    papers = {p.id: p for p in lib.store.get_papers(ids)}
+    points = [MapPoint(pid, round(float(xy[i, 0]), 4), round(1.0 - float(xy[i, 1]), 4),
+                       (papers[pid].primary_category or "?") if pid in papers else "?",
+                       _short(papers[pid].title) if pid in papers else pid) for i, pid in enumerate(ids)]
     legend = Counter(p.category for p in points).most_common(8)
-    result = LibraryMap(space.model, len(ids), points, legend, explained)
+    result = LibraryMap(space.model, len(space), points, legend, explained)
     _MAPS[lib] = (key, result)
     return result
 

@@ -80,6 +80,10 @@ class AuthorTables:
                 raise
         return n
 
+    def count_with_citations(self) -> int:
+        """Papers with a known citation count."""
+        return int(self.conn.execute("SELECT count(*) FROM citations WHERE cited_by_count IS NOT NULL").fetchone()[0])
+
     def citations_for(self, arxiv_ids: Sequence[str]) -> dict[str, CitationRecord]:
         out: dict[str, CitationRecord] = {}
         q = ("SELECT arxiv_id, source, fetched, cited_by_count, influential, counts_by_year, work_id, doi "

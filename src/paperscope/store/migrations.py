@@ -138,6 +138,15 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        5,
+        """
+        -- The novelty cohort of a paper ('primary category|year'): a daily run re-ranks only the cohorts its new
+        -- papers join. '' on rows written before: the first run after this migration scores every paper again.
+        ALTER TABLE novelty ADD COLUMN cohort TEXT NOT NULL DEFAULT '';
+        CREATE INDEX novelty_cohort ON novelty(model, cohort, value);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -6,7 +6,7 @@ library records one active model so that two models' vectors are never mixed sil
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ import numpy as np
 import orjson
 
 from paperscope.errors import ModelMismatchError
-from paperscope.store.api import VectorProblems, EmbeddingMatrix, EmbeddingRow, NoveltyRecord, NoveltyRow, ScoreRecord, ScoreRow, ToEmbed
+from paperscope.store.api import CohortRow, EmbeddingBatch, VectorProblems, EmbeddingMatrix, EmbeddingRow, NoveltyRecord, NoveltyRow, ScoreRecord, ScoreRow, ToEmbed
 from paperscope.store.codec import iso
 from paperscope.store.sqlin import select_in
 
@@ -38,6 +38,8 @@ class VectorTables:
             with self._lock:
                 self.conn.execute("DELETE FROM novelty WHERE model != ?", (name,))
             self.set_state("embedding:model", name)  # type: ignore[attr-defined]
+            with self._lock:
+                self._bump_embeddings_epoch()
 
     def check_model(self, name: str) -> None:
         current = self.active_model()
@@ -64,6 +66,9 @@ class VectorTables:
         return self.conn.execute(
             "SELECT count(*) FROM papers p LEFT JOIN embeddings e ON e.arxiv_id = p.arxiv_id AND e.model = ? "
             "WHERE e.arxiv_id IS NULL OR e.version != p.version", (model,)).fetchone()[0]
+
+    def count_embedded(self, model: str) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM embeddings WHERE model = ?", (model,)).fetchone()[0])
 
     def save_embeddings(self, model: str, rows: Iterable[EmbeddingRow]) -> int:
         data = [(i, model, v, np.ascontiguousarray(vec, dtype=np.float32).tobytes()) for i, v, vec in rows]
@@ -101,6 +106,50 @@ class VectorTables:
         mat = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.float32).reshape(len(rows), -1)
         return EmbeddingMatrix(keys, [r[1] for r in rows], mat, [(r[3], r[4]) for r in rows])
 
+    def embeddings_since(self, model: str, after: int, *, limit: int = 100_000) -> EmbeddingBatch:
+        """Embeddings of `model` written after rowid `after`, oldest first (INSERT OR REPLACE gives a replaced
+        vector a new rowid, so a re-embedded paper comes again)."""
+        rows = self.conn.execute(
+            "SELECT e.rowid, p.pk, p.arxiv_id, e.vector, "
+            "CAST(julianday(substr(coalesce(p.published, p.updated), 1, 10)) - 2440587.5 AS INTEGER), "
+            "p.primary_category FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id "
+            "WHERE e.rowid > ? AND e.model = ? ORDER BY e.rowid LIMIT ?", (after, model, limit)).fetchall()
+        return _batch(rows, after)
+
+    def embeddings_sample(self, model: str, n: int, *, seed: int = 0) -> EmbeddingBatch:
+        """About `n` embeddings of `model` drawn at random (reproducibly), for training an index's centroids."""
+        top = self.conn.execute("SELECT max(rowid) FROM embeddings").fetchone()[0] or 0
+        rng = np.random.default_rng(seed)
+        picks = np.unique(rng.integers(1, top + 1, size=min(n, top))) if top else np.zeros(0, np.int64)
+        q = ("SELECT e.rowid, p.pk, p.arxiv_id, e.vector, "
+             "CAST(julianday(substr(coalesce(p.published, p.updated), 1, 10)) - 2440587.5 AS INTEGER), "
+             "p.primary_category FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id "
+             "WHERE e.model = ? AND e.rowid IN ({in})")
+        rows = list(select_in(self.conn, q, picks.tolist(), (model,)))
+        return _batch(rows, 0)
+
+    def embeddings_epoch(self) -> int:
+        return int(self.get_state("embedding:epoch", 0))  # type: ignore[attr-defined]
+
+    def _bump_embeddings_epoch(self) -> None:
+        """Inside a write transaction: embeddings were removed (copies elsewhere must rebuild)."""
+        self.conn.execute("INSERT INTO state(key, value) VALUES ('embedding:epoch', '1') ON CONFLICT(key) DO UPDATE "
+                          "SET value = CAST(value AS INTEGER) + 1")
+
+    def embedding_of(self, model: str, arxiv_id: str) -> np.ndarray | None:
+        row = self.conn.execute("SELECT vector FROM embeddings WHERE arxiv_id = ? AND model = ?",
+                                (arxiv_id, model)).fetchone()
+        return None if row is None else np.frombuffer(row[0], dtype=np.float32).copy()
+
+    def key_id_table(self) -> tuple[np.ndarray, list[str]]:
+        """Every paper's key and id, by key (for passes over the whole library)."""
+        rows = self.conn.execute("SELECT pk, arxiv_id FROM papers ORDER BY pk").fetchall()
+        return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), [r[1] for r in rows]
+
+    def keys_for_ids(self, arxiv_ids: Sequence[str]) -> dict[str, int]:
+        return {i: int(k) for i, k in select_in(self.conn, "SELECT arxiv_id, pk FROM papers WHERE arxiv_id IN ({in})",
+                                                   list(arxiv_ids))}
+
     def ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]:
         return dict(select_in(self.conn, "SELECT pk, arxiv_id FROM papers WHERE pk IN ({in})", (int(k) for k in keys)))
 
@@ -119,14 +168,19 @@ class VectorTables:
             "SELECT arxiv_id FROM papers WHERE coalesce(published, updated) >= ? ORDER BY sort_key DESC LIMIT ?",
             (since_iso, limit))]
 
-    def save_novelty(self, model: str, k: int, results: Iterable[NoveltyRow], computed: datetime) -> None:
+    def save_novelty(self, model: str, k: int, results: Iterable[NoveltyRow], computed: datetime, *,
+                     cohorts: Mapping[str, str] | None = None) -> None:
+        """Store novelty rows in one transaction; `cohorts[id]` ('category|year') lets a later run re-rank
+        only the cohorts its new papers join."""
+        when = iso(computed)
+        co = cohorts or {}
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 self.conn.executemany(
-                    "INSERT OR REPLACE INTO novelty(arxiv_id, model, k, value, percentile, reason, neighbours, computed)"
-                    " VALUES (?,?,?,?,?,?,?,?)",
-                    [(i, model, k, v, pct, reason, orjson.dumps([[n, round(s, 4)] for n, s in nb]), iso(computed))
+                    "INSERT OR REPLACE INTO novelty(arxiv_id, model, k, value, percentile, reason, neighbours, computed,"
+                    " cohort) VALUES (?,?,?,?,?,?,?,?,?)",
+                    [(i, model, k, v, pct, reason, orjson.dumps([[n, round(s, 4)] for n, s in nb]), when, co.get(i, ""))
                      for i, v, pct, reason, nb in results])
                 self.conn.execute("COMMIT")
             except BaseException:
@@ -144,6 +198,29 @@ class VectorTables:
             out[r[0]] = NoveltyRecord(k=r[1], value=r[2], percentile=r[3], reason=r[4],
                                       neighbours=[(n, s) for n, s in orjson.loads(r[5])], computed=r[6])
         return out
+
+    def novelty_cohort_sizes(self, model: str) -> dict[str, int]:
+        return {c: int(n) for c, n in self.conn.execute(
+            "SELECT cohort, count(value) FROM novelty WHERE model = ? GROUP BY cohort", (model,))}
+
+    def novelty_in_cohorts(self, model: str, cohorts: Sequence[str]) -> list[CohortRow]:
+        q = "SELECT arxiv_id, cohort, value, percentile, reason FROM novelty WHERE model = ? AND cohort IN ({in})"
+        return [CohortRow(*r) for r in select_in(self.conn, q, list(cohorts), (model,))]
+
+    def set_percentiles(self, model: str, rows: Iterable[tuple[str, float | None, str]]) -> int:
+        data = [(pct, reason, i, model) for i, pct, reason in rows]
+        if not data:
+            return 0
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany("UPDATE novelty SET percentile = ?, reason = ? WHERE arxiv_id = ? AND model = ?",
+                                      data)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return len(data)
 
     def save_scores(self, rows: Iterable[ScoreRow], computed: datetime) -> None:
         with self._lock:
@@ -192,8 +269,21 @@ class VectorTables:
                                       "(SELECT 1 FROM papers p WHERE p.arxiv_id = embeddings.arxiv_id)").rowcount
                 if n:
                     self._bump_embeddings_version()
+                    self._bump_embeddings_epoch()
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
         return int(n)
+
+
+def _batch(rows: list[Any], after: int) -> EmbeddingBatch:
+    """(rowid, pk, id, vector blob, day, category) rows as one EmbeddingBatch."""
+    if not rows:
+        return EmbeddingBatch(after, np.zeros(0, dtype=np.int64), [], np.zeros((0, 0), dtype=np.float32),
+                              np.zeros(0, dtype=np.int32), [])
+    n = len(rows)
+    vecs = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.float32).reshape(n, -1)
+    return EmbeddingBatch(max(int(r[0]) for r in rows), np.fromiter((r[1] for r in rows), dtype=np.int64, count=n),
+                          [r[2] for r in rows], vecs, np.fromiter((r[4] for r in rows), dtype=np.int32, count=n),
+                          [r[5] for r in rows])

@@ -1,0 +1,244 @@
+"""The whole of arXiv on one laptop: every stage from an empty library to a scored one, the daily increment, and reads.
+
+    python bench/scale.py --papers 2900000                 # one size
+    python bench/scale.py --papers 100000 300000 1000000 2900000   # growth: each stage per size, factor per 10x
+
+The snapshot of each size is generated from the real corpus by bench/make_snapshot.py (ids, dates and categories
+in arXiv's proportions over 2007-2026; texts of real papers), once, into bench/data/. Each stage runs as its own
+`paperscope` process, the way a researcher runs it, and is measured by wall time and the process's peak RSS:
+
+  import (snapshot -> library with full-text index and code links), embed (vectors + the vector index beside the
+  library), novelty (every paper against the earlier ones, percentiles in cohorts), score (AI Score),
+
+then disk use, then the daily increment (1,000 new papers dated after the snapshot: import, embed, novelty, AI
+Score and digest, in one process as `paperscope run` does them, each part timed), then reads: in one long-running
+process the p50 of a topic digest, full-text search, `similar` and an author profile; from fresh processes
+`paperscope similar` (median of 3). Each figure is printed beside its aim from issue #12.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DATA = HERE / "data"
+AIMS = {  # at 2.9M papers (issue #12)
+    "import": ("s", 180.0), "pipeline": ("s", 1800.0), "peak_rss": ("GB", 6.0), "daily": ("s", 15.0),
+    "digest_p50": ("ms", 10.0), "search_p50": ("ms", 50.0), "similar_p50": ("ms", 20.0), "author_p50": ("ms", 100.0),
+    "similar_cold": ("s", 1.0),
+}
+
+
+def snapshot(n: int) -> Path:
+    path = DATA / f"snapshot_{n}.jsonl.gz"
+    if not path.exists():
+        subprocess.run([sys.executable, str(HERE / "make_snapshot.py"), "--n", str(n), "--out", str(path)], check=True,
+                       env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+    return path
+
+
+def run_stage(args: list[str], db: Path, config: Path) -> tuple[float, float, dict[str, Any]]:
+    """Run one `paperscope` command in a fresh process: (seconds, peak RSS in GB, its --json output)."""
+    cmd = [sys.executable, "-m", "paperscope", "--db", str(db), "--config", str(config), *args]
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    out, err = proc.communicate()
+    secs = time.perf_counter() - t
+    if proc.returncode:
+        raise SystemExit(f"stage {' '.join(args)} failed ({proc.returncode}): {err.decode()[-2000:]}")
+    rss = _child_peak_gb()
+    try:
+        data = json.loads(out) if out.strip() else {}
+    except ValueError:
+        data = {"output": out.decode()[-500:]}
+    return secs, rss, data
+
+
+def _child_peak_gb() -> float:
+    """Peak RSS of the child that just ended: resource reports the largest child so far, so each stage runs in a
+    child of a fresh helper process (see `stage_in_helper`)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6
+
+
+def stage(args: list[str], db: Path, config: Path) -> tuple[float, float, dict[str, Any]]:
+    """One stage in a helper process whose only child is the stage, so its children's peak RSS is the stage's."""
+    code = ("import json,sys; sys.path.insert(0, %r); from scale import run_stage; from pathlib import Path; "
+            "s, r, d = run_stage(%r, Path(%r), Path(%r)); print(json.dumps([s, r, d]))"
+            % (str(HERE), args, str(db), str(config)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if out.returncode:
+        raise SystemExit(out.stderr[-3000:])
+    secs, rss, data = json.loads(out.stdout.strip().splitlines()[-1])
+    return float(secs), float(rss), data
+
+
+def disk_use(db: Path) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for p in db.parent.glob(db.name + "*"):
+        size = sum(f.stat().st_size for f in p.rglob("*") if f.is_file()) if p.is_dir() else p.stat().st_size
+        out[p.name[len(db.name):] or "library"] = size / 1e9
+    return out
+
+
+def daily_file(n: int, out: Path, seed: int = 1) -> Path:
+    """`n` new papers in the snapshot's shape, submitted on one day after the snapshot ends (2026-09-01), texts
+    resampled from the 2.9M file's generator pools (make_snapshot's records)."""
+    sys.path.insert(0, str(HERE))
+    import make_snapshot as ms
+
+    rng = random.Random(seed)
+    pools = ms.load_pools(ms.SAMPLE)
+    pools["archive_weights"] = {y: ms.archive_weights(y) for y in ms.MONTHLY}
+    with gzip.open(out, "wb") as f:
+        for i in range(1, n + 1):
+            r = ms.make_record(f"2609.{i:05d}", 2026, 9, pools, rng)
+            created = "Tue, 1 Sep 2026 10:00:00 GMT"
+            r["versions"] = [{"version": "v1", "created": created}]
+            r["update_date"] = "2026-09-01"
+            f.write(json.dumps(r).encode() + b"\n")
+    return out
+
+
+def p50(fn: Any, args: list[Any], repeat: int = 1) -> float:
+    times = []
+    for a in args:
+        for _ in range(repeat):
+            t = time.perf_counter()
+            fn(a)
+            times.append(time.perf_counter() - t)
+    return statistics.median(times) * 1000.0
+
+
+def daily_and_reads(db: Path, config: Path, n_new: int) -> dict[str, float]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from paperscope.library import Library
+    from paperscope.service import digest, ingest, meaning, papers, people
+
+    res: dict[str, float] = {}
+    new = daily_file(n_new, DATA / f"daily_{n_new}.jsonl.gz")
+    with Library.open(db, config) as lib:
+        t0 = time.perf_counter()
+        imported = ingest.import_files(lib, [new], embed=False)
+        t1 = time.perf_counter()
+        meaning.embed(lib)
+        t2 = time.perf_counter()
+        nov = meaning.novelty(lib)
+        t3 = time.perf_counter()
+        sc = meaning.score(lib)
+        t4 = time.perf_counter()
+        built = digest.build_digest(lib)
+        text = digest.render_digest(built, "markdown")
+        t5 = time.perf_counter()
+        res.update(daily=t5 - t0, daily_import=t1 - t0, daily_embed=t2 - t1, daily_novelty=t3 - t2,
+                   daily_score=t4 - t3, daily_digest=t5 - t4)
+        print(f"  daily: {imported.files[0].new} new papers; novelty for {nov.papers} ({nov.reranked} percentiles "
+              f"re-ranked), {sc.papers} scored, digest {len(text):,} chars")
+    with Library.open(db, config, readonly=True) as lib:
+        rng = random.Random(0)
+        keys, ids = lib.store.key_id_table()
+        sample = [ids[rng.randrange(len(ids))] for _ in range(30)]
+        meaning.similar(lib, sample[0])  # the first call opens the index
+        res["similar_p50"] = p50(lambda i: meaning.similar(lib, i), sample[1:])
+        topics = [t.name for t in lib.topics]
+        digest.topic_page(lib, topics[0])
+        res["digest_p50"] = p50(lambda t: digest.topic_page(lib, t), topics, repeat=5)
+        queries = ['"diffusion model"', "transformer AND segmentation", "reinforcement learning NOT survey",
+                   "graph neural network", '"large language model" hallucination', "quantum error correction"]
+        papers.search(lib, queries[0])
+        res["search_p50"] = p50(lambda q: papers.search(lib, q), queries, repeat=3)
+        names = []
+        for p in lib.store.get_papers(sample[:12]):
+            if p.authors:
+                names.append(p.authors[0].name)
+        people.author_profile(lib, names[0])
+        res["author_p50"] = p50(lambda n: people.author_profile(lib, n), names[1:])
+        cold = []
+        for i in sample[:3]:
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "paperscope", "--db", str(db), "similar", i, "--json"], check=True,
+                           capture_output=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")})
+            cold.append(time.perf_counter() - t)
+        res["similar_cold"] = statistics.median(cold)
+    return res
+
+
+def one_size(n: int, keep: bool, n_new: int) -> dict[str, float]:
+    src = snapshot(n)
+    work = DATA / f"scale_{n}"
+    if work.exists() and not keep:
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    db, config = work / "library.db", work / "config.toml"
+    sys.path.insert(0, str(ROOT / "src"))
+    from paperscope.service.pipeline import demo_config
+
+    demo_config(config)
+    res: dict[str, float] = {}
+    print(f"== {n:,} papers ({src.name}); load average {os.getloadavg()[0]:.1f}", flush=True)
+    for name, args in (("import", ["import", str(src), "--no-embed", "--json"]), ("embed", ["embed", "--json"]),
+                       ("novelty", ["novelty", "--json"]), ("score", ["score", "--json"])):
+        secs, rss, _ = stage(args, db, config)
+        res[name], res[f"{name}_rss"] = secs, rss
+        print(f"  {name:8s} {secs:8.1f} s   peak RSS {rss:5.2f} GB   ({n / secs:,.0f} papers/s)", flush=True)
+    res["pipeline"] = res["import"] + res["embed"] + res["novelty"] + res["score"]
+    res["peak_rss"] = max(res[f"{s}_rss"] for s in ("import", "embed", "novelty", "score"))
+    disk = disk_use(db)
+    res["disk_gb"] = sum(disk.values())
+    print(f"  pipeline {res['pipeline']:8.1f} s   peak RSS {res['peak_rss']:.2f} GB   disk {res['disk_gb']:.2f} GB ("
+          + ", ".join(f"{k} {v:.2f}" for k, v in sorted(disk.items())) + ")", flush=True)
+    res.update(daily_and_reads(db, config, n_new))
+    for k in ("daily", "daily_import", "daily_embed", "daily_novelty", "daily_score", "daily_digest"):
+        print(f"  {k:14s} {res[k]:7.2f} s", flush=True)
+    for k in ("digest_p50", "search_p50", "similar_p50", "author_p50"):
+        print(f"  {k:14s} {res[k]:7.1f} ms", flush=True)
+    print(f"  similar_cold   {res['similar_cold']:7.2f} s (fresh `paperscope similar`, median of 3)", flush=True)
+    return res
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--papers", type=int, nargs="+", default=[2_900_000])
+    ap.add_argument("--daily", type=int, default=1000, help="new papers in the daily increment")
+    ap.add_argument("--keep", action="store_true", help="reuse an existing library of that size (skip no stage)")
+    ap.add_argument("--out", type=Path, default=HERE / "out" / "scale.json")
+    a = ap.parse_args()
+    results = {n: one_size(n, a.keep, a.daily) for n in a.papers}
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(results, indent=1))
+    big = max(results)
+    print(f"\nAims (issue #12) at {big:,} papers" + ("" if big >= 2_900_000 else " (aims are for 2.9M)"))
+    for k, (unit, aim) in AIMS.items():
+        got = results[big][k]
+        shown = got if unit != "ms" else got
+        print(f"  {k:14s} {shown:9.2f} {unit:2s}  aim <= {aim:g} {unit}  {'met' if got <= aim else 'NOT met'}")
+    if len(results) > 1:
+        sizes = sorted(results)
+        print("\nGrowth (time per stage; factor per 10x papers = (t2/t1) ** (1 / log10(n2/n1)))")
+        import math
+
+        for k in ("import", "embed", "novelty", "score", "daily", "similar_p50", "search_p50", "author_p50"):
+            row = "  ".join(f"{results[n][k]:9.2f}" for n in sizes)
+            a1, a2 = sizes[0], sizes[-1]
+            f = (results[a2][k] / max(results[a1][k], 1e-9)) ** (1 / math.log10(a2 / a1))
+            print(f"  {k:12s} {row}   x{f:.1f} per 10x")
+        print("  sizes:       " + "  ".join(f"{n:9,d}" for n in sizes))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
