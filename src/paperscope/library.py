@@ -17,10 +17,9 @@ the in-memory vector space (rebuilt only when the library's embeddings change), 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from datetime import date, datetime
 from pathlib import Path
-
-import httpx
 
 from paperscope.config import Config, default_db_path, load_config
 from paperscope.errors import NotReady
@@ -28,8 +27,12 @@ from paperscope.libraryfile import LibraryFile
 from paperscope.models import UTC, Topic
 from paperscope.semantic.embed import Embedder
 from paperscope.semantic.space import VectorSpace
-from paperscope.sources.factory import Sources
 from paperscope.store.api import Store
+
+if TYPE_CHECKING:  # httpx and the sources load only when a command fetches: reads start faster
+    import httpx
+
+    from paperscope.sources.factory import Sources
 
 Clock = Callable[[], datetime]
 
@@ -46,7 +49,8 @@ class Library:
         self.settings = settings
         self.store = store
         self.clock: Clock = clock or _utcnow
-        self.sources = sources or Sources(settings, transport=transport)
+        self._sources = sources
+        self._transport = transport
         self._embedders: dict[str, Embedder] = {}
         self._space: VectorSpace | None = None
         self._library_files: dict[tuple[str, float], LibraryFile] = {}
@@ -68,9 +72,23 @@ class Library:
         store = SQLiteStore(path, readonly=readonly, create=create, code_links=primary_code_url)
         return cls(settings, store, clock=clock, transport=transport)
 
+    @property
+    def sources(self) -> Sources:
+        """The arXiv and citation sources, made at first use (they share one arXiv pacer)."""
+        if self._sources is None:
+            from paperscope.sources.factory import Sources
+
+            self._sources = Sources(self.settings, transport=self._transport)
+        return self._sources
+
+    @sources.setter
+    def sources(self, value: Sources) -> None:
+        self._sources = value
+
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        self.sources.close()
+        if self._sources is not None:
+            self._sources.close()
         self.store.close()
 
     def __enter__(self) -> Library:

@@ -4,11 +4,21 @@
 `paperscope.render.templates` (`environment()`), shared with the web app and email.
 """
 
-from paperscope.render.atom import render_atom
-from paperscope.render.html import render_html
-from paperscope.render.jsonout import digest_to_dict, paper_from_dict, paper_to_dict, render_json
-from paperscope.render.markdown import ParsedDigest, ParsedSection, parse_markdown, render_markdown
-from paperscope.render.model import Digest, DigestSection, section_slugs
+from importlib import import_module
+from typing import Any
+
+# Loaded on first use (PEP 562), so that importing one renderer (e.g. JSON for a CLI read) does not load Jinja2.
+_WHERE = {"render_atom": "atom", "render_html": "html", "digest_to_dict": "jsonout", "paper_from_dict": "jsonout",
+          "paper_to_dict": "jsonout", "render_json": "jsonout", "ParsedDigest": "markdown",
+          "ParsedSection": "markdown", "parse_markdown": "markdown", "render_markdown": "markdown",
+          "Digest": "model", "DigestSection": "model", "section_slugs": "model"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(f"paperscope.render.{_WHERE[name]}"), name)
+    raise AttributeError(f"module 'paperscope.render' has no attribute {name!r}")
+
 
 __all__ = [
     "Digest",

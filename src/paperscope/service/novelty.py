@@ -77,7 +77,8 @@ def novelty(lib: Library, *, k: int = 10, full: bool = False,
 
 
 def _save_state(lib: Library, model: str, epoch: int, k: int, rowid: int, pending: set[str]) -> None:
-    value: dict[str, JSONValue] = {"epoch": epoch, "k": k, "rowid": rowid, "pending": sorted(pending)}
+    cohorts: list[JSONValue] = list(sorted(pending))
+    value: dict[str, JSONValue] = {"epoch": epoch, "k": k, "rowid": rowid, "pending": cohorts}
     lib.store.set_state(_state_key(model), value)
 
 
