@@ -190,8 +190,8 @@ def main() -> int:
 
     # The grid the thresholds are read from. Title similarity is no fair feature here: conference and
     # re-submission positives were matched by title and same-author negatives chosen by unlike titles.
-    # Criterion: the highest recall at precision >= MIN_PRECISION on the labelled pairs (the lowest such
-    # cosine, so the smallest threshold wins a tie in recall).
+    # Criterion: the highest recall at precision >= MIN_PRECISION on the labelled pairs; when several
+    # thresholds reach that recall, the middle one, so that neither figure sits on the edge of a step.
     n_pos = counts["version"] + counts["conference"] + counts["resubmission"]
     shared_pairs = [p for p in pairs if _name_keys(p.authors_a) & _name_keys(p.authors_b)]
     grid = [round(0.80 + 0.005 * i, 3) for i in range(37)]  # 0.800 ... 0.980
@@ -201,7 +201,9 @@ def main() -> int:
         tp = sum(1 for p in hit if p.positive)
         rows.append((c, tp / n_pos, tp / max(len(hit), 1), len(hit) - tp))
     ok = [r for r in rows if r[2] >= MIN_PRECISION]
-    chosen = max(ok, key=lambda r: (r[1], -r[0])) if ok else None
+    best_recall = max((r[1] for r in ok), default=None)
+    plateau = [r for r in ok if r[1] == best_recall]
+    chosen = plateau[len(plateau) // 2] if plateau else None
     chosen_c = chosen[0] if chosen else 0.0
     print(f"\nshared author and cosine >= c (authors known), criterion: highest recall at precision >= "
           f"{MIN_PRECISION}:")
