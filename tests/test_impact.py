@@ -13,12 +13,12 @@ import pytest
 
 from paperscope.errors import ModelMismatchError
 from paperscope.scoring.aiscore import (
-    ACTUAL_FULL_YEARS,
     AUTHOR_PAPER_TEXT,
+    MIN_ACTUAL_COHORT,
+    PaperEvidence,
     PaperFeatures,
+    actual_percentiles,
     author_impact_score,
-    author_score,
-    blend_percentiles,
     paper_scores,
     spearman,
 )
@@ -171,24 +171,54 @@ def test_paper_scores_uses_the_pretrained_model_without_citations(embedder):
     assert fallback.method == "formula" and "pretrained impact model cannot run" in fallback.reason
     assert fallback.explain("2605.00001").model == "formula (last resort)"
     assert "not a predicted citation percentile" in fallback.explain("2605.00001").headline
+    # A paper with a citation count carries its actual percentile and cohort beside its score, for authors.
+    cited = paper_scores(feats, {"2605.00001": 12, "2605.00002": 0}, novelty={}, author_h={}, embedder=DEFAULT_MODEL)
+    assert cited.inputs["2605.00001"]["actual"] == {"percentile": 100.0, "citations": 12,
+                                                    "cohort": "cs.CL papers of 2026", "cohort_size": 2}
+    assert "actual" not in cited.inputs["2605.00003"]
+    assert isinstance(cited.inputs["2605.00003"]["held_out_spearman"], float)
 
 
-def test_blend_of_predicted_and_actual_percentiles():
-    blend = blend_percentiles({"new": 70.0, "mid": 60.0, "old": 40.0, "pred_only": 55.0},
-                              {"new": 10.0, "mid": 90.0, "old": 95.0, "act_only": 20.0},
-                              {"new": 0.0, "mid": ACTUAL_FULL_YEARS / 2, "old": 10.0, "act_only": 1.0})
-    assert blend["new"]["value"] == 70.0  # brand new: its prediction alone
-    assert blend["mid"]["value"] == pytest.approx(0.5 * 90 + 0.5 * 60)
-    assert blend["old"]["value"] == 95.0 and blend["old"]["weight_actual"] == 1.0
-    assert blend["pred_only"]["value"] == 55.0 and blend["act_only"]["value"] == 20.0
-    assert "min(1, age in years / 3)" in AUTHOR_PAPER_TEXT
+def test_actual_percentile_beats_the_prediction_when_its_cohort_is_large_enough():
+    big = MIN_ACTUAL_COHORT
+    assert PaperEvidence("a", predicted=80.0, actual=20.0, cohort_size=big).percentile() == (20.0, "actual")
+    # A rank among a handful of cited papers says little: the prediction stands.
+    assert PaperEvidence("b", predicted=80.0, actual=20.0, cohort_size=big - 1).percentile() == (80.0, "predicted")
+    assert PaperEvidence("c", predicted=None, actual=35.0, cohort_size=big).percentile() == (35.0, "actual")
+    assert PaperEvidence("d", predicted=None, actual=35.0, cohort_size=2).percentile() is None
+    assert PaperEvidence("e").percentile() is None
 
 
-def test_author_impact_score_feeds_the_blend_to_the_configured_weights():
-    pred, act, age = {"a": 80.0, "b": 40.0}, {"a": 20.0}, {"a": 1.5, "b": 0.2}
-    weights = {"papers": 1.0, "h_index": 1.0}
-    fig = author_impact_score(pred, act, age, 60.0, None, {"papers_12m": 1, "citations_12m": 0}, weights)
-    expected = author_score([50.0, 40.0], 60.0, None, {"papers_12m": 1, "citations_12m": 0}, weights)
-    assert fig.value == expected.value == round(0.5 * 45 + 0.5 * 60, 1)
-    assert fig.inputs["papers_blend"]["a"]["weight_actual"] == 0.5 and fig.inputs["paper_formula"] == AUTHOR_PAPER_TEXT
-    assert math.isclose(sum(fig.inputs["contributions"].values()), fig.value, abs_tol=0.05)
+def test_author_impact_score_is_the_mean_of_the_best_five_with_its_inputs_shown():
+    big = MIN_ACTUAL_COHORT
+    papers = [PaperEvidence("p1", 90.0, 10.0, "cs.CL papers of 2022", big),  # cited: 10 replaces 90
+              PaperEvidence("p2", 70.0), PaperEvidence("p3", 60.0), PaperEvidence("p4", 50.0),
+              PaperEvidence("p5", 40.0, 95.0, "cs.CL papers of 2021", big + 5),  # cited: 95 replaces 40
+              PaperEvidence("p6", 30.0), PaperEvidence("p7", 20.0, 99.0, "cs.LG papers of 2023", 3),  # cohort too small
+              PaperEvidence("p8")]  # neither figure: left out
+    fig = author_impact_score(papers, total_papers=9, quality="pretrained impact model v1, held-out Spearman 0.45")
+    # best five of 10, 70, 60, 50, 95, 30, 20: 95, 70, 60, 50, 30
+    assert fig.label == "Score" and fig.value == round((95 + 70 + 60 + 50 + 30) / 5) == 61
+    assert isinstance(fig.value, int)
+    assert fig.source == ("AI Score 61 — from 7 of their 9 papers (2 with citations, 5 predicted): mean of the best 5"
+                          " · predictions: pretrained impact model v1, held-out Spearman 0.45")
+    assert fig.inputs["summary"] == "from 7 of their 9 papers (2 with citations, 5 predicted)"
+    assert fig.inputs["best"] == ["p5", "p2", "p3", "p4", "p6"] and fig.inputs["rule"] == AUTHOR_PAPER_TEXT
+    by_id = {r["id"]: r for r in fig.inputs["per_paper"]}
+    assert by_id["p1"]["from"] == "actual" and by_id["p1"]["percentile"] == 10.0 and by_id["p1"]["predicted"] == 90.0
+    assert by_id["p7"]["from"] == "predicted" and "p8" not in by_id
+    assert "mean of their best 5" in AUTHOR_PAPER_TEXT
+
+
+def test_author_impact_score_with_few_or_no_papers():
+    one = author_impact_score([PaperEvidence("x", 42.4)])
+    assert one.value == 42 and one.source == "AI Score 42 — from 1 paper (0 with citations, 1 predicted): mean of the best 1"
+    none = author_impact_score([PaperEvidence("x")], total_papers=3)
+    assert none.value is None and none.source.startswith("no AI Score yet") and "None" not in none.source
+
+
+def test_actual_percentiles_name_their_cohort():
+    rows = [(f"a{i}", 2022, "cs.CL", i) for i in range(11)] + [("b", 2022, "cs.CV", 5), ("c", 2023, "cs.CL", None)]
+    act = actual_percentiles(rows)
+    assert act["a10"] == {"percentile": 100.0, "citations": 10, "cohort": "cs.CL papers of 2022", "cohort_size": 11}
+    assert act["b"]["cohort_size"] == 1 and act["b"]["percentile"] == 50.0 and "c" not in act

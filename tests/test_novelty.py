@@ -200,15 +200,26 @@ def test_a_different_method_by_other_authors_is_not_a_near_duplicate() -> None:
     assert not near_duplicate(sim, model=DEFAULT_MODEL, title=new["title"], earlier_title=old["title"]).duplicate
 
 
-def test_a_reworded_abstract_by_the_same_author_is_a_near_duplicate() -> None:
+def test_a_revised_abstract_by_the_same_author_is_a_near_duplicate() -> None:
     from paperscope.semantic.embed import DEFAULT_MODEL
-    from paperscope.semantic.novelty import near_duplicate
+    from paperscope.semantic.novelty import DUPLICATE_RULES, near_duplicate
 
     papers = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines()]
     original = next(p for p in papers if p["id"] == ORIGINAL_ID)
-    a, b = load_embedder().embed([paper_text(original["title"], original["abstract"]),
-                                  paper_text(original["title"], REWORDED)])
+    # A revised version, as arXiv's v2 of a paper reads: one sentence re-phrased, the ending re-worded, one added.
+    revised = (original["abstract"]
+               .replace("In this paper, we introduce ALIGNed-LLM, a simple yet effective approach",
+                        "We propose ALIGNed-LLM, a simple and effective method")
+               .replace("demonstrating a substantial improvement of the LLM answers.",
+                        "where the answers of the LLM improve substantially. Our code is publicly available."))
+    a, b, c = load_embedder().embed([paper_text(original["title"], original["abstract"]),
+                                     paper_text(original["title"], revised), paper_text(original["title"], REWORDED)])
     sim = float(a @ b)
+    # Rewritten from scratch (no sentence kept) the cosine falls below v2's calibrated threshold: one of the
+    # re-wordings the rule gives up (recall 0.72) to keep its precision at 0.9 on the labelled pairs.
+    assert 0.80 <= float(a @ c) < DUPLICATE_RULES[DEFAULT_MODEL][0]
+    assert not near_duplicate(float(a @ c), model=DEFAULT_MODEL, authors=["Ada Lovelace"],
+                              earlier_authors=["Ada Lovelace"]).duplicate
     same = near_duplicate(sim, model=DEFAULT_MODEL, authors=["M. Curie", "Ada Lovelace"],
                           earlier_authors=["Ada B. Lovelace"], earlier_id=ORIGINAL_ID)
     assert same.duplicate and ORIGINAL_ID in same.reason and "shared author" in same.reason
@@ -218,6 +229,22 @@ def test_a_reworded_abstract_by_the_same_author_is_a_near_duplicate() -> None:
     titled = near_duplicate(0.97, model=DEFAULT_MODEL, title=original["title"], earlier_title=original["title"])
     assert titled.duplicate and "same title" in titled.reason
     assert not near_duplicate(0.97, model=DEFAULT_MODEL, title="A survey", earlier_title=original["title"]).duplicate
+
+
+def test_v2_thresholds_are_the_calibrated_ones_and_cut_where_they_say() -> None:
+    from paperscope.semantic.embed import DEFAULT_MODEL
+    from paperscope.semantic.novelty import DUPLICATE_RULES, near_duplicate
+
+    with_author, title_only = DUPLICATE_RULES[DEFAULT_MODEL]
+    # bench/neardup_calibration.py: the highest recall at precision >= 0.9 on the labelled pairs.
+    assert (with_author, title_only) == (0.89, 0.90) and title_only >= with_author
+    ours, theirs = ["Ada Lovelace", "M. Curie"], ["A. Lovelace", "C. Babbage"]
+    above = near_duplicate(0.895, model=DEFAULT_MODEL, authors=ours, earlier_authors=theirs, earlier_id="2401.00001")
+    assert above.duplicate and above.reason == "near-duplicate of 2401.00001 (similarity 0.90, shared author)"
+    # 0.85 was a duplicate under v1's carried-over 0.80; it is below v2's measured threshold.
+    assert not near_duplicate(0.85, model=DEFAULT_MODEL, authors=ours, earlier_authors=theirs).duplicate
+    assert not near_duplicate(0.885, model=DEFAULT_MODEL, authors=ours, earlier_authors=theirs).duplicate
+    assert not near_duplicate(0.99, model=DEFAULT_MODEL, authors=ours, earlier_authors=["C. Babbage"]).duplicate
 
 
 def test_title_similarity_ignores_case_punctuation_and_short_words() -> None:

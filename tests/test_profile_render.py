@@ -499,7 +499,8 @@ def test_json_round_trip(name: str) -> None:
     assert data["generated"] == profile.generated.isoformat()
     assert [f["label"] for f in data["figures"]] == [f.label for f in profile.figures]
     for got, want in zip(data["figures"], profile.figures, strict=True):
-        assert set(got) == {"label", "value", "source", "inputs"}
+        assert set(got) == {"label", "value", "source", "text", "inputs"}
+        assert isinstance(got["text"], str) and got["text"] != "None"
         value = want.value
         assert got["value"] == (None if isinstance(value, float) and math.isnan(value) else value)
         assert got["source"] == want.source

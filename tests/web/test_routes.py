@@ -53,6 +53,16 @@ def test_pages_render(client: TestClient, library: Any) -> None:
         assert text in r.text, (path, text)
 
 
+def test_author_page_reads_the_ai_score_as_what_it_is(client: TestClient, library: Any) -> None:
+    name = busiest_author(library)
+    score = client.get(f"/api/authors/{quote(name)}").json()["header"]["Score"]
+    n = score["inputs"]["papers"]
+    assert isinstance(score["value"], int) and score["inputs"]["with_citations"] == 0  # the sample has no counts
+    assert score["text"].startswith(f"AI Score {score['value']} — from {n} papers (0 with citations, {n} predicted)")
+    page = client.get(f"/author/{quote(name)}").text
+    assert f"AI Score {score['value']} — from {n} papers (0 with citations, {n} predicted)" in page
+
+
 def test_topic_filters_and_orders_change_the_list(client: TestClient, library: Any) -> None:
     base = client.get("/api/topics/reward-model").json()["papers"]
     coded = client.get("/api/topics/reward-model?code=yes").json()

@@ -6,6 +6,7 @@ ORCID and http(s) code links.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from markupsafe import Markup
@@ -15,6 +16,7 @@ from paperscope.render.model import clean_text
 from paperscope.render.profile_model import (
     all_figures,
     check_view,
+    figure_note,
     format_value,
     header_figures,
     listing_order,
@@ -22,6 +24,7 @@ from paperscope.render.profile_model import (
     orcid_link,
     other_names,
     percent,
+    shown_value,
 )
 from paperscope.render.templates import environment
 
@@ -44,7 +47,9 @@ def profile_context(profile: AuthorProfile, view: str = "cards") -> dict[str, An
         "view": view,
         "other_names": other_names(profile),
         "ids": ids,
-        "tiles": header_figures(profile),
+        # A figure with a short reading shows it beside its number ("64 — from 12 papers (3 with citations, ...)").
+        "tiles": [(label, replace(f, value=shown_value(f)) if figure_note(f) else f)
+                  for label, f in header_figures(profile)],
         "figures": [[(clean_text(f.label), False), (clean_text(format_value(f.value)), True),
                      (clean_text(f.source), False)] for f in all_figures(profile)],
         "per_year": [[(str(y), False), (f"{n:,}", True), (Markup(bar.format(100 * max(n, 0) / top)), False)]

@@ -10,7 +10,7 @@ import orjson
 
 from paperscope.models import AuthorProfile, Figure, PaperCard
 from paperscope.render.jsonout import paper_to_dict
-from paperscope.render.profile_model import header_figures
+from paperscope.render.profile_model import header_figures, shown_value
 
 __all__ = ["profile_to_dict", "render_profile_json"]
 
@@ -35,7 +35,10 @@ def _jsonable(value: Any) -> Any:
 
 
 def _figure(f: Figure) -> dict[str, Any]:
-    return {"label": f.label, "value": _jsonable(f.value), "source": f.source, "inputs": _jsonable(f.inputs)}
+    # "text": the figure as a reader sees it, never a bare float or null ("64 — from 12 papers (...)", "—").
+    text = f.inputs.get("text")
+    return {"label": f.label, "value": _jsonable(f.value), "source": f.source,
+            "text": text if isinstance(text, str) else shown_value(f), "inputs": _jsonable(f.inputs)}
 
 
 def _card(card: PaperCard) -> dict[str, Any]:

@@ -35,8 +35,10 @@ from paperscope.render.profile_model import (
     openalex_link,
     orcid_link,
     other_names,
+    parse_shown,
     parse_value,
     percent,
+    shown_value,
 )
 
 __all__ = ["parse_profile_markdown", "render_listing", "render_profile_markdown"]
@@ -102,7 +104,7 @@ def _md_header(profile: AuthorProfile) -> list[str]:
         ids.append(f"ORCID: [{_md(ident)}]({url})")
     if ids:
         lines += [" · ".join(ids), ""]
-    lines.append(" · ".join(f"**{label}** {_md_part(format_value(f.value))}" for label, f in header_figures(profile)))
+    lines.append(" · ".join(f"**{label}** {_md_part(shown_value(f))}" for label, f in header_figures(profile)))
     lines += ["", f"Generated: {profile.generated.isoformat()}"]
     return lines
 
@@ -225,7 +227,7 @@ def _stats_line(line: str) -> dict[str, Any]:
     for part in line.split(" · "):
         m = re.match(r"^\*\*(?P<label>[^*]+)\*\* (?P<value>.*)$", part)
         if m:
-            out[m["label"]] = parse_value(_unmd_part(m["value"]))
+            out[m["label"]] = parse_shown(_unmd_part(m["value"]))
     return out
 
 

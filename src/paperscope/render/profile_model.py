@@ -37,6 +37,26 @@ _INT = re.compile(r"^-?\d{1,3}(?:,\d{3})*$")
 _FLOAT = re.compile(r"^-?\d{1,3}(?:,\d{3})*\.\d+$")
 
 
+def figure_note(f: Figure) -> str:
+    """The short reading a figure carries beside its number (the author AI Score's "from 12 papers (3 with
+    citations, 9 predicted)"), or "" when it has none or no value."""
+    note = f.inputs.get("summary")
+    return one_line(note) if f.value is not None and isinstance(note, str) else ""
+
+
+def shown_value(f: Figure) -> str:
+    """A header figure as shown: its value, then its short reading when it has one ("64 — from 12 papers ...")."""
+    note = figure_note(f)
+    return f"{format_value(f.value)} {DASH} {note}" if note else format_value(f.value)
+
+
+def parse_shown(text: str) -> int | float | str | None:
+    """Invert `shown_value`: the number before " — " when a short reading follows it."""
+    head, sep, _ = text.partition(f" {DASH} ")
+    value = parse_value(head)
+    return value if sep and not isinstance(value, str) else parse_value(text)
+
+
 def parse_value(text: str) -> int | float | str | None:
     """Invert `format_value`: "—" is None, "1,234" an int, "85.5" a float, anything else stays text."""
     text = text.strip()

@@ -24,10 +24,11 @@ Per paper there are two methods, and the report says which one ran:
 `ScoreReport.explain(id)` gives any paper's score as a `ScoreExplanation`: the 0-100 score, the phrase
 it reads as, its top inputs and the quality of the model that made it, whichever method ran.
 
-Per author, `author_score` combines the author's paper scores, h-index percentile, novelty percentile
-and recent momentum with weights the lead keeps in the config (`DEFAULT_AUTHOR_WEIGHTS`);
-`author_impact_score` first blends each paper's predicted and actual citation percentile
-(`AUTHOR_PAPER_TEXT`) and feeds the blend in as the paper scores.
+Per author, `author_impact_score` is the profile's AI Score: each paper's actual citation percentile
+when the library knows its citations (in a large enough cohort), else its predicted one, and the mean of
+the best five (`AUTHOR_PAPER_TEXT`). `paper_scores` stores each cited paper's actual percentile beside its
+score for it. `author_score` is the older composite (paper scores, h-index percentile, novelty, momentum
+under the config's `author_score_weights`).
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ from paperscope.errors import ModelMismatchError, StoreError
 from paperscope.models import Figure, Paper
 
 __all__ = [
-    "ACTUAL_FULL_YEARS", "ALPHA_GRID", "ASSUMED_WHEN_UNKNOWN", "AUTHOR_FORMULA_TEXT", "AUTHOR_PAPER_TEXT",
-    "DEFAULT_AUTHOR_WEIGHTS", "FORMULA_TEXT", "FORMULA_WEIGHTS", "META_FEATURES", "ImpactModel", "PaperFeatures",
-    "ScoreExplanation", "ScoreReport", "author_impact_score", "author_score", "blend_percentiles",
+    "ALPHA_GRID", "ASSUMED_WHEN_UNKNOWN", "AUTHOR_FORMULA_TEXT", "AUTHOR_PAPER_TEXT", "DEFAULT_AUTHOR_WEIGHTS",
+    "FORMULA_TEXT", "FORMULA_WEIGHTS", "META_FEATURES", "MIN_ACTUAL_COHORT", "ImpactModel", "PaperEvidence",
+    "PaperFeatures", "ScoreExplanation", "ScoreReport", "actual_percentiles", "author_impact_score", "author_score",
     "citation_percentiles", "mentions_venue", "momentum_score", "paper_scores", "spearman",
 ]
 
@@ -524,6 +525,7 @@ def paper_scores(feats: Sequence[PaperFeatures], citations: Mapping[str, int | N
     """
     rows = [(f.arxiv_id, f.year, f.category, citations.get(f.arxiv_id)) for f in feats]
     targets = citation_percentiles(rows)
+    actual = actual_percentiles(rows)  # stored beside each score for the author AI Score
     n_cited = len(targets)
     needed = max(1, min_train)
     while needed - round(needed * HOLDOUT) < MIN_FIT:  # the held-out share must leave MIN_FIT to train on
@@ -533,11 +535,11 @@ def paper_scores(feats: Sequence[PaperFeatures], citations: Mapping[str, int | N
     if model is None:
         few = f"{n_cited} of {len(feats)} papers have citation counts; the local model needs at least {needed}"
         try:
-            return _pretrained_report(feats, pretrained, embedder, few, n_cited, min_train)
+            return _with_actual(_pretrained_report(feats, pretrained, embedder, few, n_cited, min_train), actual)
         except (ModelMismatchError, StoreError) as e:
             reason = (f"formula (last resort; on real papers it barely tracks citations): the pretrained impact "
                       f"model cannot run: {e}; {few}")
-            return _formula_report(feats, novelty, author_h, reason, n_cited, min_train)
+            return _with_actual(_formula_report(feats, novelty, author_h, reason, n_cited, min_train), actual)
     rho = model.held_out_spearman
     quality = (f"held-out Spearman {rho:.2f} on {model.n_holdout} library papers; ridge trained on "
                f"{model.n_train} library papers with citations" if model.n_holdout and not math.isnan(rho) else
@@ -549,6 +551,7 @@ def paper_scores(feats: Sequence[PaperFeatures], citations: Mapping[str, int | N
         inputs[f.arxiv_id] = {
             "method": "model", "base": float(model.intercept), "contributions": parts,
             "values": {**f.meta_values(), "text": f.embedding is not None}, "assumed": [], "model": "local model",
+            "quality": quality, "held_out_spearman": None if math.isnan(rho) else round(rho, 3),
             "text": f"AI Score {round(scores[f.arxiv_id])} — predicted citation percentile among this "
                     f"library's {_among(f.category, f.year)}"}
     reason = (f"model: ridge regression trained on {model.n_train} papers with citations "
@@ -557,8 +560,17 @@ def paper_scores(feats: Sequence[PaperFeatures], citations: Mapping[str, int | N
     formula = ("score = clip(base + sum of contributions, 0, 100); base = mean citation percentile of the "
                "training papers; contribution = coefficient x standardised feature (" + ", ".join(META_FEATURES)
                + f", and {model.text_components} text-embedding components summed as 'text')")
-    return ScoreReport("model", scores, inputs, formula, reason, n_cited, min_train, model.n_train,
-                       model.n_holdout, None if math.isnan(rho) else rho, model.alpha, model, quality)
+    return _with_actual(ScoreReport("model", scores, inputs, formula, reason, n_cited, min_train, model.n_train,
+                                    model.n_holdout, None if math.isnan(rho) else rho, model.alpha, model, quality),
+                        actual)
+
+
+def _with_actual(report: ScoreReport, actual: Mapping[str, dict[str, Any]]) -> ScoreReport:
+    """Each cited paper's actual percentile and cohort under inputs[id]["actual"]."""
+    for pid, a in actual.items():
+        if pid in report.inputs:
+            report.inputs[pid]["actual"] = a
+    return report
 
 
 PRETRAINED_TEXT = ("score = clip(base + sum of each input's points, 0, 100): the pretrained impact model's expected "
@@ -590,7 +602,8 @@ def _pretrained_report(feats: Sequence[PaperFeatures], pretrained: Any, embedder
         inputs[f.arxiv_id] = {"method": "pretrained", "base": p.base,
                               "contributions": {c.input: c.points for c in p.inputs}, "values": values,
                               "assumed": ["text (embedding)"] if f.embedding is None else [],
-                              "model": p.model, "text": p.headline(), "quality": q.text(p.field)}
+                              "model": p.model, "text": p.headline(), "quality": q.text(p.field),
+                              "held_out_spearman": round(q.spearman, 3)}
     reason = f"{pm.label}: {q.text()}; {few}"
     return ScoreReport("pretrained", scores, inputs, PRETRAINED_TEXT, reason, n_cited, min_train,
                        n_holdout=q.n, held_out_spearman=q.spearman, quality=q.text())
@@ -679,43 +692,92 @@ def author_score(paper_scores: Sequence[float], h_index_pct: float | None, novel
     return Figure("Score", value, "paperscope AI Score", inputs)
 
 
-ACTUAL_FULL_YEARS = 3.0  # years after which a paper's own citations speak for it alone
+MIN_ACTUAL_COHORT = 10  # library papers with citation counts a (year, category) cohort needs to rank a paper in
 AUTHOR_PAPER_TEXT = (
-    f"paper percentile = w x actual citation percentile + (1 - w) x predicted (AI Score), w = min(1, age in years "
-    f"/ {ACTUAL_FULL_YEARS:g}); a paper with no citation count uses its prediction, one with no prediction its "
-    f"actual percentile; the author's papers component is the mean of their best {TOP_PAPERS}")
+    f"per paper: its actual citation percentile within its year and primary category among the library's papers "
+    f"with citation counts, when it has a count and that cohort holds at least {MIN_ACTUAL_COHORT} of them; else "
+    f"its predicted percentile (its AI Score). Author AI Score = the mean of their best {TOP_PAPERS} such "
+    f"percentiles (of all of them when they have fewer)")
 
 
-def blend_percentiles(predicted: Mapping[str, float | None], actual: Mapping[str, float | None],
-                      age_years: Mapping[str, float]) -> dict[str, dict[str, Any]]:
-    """Each paper's blend of predicted and actual citation percentile (`AUTHOR_PAPER_TEXT`).
+@dataclass(frozen=True, slots=True)
+class PaperEvidence:
+    """What the author AI Score knows of one paper: its AI Score (the predicted citation percentile) and, when
+    the library has its citation count, its actual percentile in the cohort `cohort` of `cohort_size` papers."""
 
-    A new paper's citations say little yet, so its prediction carries it; the weight on the actual
-    percentile grows linearly with age and reaches 1 at ACTUAL_FULL_YEARS, when a paper's rank among
-    its cohort has mostly settled. Papers with neither figure are left out.
+    id: str
+    predicted: float | None = None
+    actual: float | None = None
+    cohort: str = ""
+    cohort_size: int = 0
+
+    def percentile(self) -> tuple[float, str] | None:
+        """(percentile, "actual" or "predicted") under `AUTHOR_PAPER_TEXT`; None when neither is known."""
+        act, pred = _pct(self.actual), _pct(self.predicted)
+        if act is not None and self.cohort_size >= MIN_ACTUAL_COHORT:
+            return act, "actual"
+        if pred is not None:
+            return pred, "predicted"
+        return None
+
+
+def author_impact_score(papers: Sequence[PaperEvidence], *, total_papers: int | None = None,
+                        quality: str = "") -> Figure:
+    """An author's AI Score (0-100, an int) from their papers' actual and predicted citation percentiles.
+
+    Per paper the actual percentile wins when it can be trusted (`PaperEvidence.percentile`): real citations
+    say more than any prediction, but a rank among fewer than MIN_ACTUAL_COHORT papers says little. Over the
+    papers, the mean of the best TOP_PAPERS: an author is judged by their strongest work, as readers of a CV
+    do, so workshop notes and side projects do not pull a prolific author down, while five papers keep one
+    lucky outlier from carrying the figure. `total_papers` (the author's papers in the library) and `quality`
+    (the held-out quality of the model that made the predictions) are shown in the text. The Figure's source
+    is its one-line reading; its inputs list every paper's percentile and where it came from.
     """
-    out: dict[str, dict[str, Any]] = {}
-    for pid in sorted(set(predicted) | set(actual)):
-        pred, act = _pct(predicted.get(pid)), _pct(actual.get(pid))
-        if pred is None and act is None:
-            continue
-        age = max(0.0, float(age_years.get(pid, 0.0)))
-        w = 1.0 if pred is None else 0.0 if act is None else min(1.0, age / ACTUAL_FULL_YEARS)
-        value = (w * act if act is not None else 0.0) + ((1 - w) * pred if pred is not None else 0.0)
-        out[pid] = {"value": value, "predicted": pred, "actual": act, "weight_actual": w, "age_years": age}
-    return out
+    rows = []
+    for p in papers:
+        got = p.percentile()
+        if got is not None:
+            rows.append({"id": p.id, "percentile": round(got[0], 1), "from": got[1],
+                         "predicted": None if p.predicted is None else round(float(p.predicted), 1),
+                         "actual": None if p.actual is None else round(float(p.actual), 1),
+                         "cohort": p.cohort, "cohort_size": p.cohort_size})
+    total = max(total_papers or 0, len(rows))
+    if not rows:
+        text = ("no AI Score yet: AI Scores not computed for their papers" if total else
+                "no AI Score yet: no papers")
+        return Figure("Score", None, text, {"text": text, "papers": 0, "papers_total": total,
+                                            "rule": AUTHOR_PAPER_TEXT})
+    rows.sort(key=lambda r: (-r["percentile"], r["id"]))
+    best = rows[:TOP_PAPERS]
+    value = round(sum(r["percentile"] for r in best) / len(best))
+    n_actual = sum(1 for r in rows if r["from"] == "actual")
+    of = f"{len(rows)} of their {total} papers" if total > len(rows) else _papers(len(rows))
+    summary = f"from {of} ({n_actual} with citations, {len(rows) - n_actual} predicted)"
+    text = f"AI Score {value} — {summary}: mean of the best {len(best)}"
+    if quality:
+        text += f" · predictions: {quality}"
+    inputs: dict[str, object] = {
+        "text": text, "summary": summary, "papers": len(rows), "papers_total": total, "with_citations": n_actual,
+        "predicted": len(rows) - n_actual, "best": [r["id"] for r in best], "top_k": TOP_PAPERS,
+        "model_quality": quality or None, "rule": AUTHOR_PAPER_TEXT, "per_paper": rows,
+    }
+    return Figure("Score", value, text, inputs)
 
 
-def author_impact_score(predicted: Mapping[str, float | None], actual: Mapping[str, float | None],
-                        age_years: Mapping[str, float], h_index_pct: float | None, novelty_pct: float | None,
-                        momentum: Mapping[str, int],
-                        weights: Mapping[str, float] = DEFAULT_AUTHOR_WEIGHTS) -> Figure:
-    """An author's AI Score: `author_score` with each paper's blended percentile (`blend_percentiles`) as
-    its paper score. `weights` is the config's `author_score_weights`; the Figure's inputs add the blend
-    of every paper ("papers_blend") and its rule ("paper_formula")."""
-    blend = blend_percentiles(predicted, actual, age_years)
-    fig = author_score([b["value"] for b in blend.values()], h_index_pct, novelty_pct, momentum, weights)
-    fig.inputs["papers_blend"] = {pid: {k: (round(v, 2) if isinstance(v, float) else v) for k, v in b.items()}
-                                  for pid, b in blend.items()}
-    fig.inputs["paper_formula"] = AUTHOR_PAPER_TEXT
-    return fig
+def _papers(n: int) -> str:
+    return f"{n} paper" if n == 1 else f"{n} papers"
+
+
+def actual_percentiles(rows: Iterable[tuple[str, int, str, int | None]]) -> dict[str, dict[str, Any]]:
+    """Each cited paper's actual citation percentile (`citation_percentiles`) with its cohort, for the author
+    AI Score: {"percentile", "citations", "cohort" ("cs.CL papers of 2024"), "cohort_size"}."""
+    rows = list(rows)
+    pct = citation_percentiles(rows)
+    size: dict[tuple[int, str], int] = {}
+    meta: dict[str, tuple[int, str, int]] = {}
+    for arxiv_id, year, category, cites in rows:
+        if arxiv_id in pct and arxiv_id not in meta:
+            meta[arxiv_id] = (int(year), category, int(cites or 0))
+            size[(int(year), category)] = size.get((int(year), category), 0) + 1
+    return {i: {"percentile": round(pct[i], 1), "citations": c, "cohort": f"{cat or 'uncategorised'} papers of {y}",
+                "cohort_size": size[(y, cat)]} for i, (y, cat, c) in meta.items()}

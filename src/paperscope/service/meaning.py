@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,7 +17,7 @@ import numpy as np
 
 from paperscope.errors import InputError, NotFound, NotReady
 from paperscope.library import Library
-from paperscope.models import UTC, Figure, Paper
+from paperscope.models import Figure, Paper
 from paperscope.service.papers import Neighbour, NoveltyInfo, get_paper, novelty_info
 from paperscope.service.results import Result
 from paperscope.service.novelty import NoveltyRun, novelty
@@ -430,28 +430,41 @@ def _author_h_percentiles(lib: Library, ids: Sequence[str]) -> tuple[dict[str, f
 
 def author_figures(lib: Library, paper_ids: Sequence[str], *, today: date
                    ) -> tuple[dict[str, float], dict[str, float], Figure, Figure]:
-    """Per-paper novelty percentiles and scores, and the author's Novelty and Score figures with their inputs."""
-    from paperscope.scoring.aiscore import DEFAULT_AUTHOR_WEIGHTS, author_score
+    """Per-paper novelty percentiles and scores, and the author's Novelty and Score figures with their inputs.
+
+    The Score figure is `author_impact_score`: each paper's actual citation percentile where the last
+    `paperscope score` run found its citation count, else its AI Score, and the mean of the best five.
+    """
+    from collections import Counter
+
+    from paperscope.scoring.aiscore import PaperEvidence, author_impact_score
 
     store = lib.store
-    weights = lib.settings.author_score_weights or DEFAULT_AUTHOR_WEIGHTS
     nov = {i: d["percentile"] for i, d in store.novelty_for(paper_ids).items() if d["percentile"] is not None}
-    sc = {i: d["value"] for i, d in store.scores_for(paper_ids).items()}
+    records = store.scores_for(paper_ids)
+    sc = {i: d["value"] for i, d in records.items()}
     novelty_fig = Figure("Novelty", None, "— (novelty not computed yet)")
     if nov:
         mean = sum(nov.values()) / len(nov)
         novelty_fig = Figure("Novelty", round(mean, 1), "library (mean novelty percentile of their papers)",
                              {"papers scored": len(nov), "papers": len(paper_ids)})
-    score_fig = Figure("Score", None, "— (AI Scores not computed yet)")
-    if sc:
-        papers = store.get_papers(paper_ids)
-        year_ago = datetime(today.year, today.month, today.day, tzinfo=UTC) - timedelta(days=365)
-        cites = store.citations_for(paper_ids)
-        recent = sum(c["counts_by_year"].get(today.year, 0) + c["counts_by_year"].get(today.year - 1, 0) // 2
-                     for c in cites.values())
-        momentum = {"papers_12m": sum(1 for p in papers if p.first_submitted >= year_ago), "citations_12m": recent}
-        score_fig = author_score(list(sc.values()), None, novelty_fig.value,  # type: ignore[arg-type]
-                                 momentum, weights)
+    evidence: list[PaperEvidence] = []
+    qualities: Counter[str] = Counter()
+    for pid, rec in records.items():
+        inp = rec["inputs"] if isinstance(rec["inputs"], dict) else {}
+        act = inp.get("actual")
+        act = act if isinstance(act, dict) else {}
+        pct, size = act.get("percentile"), act.get("cohort_size")
+        evidence.append(PaperEvidence(pid, float(rec["value"]),
+                                      float(pct) if isinstance(pct, (int, float)) else None,
+                                      str(act.get("cohort") or ""), int(size) if isinstance(size, int) else 0))
+        model, rho = inp.get("model"), inp.get("held_out_spearman")
+        if model:
+            qualities[f"{model}, held-out Spearman {rho:.2f}" if isinstance(rho, (int, float)) else
+                      f"{model}, no held-out figure"] += 1
+    # Scores of one run share their model; a library scored twice may mix two, so name the commonest.
+    shown = qualities.most_common(1)[0][0] if qualities else ""
+    score_fig = author_impact_score(evidence, total_papers=len(paper_ids), quality=shown)
     return nov, sc, novelty_fig, score_fig
 
 
