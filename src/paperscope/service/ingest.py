@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import gc
 import queue
 import threading
@@ -191,14 +193,20 @@ def pick_topics(lib: Library, names: Sequence[str] = ()) -> list[Topic]:
 
 
 def topic_query(topic: Topic) -> PaperQuery:
-    """The store query that selects a topic's papers."""
+    """The store query that selects a topic's papers (parsed once per query text in a process)."""
     from paperscope.errors import QueryError
-    from paperscope.query import parse_query
 
     try:
-        return PaperQuery(parse_query(topic.query), tuple(topic.categories))
+        return _parsed(topic.query, tuple(topic.categories))
     except QueryError as e:
         raise QueryError(f"topic {topic.name!r}: {e}") from e
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed(query: str, categories: tuple[str, ...]) -> PaperQuery:
+    from paperscope.query import parse_query
+
+    return PaperQuery(parse_query(query), categories)
 
 
 def feed_categories(lib: Library, topics: Sequence[Topic]) -> list[str]:
