@@ -11,15 +11,12 @@ from conftest import make_paper
 from paperscope.errors import ModelMismatchError, StoreError
 from paperscope.models import Figure
 from paperscope.scoring.aiscore import (
-    DEFAULT_AUTHOR_WEIGHTS,
     FORMULA_TEXT,
     META_FEATURES,
     ImpactModel,
     PaperFeatures,
-    author_score,
     citation_percentiles,
     mentions_venue,
-    momentum_score,
     paper_scores,
     spearman,
 )
@@ -256,35 +253,3 @@ def test_formula_refuses_values_that_are_not_percentiles():
 # --- author score --------------------------------------------------------------------------------
 
 
-def test_momentum_saturates():
-    assert momentum_score(0, 0) == 0.0
-    assert momentum_score(4, 0) == pytest.approx(100 * (1 - math.exp(-1)))
-    assert momentum_score(0, 50) == pytest.approx(momentum_score(4, 0))
-    assert momentum_score(2, 25) == pytest.approx(momentum_score(4, 0))
-    assert 99 < momentum_score(40, 1000) <= 100
-
-
-def test_author_score_shows_every_input_and_weight():
-    fig = author_score([90, 80, 70, 60, 50, 10, 5], 75.0, 40.0, {"papers_12m": 4, "citations_12m": 0})
-    assert isinstance(fig, Figure) and fig.label == "Score"
-    m = 100 * (1 - math.exp(-1))
-    expected = 0.40 * 70 + 0.25 * 75 + 0.15 * 40 + 0.20 * m  # best five average 70
-    assert fig.value == round(expected, 1)
-    assert fig.inputs["weights"] == DEFAULT_AUTHOR_WEIGHTS
-    assert fig.inputs["components"] == pytest.approx({"papers": 70.0, "h_index": 75.0, "novelty": 40.0,
-                                                      "momentum": m})
-    assert sum(fig.inputs["contributions"].values()) == pytest.approx(expected)
-    assert fig.inputs["assumed"] == [] and fig.inputs["best_papers"] == 5
-    assert "exp" in fig.inputs["formula"]
-
-
-def test_author_score_weights_are_scaled_and_unknowns_assumed():
-    fig = author_score([80], None, None, {"papers_12m": 0, "citations_12m": 0}, {"papers": 2, "h_index": 2})
-    assert fig.inputs["weights"] == {"papers": 0.5, "h_index": 0.5, "novelty": 0.0, "momentum": 0.0}
-    assert fig.value == 0.5 * 80 + 0.5 * 50 and fig.inputs["assumed"] == ["h_index", "novelty"]
-    nothing = author_score([], None, None, {"papers_12m": 3, "citations_12m": 10})
-    assert nothing.value is None
-    with pytest.raises(ValueError, match="unknown AI Score weight 'impact'"):
-        author_score([80], None, None, {}, {"impact": 1.0})
-    with pytest.raises(ValueError, match="non-negative"):
-        author_score([80], None, None, {}, {"papers": -1.0, "h_index": 2.0})

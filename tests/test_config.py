@@ -97,8 +97,6 @@ def test_every_setting_has_help() -> None:
     ("enrich_max_age_days = 9223372036854775807", "enrich_max_age_days must be between 0"),
     ("feed_categories = [1, 2]", "feed_categories must list arXiv categories"),
     ('feed_categories = ["cs.CL", "not a category"]', "feed_categories must list"),
-    ("author_score_weights = { papers = nan }", "author_score_weights.papers must be a finite number"),
-    ('author_score_weights = { luck = 1.0 }', "author_score_weights: unknown weight 'luck'"),
 ])
 def test_numeric_settings_are_checked_for_range_and_nan(tmp_path: Path, line: str, pattern: str) -> None:
     path = write(tmp_path, f'contact = "a@b.c"\n{line}\n')
@@ -128,3 +126,12 @@ def test_tables_nested_too_deeply_are_a_config_error(tmp_path: Path) -> None:
     path = write(tmp_path, "x = " + "[" * 5000 + "]" * 5000 + "\n")
     with pytest.raises(ConfigError, match="config.toml"):
         load_config(path)
+
+
+def test_a_retired_setting_is_accepted_and_ignored(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from paperscope.config import load_config
+
+    path = tmp_path / "old.toml"
+    path.write_text("author_score_weights = { papers = 1.0 }\nrecommend_days = 7\n", encoding="utf-8")
+    cfg = load_config(path)
+    assert cfg.recommend_days == 7 and not hasattr(cfg, "author_score_weights")

@@ -51,8 +51,6 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("library_file", "", "Your own library (BibTeX, Zotero CSV/RDF export, or a list of arXiv ids/DOIs) "
             "for `recommend` and the digest's Recommended for you section.", "PAPERSCOPE_LIBRARY"),
     Setting("recommend_days", 14, "How far back the digest's Recommended for you section looks, in days."),
-    Setting("author_score_weights", {"papers": 0.40, "h_index": 0.25, "novelty": 0.15, "momentum": 0.20},
-            "Weights of an author's AI Score: their papers' scores, h-index percentile, novelty, momentum."),
     # Delivery (`paperscope run` / `send`). Secrets never live here: the SMTP password comes from
     # $PAPERSCOPE_SMTP_PASSWORD or smtp_password_file, chat URLs from $PAPERSCOPE_CHAT_URLS or chat_config.
     Setting("smtp_host", "", "SMTP server that sends the digest by e-mail (empty: no e-mail).", "PAPERSCOPE_SMTP_HOST"),
@@ -198,13 +196,6 @@ def _check_value(key: str, value: Any) -> str | None:
         bad = [c for c in value if not isinstance(c, str) or not _CATEGORY.fullmatch(c)]
         if bad:
             return f"feed_categories must list arXiv categories like \"cs.CL\", got {str(bad[0])[:40]!r}"
-    elif key == "author_score_weights":
-        known = _BY_NAME[key].default
-        for k, v in value.items():
-            if k not in known:
-                return f"author_score_weights: unknown weight {k!r} (known: {', '.join(known)})"
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                return f"author_score_weights.{k} must be a finite number >= 0, got {v!r}"
     return None
 
 
@@ -223,6 +214,10 @@ def _coerce(raw: str, s: Setting, where: str) -> Any:
     return raw
 
 
+# Settings earlier versions read that no longer do anything: accepted and ignored, so an old config still loads.
+RETIRED = {"author_score_weights": "an author's AI Score now comes from their papers' actual and predicted percentiles"}
+
+
 def _validate(data: dict[str, Any], text: str, path: Path) -> tuple[dict[str, Any], list[Topic]]:
     def fail(msg: str, table: str | None = None, index: int = 0, key: str | None = None) -> ConfigError:
         line = _line_of(text, table, index, key)
@@ -230,7 +225,7 @@ def _validate(data: dict[str, Any], text: str, path: Path) -> tuple[dict[str, An
 
     values: dict[str, Any] = {}
     for key, value in data.items():
-        if key in ("topics", "recipients"):
+        if key in ("topics", "recipients") or key in RETIRED:
             continue
         s = _BY_NAME.get(key)
         if s is None:

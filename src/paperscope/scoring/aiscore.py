@@ -27,8 +27,7 @@ it reads as, its top inputs and the quality of the model that made it, whichever
 Per author, `author_impact_score` is the profile's AI Score: each paper's actual citation percentile
 when the library knows its citations (in a large enough cohort), else its predicted one, and the mean of
 the best five (`AUTHOR_PAPER_TEXT`). `paper_scores` stores each cited paper's actual percentile beside its
-score for it. `author_score` is the older composite (paper scores, h-index percentile, novelty, momentum
-under the config's `author_score_weights`).
+score for it.
 """
 
 from __future__ import annotations
@@ -47,10 +46,10 @@ from paperscope.errors import ModelMismatchError, StoreError
 from paperscope.models import Figure, Paper
 
 __all__ = [
-    "ALPHA_GRID", "ASSUMED_WHEN_UNKNOWN", "AUTHOR_FORMULA_TEXT", "AUTHOR_PAPER_TEXT", "DEFAULT_AUTHOR_WEIGHTS",
+    "ALPHA_GRID", "ASSUMED_WHEN_UNKNOWN", "AUTHOR_PAPER_TEXT",
     "FORMULA_TEXT", "FORMULA_WEIGHTS", "META_FEATURES", "MIN_ACTUAL_COHORT", "ImpactModel", "PaperEvidence",
-    "PaperFeatures", "ScoreExplanation", "ScoreReport", "actual_percentiles", "author_impact_score", "author_score",
-    "citation_percentiles", "mentions_venue", "momentum_score", "paper_scores", "spearman",
+    "PaperFeatures", "ScoreExplanation", "ScoreReport", "actual_percentiles", "author_impact_score",
+    "citation_percentiles", "mentions_venue", "paper_scores", "spearman",
 ]
 
 META_FEATURES = ("has_code", "has_comment", "venue", "n_authors", "n_categories", "abstract_len", "title_len",
@@ -67,15 +66,7 @@ FORMULA_TEXT = (f"score = {FORMULA_WEIGHTS['novelty']:.2f} x novelty percentile 
                 f"highest author h-index percentile + {FORMULA_WEIGHTS['code']:.2f} x (100 if code is linked "
                 f"else 0); an unknown percentile counts as {ASSUMED_WHEN_UNKNOWN:g}")
 
-DEFAULT_AUTHOR_WEIGHTS = {"papers": 0.40, "h_index": 0.25, "novelty": 0.15, "momentum": 0.20}
 TOP_PAPERS = 5
-MOMENTUM_PAPERS = 4.0  # papers in 12 months that take momentum to 63 on their own
-MOMENTUM_CITATIONS = 50.0  # citations in 12 months that do the same
-AUTHOR_FORMULA_TEXT = (
-    f"score = sum of weight x component over papers (mean AI Score of the best {TOP_PAPERS} papers), h_index "
-    f"(h-index percentile), novelty (novelty percentile) and momentum (100 x (1 - exp(-(papers_12m / "
-    f"{MOMENTUM_PAPERS:g} + citations_12m / {MOMENTUM_CITATIONS:g})))), weights scaled to sum to 1; an unknown "
-    f"component counts as {ASSUMED_WHEN_UNKNOWN:g}")
 
 _ACCEPTANCE = re.compile(
     r"\b(?:accepted\s+(?:at|to|by|for|in|as)|to\s+appear\s+(?:in|at)|published\s+(?:in|at|by)|camera[- ]ready"
@@ -640,56 +631,6 @@ def _pct(x: float | None) -> float | None:
 
 
 # --- per-author score ----------------------------------------------------------------------------
-
-
-def momentum_score(papers_12m: int, citations_12m: int) -> float:
-    """100 x (1 - exp(-(papers_12m / 4 + citations_12m / 50))): 0 with nothing new, 63 for 4 papers (or 50
-    citations) in the last 12 months, approaching 100 but never past it."""
-    load = max(0, papers_12m) / MOMENTUM_PAPERS + max(0, citations_12m) / MOMENTUM_CITATIONS
-    return 100.0 * (1.0 - math.exp(-load))
-
-
-def author_score(paper_scores: Sequence[float], h_index_pct: float | None, novelty_pct: float | None,
-                 momentum: Mapping[str, int], weights: Mapping[str, float] = DEFAULT_AUTHOR_WEIGHTS) -> Figure:
-    """An author's AI Score (0-100) as a Figure whose inputs hold every component, weight and contribution.
-
-    score = sum over components of weight x value, with the weights scaled to sum to 1 (a component
-    missing from `weights` weighs 0):
-      papers   = mean AI Score of the author's best 5 papers (their typical strong work, not one outlier
-                 or a long tail of minor papers);
-      h_index  = the author's h-index percentile among the library's authors;
-      novelty  = the author's novelty percentile;
-      momentum = momentum_score(papers_12m, citations_12m), saturating at 100.
-    An unknown component counts as 50 and is listed under "assumed"; with no paper scores, h-index or
-    novelty at all the value is None.
-    """
-    unknown_keys = set(weights) - set(DEFAULT_AUTHOR_WEIGHTS)
-    if unknown_keys:
-        raise ValueError(f"unknown AI Score weight {min(unknown_keys)!r}; expected "
-                         f"{', '.join(DEFAULT_AUTHOR_WEIGHTS)}")
-    if any(w < 0 for w in weights.values()) or sum(weights.values()) <= 0:
-        raise ValueError("AI Score weights must be non-negative and not all zero")
-    total = float(sum(weights.values()))
-    used = {k: float(weights.get(k, 0.0)) / total for k in DEFAULT_AUTHOR_WEIGHTS}
-    best = sorted((float(s) for s in paper_scores), reverse=True)[:TOP_PAPERS]
-    papers_12m, citations_12m = int(momentum.get("papers_12m", 0)), int(momentum.get("citations_12m", 0))
-    components: dict[str, float | None] = {
-        "papers": sum(best) / len(best) if best else None,
-        "h_index": _pct(h_index_pct),
-        "novelty": _pct(novelty_pct),
-        "momentum": momentum_score(papers_12m, citations_12m),
-    }
-    assumed = [k for k, v in components.items() if v is None]
-    contributions = {k: used[k] * (ASSUMED_WHEN_UNKNOWN if v is None else v) for k, v in components.items()}
-    known = not {"papers", "h_index", "novelty"} <= set(assumed)
-    value = round(min(100.0, max(0.0, sum(contributions.values()))), 1) if known else None
-    inputs: dict[str, object] = {
-        "paper_scores": [round(float(s), 1) for s in paper_scores], "best_papers": len(best),
-        "h_index_pct": components["h_index"], "novelty_pct": components["novelty"],
-        "papers_12m": papers_12m, "citations_12m": citations_12m, "components": components,
-        "weights": used, "contributions": contributions, "assumed": assumed, "formula": AUTHOR_FORMULA_TEXT,
-    }
-    return Figure("Score", value, "paperscope AI Score", inputs)
 
 
 MIN_ACTUAL_COHORT = 10  # library papers with citation counts a (year, category) cohort needs to rank a paper in
