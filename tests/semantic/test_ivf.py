@@ -67,6 +67,10 @@ def test_probing_every_list_is_exact(tmp_path: Path, dtype: str) -> None:
     want_k, want_s = brute(keys, base, q, 10)
     np.testing.assert_array_equal(found, want_k)
     np.testing.assert_allclose(sims, want_s, atol=1e-5)
+    # One query at a time (another code path) gives the same answers as the batch.
+    for i in range(0, 40, 13):
+        one_k, one_s = idx.search(q[i], k=10, nprobe=5)
+        np.testing.assert_array_equal(one_k[0], idx.search(q, k=10, nprobe=5)[0][i])
     # Fewer lists: approximate, but every answer is a real row with its true similarity.
     few_k, few_s = idx.search(q, k=10, nprobe=3)
     assert (few_k >= 0).all()

@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Final
 
@@ -44,9 +45,10 @@ from paperscope.errors import StoreError
 FORMAT: Final = "paperscope-ivf-1"
 EXACT_BELOW: Final = 20_000
 LISTS_PER_SQRT: Final = 2.0  # lists = 2 * sqrt(n): short lists keep bulk scans cheap
-DEFAULT_NPROBE: Final = 16
+DEFAULT_NPROBE: Final = 32
 _CAND_BUDGET: Final = 1 << 25  # candidate slots held per chunk (12 bytes each: ~400 MB)
 _EXACT_BLOCK: Final = 1 << 16
+_FEW_QUERIES: Final = 4  # up to this many queries, each is answered alone (less overhead)
 _DTYPES: Final = {"float16": np.float16, "int8": np.int8}
 
 
@@ -207,6 +209,7 @@ class IvfIndex:
         self._tail_sorted_keys = tail_keys[korder]
         self._tail_keyrows = (base + korder).astype(np.int64)
         self._day_cum: tuple[int, np.ndarray] | None = None
+        self._blas: object = getattr(self, "_blas", None)
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -359,6 +362,33 @@ class IvfIndex:
         nprobe: int | None,
         chunk: int | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
+        with self._one_blas_thread():
+            return self._scan_lists(get_q, m, limit, k, nprobe, chunk)
+
+    def _one_blas_thread(self) -> AbstractContextManager[object]:
+        """Hold BLAS to one thread while scanning (threadpoolctl, when installed): the
+        products are small, and a threaded BLAS spends more on waking threads than it gains
+        (10x slower on a busy 2-core machine)."""
+        if self._blas is None:
+            try:
+                from threadpoolctl import ThreadpoolController
+            except ImportError:
+                self._blas = False
+            else:
+                self._blas = ThreadpoolController()
+        if self._blas is False:
+            return nullcontext()
+        return self._blas.limit(limits=1, user_api="blas")  # type: ignore[union-attr]
+
+    def _scan_lists(
+        self,
+        get_q: Callable[[int, int], np.ndarray],
+        m: int,
+        limit: np.ndarray | None,
+        k: int,
+        nprobe: int | None,
+        chunk: int | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """List-major scan: per chunk of queries, each probed segment is decoded once and
         multiplied by all queries that probe it; each keeps its top k per segment."""
         out_k = np.full((m, k), -1, dtype=np.int64)
@@ -372,6 +402,12 @@ class IvfIndex:
         n_seg = -(-self._n // _EXACT_BLOCK) if exact else self.lists
         if exact:
             p = n_seg
+        if m <= _FEW_QUERIES:
+            for i in range(m):
+                q = np.ascontiguousarray(get_q(i, i + 1), dtype=np.float32)
+                lim = None if limit is None else limit[i : i + 1]
+                out_k[i], out_s[i] = self._scan_one(q, lim, k, p, exact)
+            return out_k, out_s
         c = max(1, min(m, chunk or m, _CAND_BUDGET // max(1, p * k)))
         for s in range(0, m, c):
             e = min(m, s + c)
@@ -416,6 +452,24 @@ class IvfIndex:
                 cand_s[qi[:, None], cols] = ps
             out_k[s:e], out_s[s:e] = self._best(cand_r, cand_s, k)
         return out_k, out_s
+
+    def _scan_one(
+        self, q: np.ndarray, lim: np.ndarray | None, k: int, p: int, exact: bool
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """One query: gather the rows of its probed lists, one product, one top k."""
+        if exact:
+            rows = np.arange(self._n, dtype=np.int64)
+        else:
+            cs = (q @ self._cents.T)[0]
+            probes = np.argpartition(-cs, p - 1)[:p] if p < self.lists else range(self.lists)
+            rows = np.concatenate([self._segment_rows(int(g), False) for g in probes])
+        rows = np.sort(rows)
+        sims = (self._decode(rows) @ q[0])[None, :].astype(np.float32)
+        if self._n_dead:
+            sims[:, ~self._alive[rows]] = -np.inf
+        if lim is not None:
+            sims[:, np.asarray(self._days[rows]) >= lim[0]] = -np.inf
+        return self._best(rows[None, :], sims, k)
 
     def _best(self, rows: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Best k candidates per query: similarity descending, then key ascending; -1/-inf pad."""
