@@ -99,6 +99,10 @@ def test_nearest_earlier_sees_only_strictly_earlier_days(tmp_path: Path, exact_b
     np.testing.assert_array_equal(nb, want_k)
     np.testing.assert_allclose(sims, want_s, atol=1e-5)
     np.testing.assert_array_equal(n_earlier, mask.sum(axis=1))
+    # Lists scanned by two threads, and in small chunks of queries: the same answers.
+    nb2, sims2, _ = idx.nearest_earlier(k=5, nprobe=16, threads=2, chunk=100)
+    np.testing.assert_array_equal(nb2, nb)
+    np.testing.assert_allclose(sims2, sims, atol=1e-6)
     # The first day has no history at all: all padding.
     first = days == days.min()
     assert (nb[first] == -1).all() and (n_earlier[first] == 0).all()

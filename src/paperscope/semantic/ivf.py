@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Final
@@ -45,7 +46,7 @@ from paperscope.errors import StoreError
 FORMAT: Final = "paperscope-ivf-1"
 EXACT_BELOW: Final = 20_000
 LISTS_PER_SQRT: Final = 2.0  # lists = 2 * sqrt(n): short lists keep bulk scans cheap
-DEFAULT_NPROBE: Final = 32
+DEFAULT_NPROBE: Final = 48
 _CAND_BUDGET: Final = 1 << 25  # candidate slots held per chunk (12 bytes each: ~400 MB)
 _EXACT_BLOCK: Final = 1 << 16
 _FEW_QUERIES: Final = 4  # up to this many queries, each is answered alone (less overhead)
@@ -111,8 +112,9 @@ class IvfIndex:
         scale = np.ones(dim, np.float32)
         if dtype == "int8" and n:
             scale = np.maximum(np.abs(x).max(axis=0), 1e-12).astype(np.float32) / 127.0
-        # Rows are written list by list, so each list of the built index is one contiguous run.
-        perm = np.argsort(assign, kind="stable")
+        # Rows are written list by list (in day order within a list), so each list of the
+        # built index is one contiguous run and a day limit cuts it at one point.
+        perm = np.lexsort((d_arr, assign))
         folder.mkdir(parents=True, exist_ok=True)
         for name in ("vecs.bin", "keys.bin", "days.bin", "assign.bin", "dead.bin"):
             (folder / name).unlink(missing_ok=True)
@@ -284,7 +286,7 @@ class IvfIndex:
         """Fold the tail into the on-disk CSR and key lookup (a new generation; vectors stay)."""
         rows = np.flatnonzero(self._alive).astype(np.int64)
         assign = np.asarray(_map(self.folder / "assign.bin", np.int32, (self._n,)))[rows]
-        order = np.argsort(assign, kind="stable")
+        order = np.lexsort((np.asarray(self._days)[rows], assign))
         members = rows[order]
         offsets = np.zeros(self.lists + 1, np.int64)
         np.cumsum(np.bincount(assign, minlength=self.lists), out=offsets[1:])
@@ -328,15 +330,17 @@ class IvfIndex:
         *,
         nprobe: int | None = None,
         chunk: int | None = None,
+        threads: int = 1,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each key (default: every live row, in `keys()` order), the k nearest live rows
         dated strictly earlier: (neighbour keys (m, k) -1 pad, sims (m, k), n_earlier (m,)),
         where n_earlier counts the live rows strictly earlier (for a "too little history" rule).
+        `chunk` caps the queries held at once (memory); `threads` > 1 scans lists in parallel.
         """
         rows = np.flatnonzero(self._alive) if keys is None else self._require_rows(keys)
         limit = np.asarray(self._days[rows], dtype=np.int64)
         nb, sims = self._scan(
-            lambda s, e: self._decode(rows[s:e]), len(rows), limit, k, nprobe, chunk
+            lambda s, e: self._decode(rows[s:e]), len(rows), limit, k, nprobe, chunk, threads
         )
         return nb, sims, self.count_before(limit)
 
@@ -361,9 +365,10 @@ class IvfIndex:
         k: int,
         nprobe: int | None,
         chunk: int | None = None,
+        threads: int = 1,
     ) -> tuple[np.ndarray, np.ndarray]:
         with self._one_blas_thread():
-            return self._scan_lists(get_q, m, limit, k, nprobe, chunk)
+            return self._scan_lists(get_q, m, limit, k, nprobe, chunk, threads)
 
     def _one_blas_thread(self) -> AbstractContextManager[object]:
         """Hold BLAS to one thread while scanning (threadpoolctl, when installed): the
@@ -388,6 +393,7 @@ class IvfIndex:
         k: int,
         nprobe: int | None,
         chunk: int | None = None,
+        threads: int = 1,
     ) -> tuple[np.ndarray, np.ndarray]:
         """List-major scan: per chunk of queries, each probed segment is decoded once and
         multiplied by all queries that probe it; each keeps its top k per segment."""
@@ -396,7 +402,7 @@ class IvfIndex:
         if m == 0 or k <= 0 or len(self) == 0:
             return out_k, out_s
         exact = len(self) < self.exact_below or self.lists == 0
-        p = self.nprobe if nprobe is None else int(nprobe)
+        p = self.nprobe if nprobe is None else max(1, int(nprobe))
         if not exact and p >= self.lists:
             p = self.lists
         n_seg = -(-self._n // _EXACT_BLOCK) if exact else self.lists
@@ -409,49 +415,94 @@ class IvfIndex:
                 out_k[i], out_s[i] = self._scan_one(q, lim, k, p, exact)
             return out_k, out_s
         c = max(1, min(m, chunk or m, _CAND_BUDGET // max(1, p * k)))
-        for s in range(0, m, c):
-            e = min(m, s + c)
-            q = np.ascontiguousarray(get_q(s, e), dtype=np.float32)
-            lim = None if limit is None else limit[s:e]
-            if exact:
-                probes = np.broadcast_to(np.arange(n_seg, dtype=np.int64), (e - s, n_seg))
-            else:
-                cs = q @ self._cents.T
-                probes = np.argpartition(-cs, p - 1, axis=1)[:, :p] if p < self.lists else (
-                    np.broadcast_to(np.arange(self.lists, dtype=np.int64), (e - s, p))
-                )
-            cand_r = np.full((e - s, p * k), -1, dtype=np.int64)
-            cand_s = np.full((e - s, p * k), -np.inf, dtype=np.float32)
-            flat = np.ascontiguousarray(probes).ravel()
-            order = np.argsort(flat, kind="stable")
-            seg_sorted = flat[order]
-            bounds = np.flatnonzero(np.r_[True, seg_sorted[1:] != seg_sorted[:-1], True])
-            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-                seg = int(seg_sorted[a])
-                rows = self._segment_rows(seg, exact)
-                if len(rows) == 0:
-                    continue
-                pairs = order[a:b]
-                qi, slot = pairs // p, pairs % p
-                sims = q[qi] @ self._decode(rows).T
-                if self._n_dead:
-                    dead = ~self._alive[rows]
-                    if dead.any():
-                        sims[:, dead] = -np.inf
-                if lim is not None:
-                    rd = np.asarray(self._days[rows], dtype=np.int64)
-                    sims[rd[None, :] >= lim[qi][:, None]] = -np.inf
-                kk = min(k, len(rows))
-                if kk < len(rows):
-                    part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-                    ps = np.take_along_axis(sims, part, axis=1)
+        pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        try:
+            for s in range(0, m, c):
+                e = min(m, s + c)
+                q = np.ascontiguousarray(get_q(s, e), dtype=np.float32)
+                lim = None if limit is None else limit[s:e]
+                if exact or p >= self.lists:
+                    probes = np.broadcast_to(np.arange(p, dtype=np.int64), (e - s, p))
                 else:
-                    part, ps = np.broadcast_to(np.arange(kk), sims.shape), sims
-                cols = slot[:, None] * k + np.arange(kk)[None, :]
-                cand_r[qi[:, None], cols] = rows[part]
-                cand_s[qi[:, None], cols] = ps
-            out_k[s:e], out_s[s:e] = self._best(cand_r, cand_s, k)
+                    probes = np.argpartition(-(q @ self._cents.T), p - 1, axis=1)[:, :p]
+                cand_r = np.full((e - s, p * k), -1, dtype=np.int64)
+                cand_s = np.full((e - s, p * k), -np.inf, dtype=np.float32)
+                flat = np.ascontiguousarray(probes).ravel()
+                order = np.argsort(flat, kind="stable")
+                seg_sorted = flat[order]
+                bounds = np.flatnonzero(np.r_[True, seg_sorted[1:] != seg_sorted[:-1], True])
+
+                def one(j: int) -> None:
+                    pairs = order[bounds[j] : bounds[j + 1]]
+                    self._scan_segment(
+                        int(seg_sorted[bounds[j]]), exact, q, lim, pairs // p, pairs % p, k,
+                        cand_r, cand_s,
+                    )  # fmt: skip
+
+                jobs = range(len(bounds) - 1)
+                if pool is None:
+                    for j in jobs:
+                        one(j)
+                else:
+                    list(pool.map(one, jobs))
+                out_k[s:e], out_s[s:e] = self._best(cand_r, cand_s, k)
+        finally:
+            if pool is not None:
+                pool.shutdown()
         return out_k, out_s
+
+    def _scan_segment(
+        self,
+        seg: int,
+        exact: bool,
+        q: np.ndarray,
+        lim: np.ndarray | None,
+        qi: np.ndarray,
+        slot: np.ndarray,
+        k: int,
+        cand_r: np.ndarray,
+        cand_s: np.ndarray,
+    ) -> None:
+        """Score one segment against the queries that probe it; write each query's top k
+        into its slot. With a day limit, rows are taken in day order and queries in blocks of
+        rising limit, so a block multiplies only the prefix of rows it may see."""
+        rows = self._segment_rows(seg, exact)
+        if len(rows) == 0:
+            return
+        vecs = self._decode(rows)
+        if self._n_dead:
+            alive = self._alive[rows]
+            if not alive.all():
+                rows, vecs = rows[alive], vecs[alive]
+        if lim is None:
+            blocks = [(qi, slot, len(rows), None)]
+        else:
+            rd = np.asarray(self._days[rows], dtype=np.int64)
+            if len(rd) > 1 and (rd[1:] < rd[:-1]).any():
+                o = np.argsort(rd, kind="stable")
+                rows, vecs, rd = rows[o], vecs[o], rd[o]
+            ql = lim[qi]
+            qo = np.argsort(ql, kind="stable")
+            step = max(32, -(-len(qo) // 8))
+            blocks = []
+            for b0 in range(0, len(qo), step):
+                sel = qo[b0 : b0 + step]
+                ncol = int(np.searchsorted(rd, ql[sel].max(), side="left"))
+                if ncol:
+                    blocks.append((qi[sel], slot[sel], ncol, rd[:ncol]))
+        for bq, bslot, ncol, bd in blocks:
+            sims = q[bq] @ vecs[:ncol].T
+            if bd is not None:
+                sims[bd[None, :] >= lim[bq][:, None]] = -np.inf  # type: ignore[index]
+            kk = min(k, ncol)
+            if kk < ncol:
+                part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
+                ps = np.take_along_axis(sims, part, axis=1)
+            else:
+                part, ps = np.broadcast_to(np.arange(kk), sims.shape), sims
+            cols = bslot[:, None] * k + np.arange(kk)[None, :]
+            cand_r[bq[:, None], cols] = rows[part]
+            cand_s[bq[:, None], cols] = ps
 
     def _scan_one(
         self, q: np.ndarray, lim: np.ndarray | None, k: int, p: int, exact: bool
@@ -473,14 +524,14 @@ class IvfIndex:
 
     def _best(self, rows: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Best k candidates per query: similarity descending, then key ascending; -1/-inf pad."""
-        valid = np.isfinite(sims) & (rows >= 0)
-        keys = np.where(valid, np.asarray(self._keys)[np.maximum(rows, 0)], -1)
-        sims = np.where(valid, sims, -np.inf)
+        sims = np.where(rows >= 0, sims, -np.inf)
         kk = min(k, sims.shape[1])
         if kk < sims.shape[1]:
             part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
-            keys = np.take_along_axis(keys, part, axis=1)
+            rows = np.take_along_axis(rows, part, axis=1)
             sims = np.take_along_axis(sims, part, axis=1)
+        ok = np.isfinite(sims)
+        keys = np.where(ok, np.asarray(self._keys)[np.where(ok, rows, 0)], -1)
         order = np.lexsort((keys, -sims), axis=1)
         keys = np.take_along_axis(keys, order, axis=1)
         sims = np.take_along_axis(sims, order, axis=1)
