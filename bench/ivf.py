@@ -264,7 +264,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="real,1000000")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--nprobes", default="8,16,32,64")
-    ap.add_argument("--dtypes", default="float16,int8")
+    ap.add_argument("--dtypes", default="int8,float16", help="the first is timed")
     ap.add_argument("--hnsw-max", type=int, default=300_000)
     ap.add_argument("--bulk", type=int, default=20_000)
     ap.add_argument("--exact-below", type=int, default=0, help="0: IVF even for the real size")

@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Final
+from typing import Final, cast
 
 import numpy as np
 
@@ -46,7 +46,7 @@ from paperscope.errors import StoreError
 FORMAT: Final = "paperscope-ivf-1"
 EXACT_BELOW: Final = 20_000
 LISTS_PER_SQRT: Final = 2.0  # lists = 2 * sqrt(n): short lists keep bulk scans cheap
-DEFAULT_NPROBE: Final = 48
+DEFAULT_NPROBE: Final = 64
 _CAND_BUDGET: Final = 1 << 25  # candidate slots held per chunk (12 bytes each: ~400 MB)
 _EXACT_BLOCK: Final = 1 << 16
 _FEW_QUERIES: Final = 4  # up to this many queries, each is answered alone (less overhead)
@@ -77,7 +77,7 @@ class IvfIndex:
         days: np.ndarray,
         *,
         lists: int | None = None,
-        dtype: str = "float16",
+        dtype: str = "int8",
         nprobe: int = DEFAULT_NPROBE,
         exact_below: int = EXACT_BELOW,
         seed: int = 0,
@@ -233,7 +233,8 @@ class IvfIndex:
 
     def vector(self, key: int) -> np.ndarray:
         """The stored (decoded) vector of one key; KeyError when absent."""
-        return self.vectors([key])[0]
+        out: np.ndarray = self.vectors([key])[0]
+        return out
 
     def vectors(self, keys: Iterable[int]) -> np.ndarray:
         """Stored (decoded) vectors of these keys, in the order given; KeyError for a missing key."""
@@ -383,7 +384,8 @@ class IvfIndex:
                 self._blas = ThreadpoolController()
         if self._blas is False:
             return nullcontext()
-        return self._blas.limit(limits=1, user_api="blas")  # type: ignore[union-attr]
+        limit = getattr(self._blas, "limit")
+        return cast(AbstractContextManager[object], limit(limits=1, user_api="blas"))
 
     def _scan_lists(
         self,
@@ -474,6 +476,7 @@ class IvfIndex:
             alive = self._alive[rows]
             if not alive.all():
                 rows, vecs = rows[alive], vecs[alive]
+        blocks: list[tuple[np.ndarray, np.ndarray, int, np.ndarray | None]]
         if lim is None:
             blocks = [(qi, slot, len(rows), None)]
         else:
@@ -492,8 +495,8 @@ class IvfIndex:
                     blocks.append((qi[sel], slot[sel], ncol, rd[:ncol]))
         for bq, bslot, ncol, bd in blocks:
             sims = q[bq] @ vecs[:ncol].T
-            if bd is not None:
-                sims[bd[None, :] >= lim[bq][:, None]] = -np.inf  # type: ignore[index]
+            if bd is not None and lim is not None:
+                sims[bd[None, :] >= lim[bq][:, None]] = -np.inf
             kk = min(k, ncol)
             if kk < ncol:
                 part = np.argpartition(-sims, kk - 1, axis=1)[:, :kk]
@@ -659,9 +662,12 @@ def _assign(x: np.ndarray, cents: np.ndarray, block: int = 16_384) -> np.ndarray
 
 
 def _encode(x: np.ndarray, dtype: str, scale: np.ndarray) -> np.ndarray:
-    if dtype == "int8":
-        return np.clip(np.rint(x / scale), -127, 127).astype(np.int8)
-    return x.astype(np.float16)
+    out: np.ndarray = (
+        np.clip(np.rint(x / scale), -127, 127).astype(np.int8)
+        if dtype == "int8"
+        else x.astype(np.float16)
+    )
+    return out
 
 
 def _itemsize(dtype: str) -> int:
@@ -672,7 +678,8 @@ def _map(path: Path, dtype: type | np.dtype, shape: tuple[int, ...]) -> np.ndarr
     """A read-only memory map of the first `shape` items of a file (bytes past it ignored)."""
     if int(np.prod(shape)) == 0:
         return np.zeros(shape, dtype=dtype)
-    return np.memmap(path, dtype=dtype, mode="r", shape=shape)
+    out: np.ndarray = np.memmap(path, dtype=dtype, mode="r", shape=shape)
+    return out
 
 
 def _append(path: Path, offset: int, data: np.ndarray) -> None:
