@@ -27,6 +27,17 @@ generation (the vectors never move). A write appends data first, syncs it, then 
 header: a process killed mid-write leaves the previous state readable, and bytes past the
 header's row count are ignored (and overwritten by the next write). One writer at a time;
 readers that opened earlier keep their consistent snapshot.
+
+Use:
+
+    idx = IvfIndex.build(folder, keys, vecs, days)       # once; build into a fresh folder
+    idx = IvfIndex.open(folder)                          # every process: maps, no copy
+    keys, sims = idx.search(q, 10, exclude={pk})         # similar papers
+    idx.add(new_keys, new_vecs, new_days)                # the daily papers (replaces by key)
+    nb, sims, n_earlier = idx.nearest_earlier(new_keys)  # novelty of those (or of all: no keys)
+
+Defaults: int8 codes (per-dimension scale), lists = 2 * sqrt(n), nprobe = 64. Rebuild with
+`build()` when `needs_rebuild` says the lists have become too few for the rows.
 """
 
 from __future__ import annotations
