@@ -25,6 +25,7 @@ probe texts); `check_embedder` refuses another embedder instead of predicting fr
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import math
@@ -40,6 +41,7 @@ import numpy as np
 from paperscope.errors import ModelMismatchError, StoreError
 from paperscope.models import Paper
 from paperscope.scoring.aiscore import mentions_venue
+from paperscope.scoring.impact_kernels import TreeKernel, WordKernel, leaf_points
 
 __all__ = [
     "DEFAULT_IMPACT_MODEL", "FIELDS", "INPUT_LABELS", "MODELS_DIR", "PROBE_TEXTS", "VENUES", "Contribution",
@@ -145,6 +147,59 @@ def meta_features(inp: ImpactInput) -> dict[str, float]:
 
 META_COLUMNS = tuple(meta_features(ImpactInput("", "", "")))
 
+# What `_CODE` can match always holds one of these, lower-cased; on ASCII text IGNORECASE is lower-casing.
+_CODE_KEYS = ("github.com", "gitlab.com", "huggingface.co/", "code", "available", "project page")
+_CODE_LOWER = re.compile(_CODE.pattern)
+
+
+def _code_named(abstract: str) -> bool:
+    """`_CODE.search(abstract)`, skipping the regex on ASCII text that holds none of its words."""
+    if not abstract.isascii():
+        return bool(_CODE.search(abstract))
+    low = abstract.lower()
+    return any(k in low for k in _CODE_KEYS) and bool(_CODE_LOWER.search(low))
+
+
+def _venues(comments: Sequence[str]) -> list[str | None]:
+    """`venue_named` of each comment; one regex pass over all comments finds the few that name a venue."""
+    out: list[str | None] = [None] * len(comments)
+    starts = list(itertools.accumulate((len(c) + 1 for c in comments[:-1]), initial=0))
+    seen = -1
+    for m in _VENUE_WORD.finditer("\n".join(comments)):  # '\n' is a word boundary, as a string's end is
+        k = bisect.bisect_right(starts, m.start()) - 1
+        if k != seen:
+            out[k] = venue_named(comments[k])
+            seen = k
+    return out
+
+
+def _meta_matrix(inputs: Sequence[ImpactInput]) -> tuple[np.ndarray, list[str | None]]:
+    """`meta_features` of every input as rows in `META_COLUMNS` order, and each input's venue."""
+    n = len(inputs)
+    comments = [inp.comment or "" for inp in inputs]
+    venues = _venues(comments)
+    col = {c: i for i, c in enumerate(META_COLUMNS)}
+    m = np.zeros((n, len(META_COLUMNS)))
+    fields: dict[str, int] = {}
+    field_col = [fields.setdefault(inp.category, col.get(f"field={field_of(inp.category)}", -1)) for inp in inputs]
+    rows = np.arange(n)
+    fc = np.array(field_col, dtype=np.int64)
+    m[rows[fc >= 0], fc[fc >= 0]] = 1.0
+    vc = np.array([-1 if v is None else col[f"venue={v}"] for v in venues], dtype=np.int64)
+    m[rows[vc >= 0], vc[vc >= 0]] = 1.0
+    m[:, col["oral"]] = [float(v is not None and bool(_ORAL.search(c))) for v, c in zip(venues, comments)]
+    m[:, col["authors_known"]] = [float(inp.n_authors is not None) for inp in inputs]
+    m[:, col["n_authors"]] = [math.log1p(inp.n_authors) if inp.n_authors else 0.0 for inp in inputs]
+    hs = [inp.author_h for inp in inputs]
+    known = [h is not None and not (isinstance(h, float) and math.isnan(h)) for h in hs]
+    m[:, col["author_h_known"]] = known
+    m[:, col["author_h"]] = [math.log1p(max(0.0, float(h))) if k else 0.0  # type: ignore[arg-type]
+                             for h, k in zip(hs, known)]
+    m[:, col["has_code"]] = [float(bool(inp.has_code) or _code_named(inp.abstract or "")) for inp in inputs]
+    m[:, col["abstract_len"]] = [math.log1p(len(inp.abstract or "")) for inp in inputs]
+    m[:, col["title_len"]] = [math.log1p(len(inp.title or "")) for inp in inputs]
+    return m, venues
+
 
 def _label(column: str) -> str:
     if column.startswith("pc"):
@@ -171,21 +226,13 @@ class WordModel:
     idf: np.ndarray
     coef: np.ndarray
     intercept: float
+    _kernel: WordKernel | None = field(default=None, repr=False, compare=False)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.full(len(texts), self.intercept)
-        for i, text in enumerate(texts):
-            counts: dict[int, int] = {}
-            for t in _terms(text):
-                j = self.index.get(t)
-                if j is not None:
-                    counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            ix = np.fromiter(counts, dtype=np.int64)
-            w = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * self.idf[ix]
-            out[i] += float(w @ self.coef[ix]) / float(np.sqrt(w @ w))
-        return out
+        """The words score of each text, the terms being `_terms(text)` (computed in bulk: impact_kernels)."""
+        if self._kernel is None:
+            self._kernel = WordKernel.build(self.index, _TOKEN)
+        return self._kernel.scores(texts, self.idf, self.coef, self.intercept)
 
 
 # --- tree ensemble with path attribution ----------------------------------------------------------------
@@ -202,10 +249,32 @@ class TreeEnsemble:
     right: np.ndarray
     value: np.ndarray
     roots: np.ndarray
+    _kernel: TreeKernel | None = field(default=None, repr=False, compare=False)
+    _points: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def base(self) -> float:
         return float(self.value[self.roots].sum())
+
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """(rows, trees): the node index of the leaf each row of `x` reaches in each tree."""
+        if self._kernel is None:
+            self._kernel = TreeKernel.build(self.feature, self.threshold, self.left, self.right, self.roots)
+        return self._kernel.leaves(x)
+
+    def grouped_points(self, leaves: np.ndarray, groups: Sequence[int]) -> np.ndarray:
+        """(rows, groups): what each group of columns (`groups[column]`) adds for each row, its path
+        attribution summed over the trees: the points of `predict_with_points` summed per group."""
+        key = tuple(groups)
+        table = self._points.get(key)
+        if table is None:
+            table = leaf_points(self.feature, self.left, self.right, self.value, self.roots,
+                                np.asarray(groups, dtype=np.int64), max(key) + 1)
+            self._points[key] = table
+        out = np.empty((len(leaves), table.shape[1]))
+        for i in range(0, len(leaves), 512):
+            out[i:i + 512] = table[leaves[i:i + 512]].sum(axis=1)
+        return out
 
     def predict_with_points(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(predictions, points): points[i, j] is what column j adds for row i; base + points.sum(1) = prediction."""
@@ -352,18 +421,23 @@ class PretrainedImpactModel:
 
     def design(self, inputs: Sequence[ImpactInput], vectors: np.ndarray) -> np.ndarray:
         """The tree model's input matrix (columns: `self.columns`)."""
+        return self._design(inputs, self._checked(inputs, vectors))[0]
+
+    def _checked(self, inputs: Sequence[ImpactInput], vectors: np.ndarray) -> np.ndarray:
         v = np.asarray(vectors, dtype=float)
         if v.ndim != 2 or v.shape[0] != len(inputs):
             raise ValueError(f"need one vector per paper: {len(inputs)} papers, vectors of shape {v.shape}")
         if v.shape[1] != self.embedder_dim:
             raise ModelMismatchError(f"vectors have {v.shape[1]} dimensions; the pretrained impact model was "
                                      f"trained on '{self.embedder}' ({self.embedder_dim})")
+        return v
+
+    def _design(self, inputs: Sequence[ImpactInput], v: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
         emb = v @ self.emb_coef + self.emb_intercept
         pcs = (v - self.pc_mean) @ self.pc_components.T
         words = self.words.score([x.text() for x in inputs])
-        meta = np.array([[m[c] for c in META_COLUMNS] for m in map(meta_features, inputs)]).reshape(
-            len(inputs), len(META_COLUMNS))
-        return np.column_stack([emb, words, pcs, meta])
+        meta, venues = _meta_matrix(inputs)
+        return np.column_stack([emb, words, pcs, meta]), venues
 
     def predict(self, inputs: Sequence[ImpactInput], vectors: np.ndarray, *,
                 embedder: str | None = None) -> list[ImpactPrediction]:
@@ -373,38 +447,45 @@ class PretrainedImpactModel:
             self.check_embedder(embedder)
         if not inputs:
             return []
-        x = self.design(inputs, vectors)
-        _, pts = self.trees.predict_with_points(x)  # the score is rebuilt from the points shown
+        x, venues = self._design(inputs, self._checked(inputs, vectors))
+        labels = list(dict.fromkeys(_label(c) for c in self.columns))
+        groups = [labels.index(_label(c)) for c in self.columns]
+        pts = self.trees.grouped_points(self.trees.leaves(x), groups)
+        # Largest |points| first, ties by name; the score sums them in that order (the score is rebuilt from
+        # the points shown).
+        rank = np.argsort(np.argsort(labels))
+        order = np.lexsort((np.broadcast_to(rank, pts.shape), -np.abs(pts)), axis=-1)
+        pts = np.take_along_axis(pts, order, axis=1)
+        total = pts[:, 0].copy()
+        for k in range(1, pts.shape[1]):
+            total += pts[:, k]
         base = self.trees.base
-        labels = [_label(c) for c in self.columns]
+        scores = np.minimum(100.0, np.maximum(0.0, base + total)).tolist()
+        shown = _shown_columns(inputs, x, self.columns, venues)
         out = []
-        for i, inp in enumerate(inputs):
-            grouped: dict[str, float] = {}
-            for lab, p in zip(labels, pts[i]):
-                grouped[lab] = grouped.get(lab, 0.0) + float(p)
-            shown = _shown_values(inp, x[i], self.columns)
-            contribs = tuple(sorted((Contribution(k, shown[k], v) for k, v in grouped.items()),
-                                    key=lambda c: (-abs(c.points), c.input)))
-            score = float(min(100.0, max(0.0, base + sum(c.points for c in contribs))))
-            out.append(ImpactPrediction(inp.id, score, base, field_of(inp.category), inp.year, contribs, self.label,
-                                        self.quality))
+        for i, (inp, o, p) in enumerate(zip(inputs, order.tolist(), pts.tolist())):
+            contribs = tuple(Contribution(labels[j], shown[labels[j]][i], v) for j, v in zip(o, p))
+            out.append(ImpactPrediction(inp.id, scores[i], base, field_of(inp.category), inp.year, contribs,
+                                        self.label, self.quality))
         return out
 
 
-def _shown_values(inp: ImpactInput, row: np.ndarray, columns: Sequence[str]) -> dict[str, str]:
-    """Each input's value as a reader sees it."""
-    col = {c: float(v) for c, v in zip(columns, row)}
-    venue = venue_named(inp.comment)
+def _shown_columns(inputs: Sequence[ImpactInput], x: np.ndarray, columns: Sequence[str],
+                   venues: Sequence[str | None]) -> dict[str, list[str]]:
+    """`_shown_values` of every input, by input name: the value lists in input order."""
+    col = {c: x[:, i].tolist() for i, c in enumerate(columns) if c in (
+        "embedding", "words", "author_h_known", "author_h", "oral", "has_code")}
     return {
-        "text (embedding)": f"text score {col['embedding']:.0f}",
-        "text (words)": f"words score {col['words']:.0f}",
-        "field": field_of(inp.category),
-        "authors": "unknown" if inp.n_authors is None else str(inp.n_authors),
-        "author h-index": "unknown" if col["author_h_known"] == 0 else f"{math.expm1(col['author_h']):.0f}",
-        "venue named": (venue + (" oral/spotlight" if col["oral"] else "")) if venue else "none",
-        "code link": "yes" if col["has_code"] else "no",
-        "abstract length": f"{len(inp.abstract or '')} chars",
-        "title length": f"{len(inp.title or '')} chars",
+        "text (embedding)": [f"text score {v:.0f}" for v in col["embedding"]],
+        "text (words)": [f"words score {v:.0f}" for v in col["words"]],
+        "field": [field_of(inp.category) for inp in inputs],
+        "authors": ["unknown" if inp.n_authors is None else str(inp.n_authors) for inp in inputs],
+        "author h-index": ["unknown" if k == 0 else f"{math.expm1(h):.0f}"
+                           for k, h in zip(col["author_h_known"], col["author_h"])],
+        "venue named": [(v + (" oral/spotlight" if o else "")) if v else "none" for v, o in zip(venues, col["oral"])],
+        "code link": ["yes" if c else "no" for c in col["has_code"]],
+        "abstract length": [f"{len(inp.abstract or '')} chars" for inp in inputs],
+        "title length": [f"{len(inp.title or '')} chars" for inp in inputs],
     }
 
 

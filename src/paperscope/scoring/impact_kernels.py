@@ -1,0 +1,298 @@
+"""Bulk kernels of the pre-trained impact model: the words score and the tree walk, over many papers at once.
+
+`impact.py` defines what the model computes; this module computes the same thing for thousands of papers
+without a Python step per word or per tree node (2.9M arXiv papers must score in minutes).
+
+Words. The word model's tokens are `\\b[a-zA-Z][a-zA-Z0-9\\-]+\\b` on the lower-cased text. In ASCII text a
+token lies inside one run of [a-zA-Z0-9-] characters and each run holds at most one: it starts at the run's
+first letter that follows a non-word character (the run's start, or a letter after '-') and ends at the
+last word boundary of the run (the run's end when it ends in a letter or digit, else just before its
+trailing hyphens). Runs next to '_' (a word character outside the class) are rare and go through the regex
+itself, as do texts with non-ASCII characters (Unicode word boundaries). Runs come from one
+`bytes.translate().split()` over all texts joined, their places from numpy over the same bytes; tokens are
+looked up in a dict once each, word pairs as integer keys in an open-addressing table, and the tf-idf sums
+are taken per paper with one sort and `np.bincount`.
+
+Trees. The nodes are renumbered so a node's children are adjacent (right = left + 1) and leaves point to
+themselves, then every (paper, tree) pair steps down one level per numpy pass, the finished pairs dropped.
+Path attribution depends only on the leaf reached, so each leaf's points per input group are summed once,
+when the model is compiled.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import repeat
+
+import numpy as np
+
+_LETTER, _DIGIT, _HYPHEN, _UNDER = 1, 2, 4, 8
+_CLASS = np.zeros(256, dtype=np.uint8)
+for _c in b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ":
+    _CLASS[_c] = _LETTER
+for _c in b"0123456789":
+    _CLASS[_c] = _DIGIT
+_CLASS[ord("-")] = _HYPHEN
+_CLASS[ord("_")] = _UNDER
+_IN_RUN = np.array([c in (_LETTER, _DIGIT, _HYPHEN) for c in _CLASS])
+# Every byte outside the token class becomes a space, so bytes.split() yields the runs.
+_RUNS_ONLY = bytes(c if _IN_RUN[c] else 0x20 for c in range(256))
+_MULT = np.uint64(0x9E3779B97F4A7C15)
+
+
+class IntTable:
+    """A fixed map of non-negative int64 keys to int64 values, looked up for whole arrays at once."""
+
+    def __init__(self, keys: np.ndarray, values: np.ndarray) -> None:
+        bits = max(4, int(np.ceil(np.log2(max(1, len(keys)) * 4))))
+        self._shift = np.uint64(64 - bits)
+        self._mask = (1 << bits) - 1
+        self._keys = np.full(1 << bits, -1, dtype=np.int64)
+        self._values = np.full(1 << bits, -1, dtype=np.int64)
+        for k, v, s in zip(keys.tolist(), values.tolist(), self._slots(np.asarray(keys, dtype=np.int64)).tolist()):
+            while self._keys[s] not in (-1, k):
+                s = (s + 1) & self._mask
+            self._keys[s], self._values[s] = k, v
+
+    def _slots(self, keys: np.ndarray) -> np.ndarray:
+        return ((keys.astype(np.uint64) * _MULT) >> self._shift).astype(np.int64)
+
+    def get(self, keys: np.ndarray) -> np.ndarray:
+        """The value of each key, -1 where the table has none."""
+        out = np.full(len(keys), -1, dtype=np.int64)
+        todo = np.arange(len(keys))
+        want = np.asarray(keys, dtype=np.int64)
+        slot = self._slots(want)
+        while todo.size:
+            have = self._keys[slot]
+            hit = have == want
+            out[todo[hit]] = self._values[slot[hit]]
+            more = ~hit & (have != -1)
+            todo, want, slot = todo[more], want[more], (slot[more] + 1) & self._mask
+        return out
+
+
+@dataclass(slots=True)
+class WordKernel:
+    """The word model's vocabulary laid out for bulk lookup (see the module doc)."""
+
+    token: re.Pattern[str]  # the word model's token pattern, run on texts the fast path does not take
+    word_ids: dict[str, int]  # every word of the vocabulary (alone or in a pair) -> word id
+    byte_ids: dict[bytes, int]  # the same, keyed by ASCII bytes
+    unigram: np.ndarray  # word id -> vocabulary column of the word alone (-1: only in pairs)
+    pairs: IntTable  # word id a * n_words + word id b -> vocabulary column of "a b"
+    n_words: int
+
+    @classmethod
+    def build(cls, index: dict[str, int], token: re.Pattern[str]) -> WordKernel:
+        words: dict[str, int] = {}
+        for term in index:
+            for w in term.split(" "):
+                words.setdefault(w, len(words))
+        unigram = np.full(len(words), -1, dtype=np.int64)
+        pair_keys, pair_cols = [], []
+        n = len(words)
+        for term, col in index.items():
+            parts = term.split(" ")
+            if len(parts) == 1:
+                unigram[words[term]] = col
+            elif len(parts) == 2:
+                pair_keys.append(words[parts[0]] * n + words[parts[1]])
+                pair_cols.append(col)
+        byte_ids = {w.encode("ascii"): i for w, i in words.items() if w.isascii()}
+        return cls(token, words, byte_ids, unigram,
+                   IntTable(np.array(pair_keys, dtype=np.int64), np.array(pair_cols, dtype=np.int64)), n)
+
+    def word_sequence(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(doc, word id) of every token of every text, in reading order; word id -1: not in the vocabulary."""
+        lowered = [t.lower() for t in texts]
+        fast = [i for i, t in enumerate(lowered) if t.isascii()]
+        docs, ids = [], []
+        if fast:
+            d, w = self._ascii_sequence([lowered[i] for i in fast])
+            docs.append(np.asarray(fast, dtype=np.int64)[d])
+            ids.append(w)
+        get = self.word_ids.get
+        for i, t in enumerate(lowered):
+            if not t.isascii():
+                toks = self.token.findall(t)
+                docs.append(np.full(len(toks), i, dtype=np.int64))
+                ids.append(np.fromiter(map(get, toks, repeat(-1)), dtype=np.int64, count=len(toks)))
+        if not docs:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(docs), np.concatenate(ids)
+
+    def _ascii_sequence(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        joined = ("\n".join(texts)).encode("ascii")
+        buf = b"\n" + joined + b"\n"
+        a = _CLASS[np.frombuffer(buf, dtype=np.uint8)]
+        in_run = (a & (_LETTER | _DIGIT | _HYPHEN)) != 0
+        edge = np.flatnonzero(in_run[1:] != in_run[:-1]) + 1
+        start, end = edge[0::2], edge[1::2]  # buf begins and ends outside a run
+        runs = buf.translate(_RUNS_ONLY).split()
+        assert len(runs) == len(start)
+        first, last = a[start], a[end - 1]
+        before, after = a[start - 1], a[end]
+        alnum_end = (last & (_LETTER | _DIGIT)) != 0
+        near_under = (before == _UNDER) | (after == _UNDER)
+        plain = (first == _LETTER) & alnum_end & ~near_under
+        # Most runs are plain: the token is the run itself when it has two characters or more.
+        has = plain & (end - start >= 2)
+        ids = np.fromiter(map(self.byte_ids.get, runs, repeat(-1)), dtype=np.int64, count=len(runs))
+        ids[~has] = -1
+        odd = np.flatnonzero(~plain)
+        count = has.astype(np.int64)
+        extra: dict[int, list[int]] = {}
+        if odd.size:
+            letters_after_hyphen = np.flatnonzero((a[1:] == _LETTER) & (a[:-1] == _HYPHEN)) + 1
+            hyphen_after_alnum = np.flatnonzero((a[1:] == _HYPHEN) & ((a[:-1] & (_LETTER | _DIGIT)) != 0)) + 1
+            get = self.byte_ids.get
+            wget = self.word_ids.get
+            for r in odd.tolist():
+                s, e = int(start[r]), int(end[r])
+                if near_under[r]:  # the regex decides, on the run with one character of context each side
+                    toks = [wget(t, -1) for t in self.token.findall(buf[s - 1:e + 1].decode("ascii"))]
+                else:
+                    if first[r] == _LETTER:
+                        p = s
+                    else:
+                        k = int(np.searchsorted(letters_after_hyphen, s))
+                        p = int(letters_after_hyphen[k]) if k < len(letters_after_hyphen) else e
+                        if p >= e:
+                            p = -1
+                    if alnum_end[r]:
+                        q = e
+                    else:
+                        k = int(np.searchsorted(hyphen_after_alnum, e)) - 1
+                        q = int(hyphen_after_alnum[k]) if k >= 0 and hyphen_after_alnum[k] > s else -1
+                    toks = [get(buf[p:q], -1)] if p >= 0 and q - p >= 2 else []
+                count[r] = len(toks)
+                if toks:
+                    extra[r] = toks
+        total = int(count.sum())
+        out_ids = np.empty(total, dtype=np.int64)
+        pos = np.cumsum(count) - count
+        single = has & plain
+        out_ids[pos[single]] = ids[single]
+        for r, toks in extra.items():
+            out_ids[pos[r]:pos[r] + len(toks)] = toks
+        # The doc of each run: runs are in buffer order, docs start after each separator.
+        doc_start = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]]) + 1
+        run_doc = np.searchsorted(doc_start, start, side="right") - 1
+        return np.repeat(run_doc, count), out_ids
+
+    def scores(self, texts: Sequence[str], idf: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
+        """intercept + w . tfidf(text) / |tfidf(text)| for each text (sublinear tf), as `WordModel.score`."""
+        out = np.full(len(texts), float(intercept))
+        doc, wid = self.word_sequence(texts)
+        if not len(doc):
+            return out
+        known = wid >= 0
+        uni_col = np.where(known, self.unigram[np.where(known, wid, 0)], -1)
+        same = (doc[1:] == doc[:-1]) & known[1:] & known[:-1]
+        left = np.flatnonzero(same)
+        pair_col = self.pairs.get(wid[left] * self.n_words + wid[left + 1])
+        hit_uni, hit_pair = uni_col >= 0, pair_col >= 0
+        cols = np.concatenate([uni_col[hit_uni], pair_col[hit_pair]])
+        docs = np.concatenate([doc[hit_uni], doc[left[hit_pair]]])
+        if not len(cols):
+            return out
+        key = np.sort(docs * len(idf) + cols)
+        head = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+        counts = np.diff(np.append(head, len(key)))
+        ukey = key[head]
+        d, c = ukey // len(idf), ukey % len(idf)
+        w = (1.0 + np.log(counts.astype(float))) * idf[c]
+        num = np.bincount(d, weights=w * coef[c], minlength=len(texts))
+        den = np.bincount(d, weights=w * w, minlength=len(texts))
+        has = den > 0
+        out[has] += num[has] / np.sqrt(den[has])
+        return out
+
+
+@dataclass(slots=True)
+class TreeKernel:
+    """A tree ensemble renumbered for stepping many rows at once (see the module doc)."""
+
+    feature: np.ndarray  # int64; -1 at leaves
+    threshold: np.ndarray  # float; -inf at leaves
+    right: np.ndarray  # int64: the right child, left child = right - 1; at a leaf, the leaf itself
+    leaf: np.ndarray  # bool
+    roots: np.ndarray
+    old: np.ndarray  # new node -> the model's node index
+    depth: int
+
+    @classmethod
+    def build(cls, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray, right: np.ndarray,
+              roots: np.ndarray) -> TreeKernel:
+        old: list[int] = []
+        new_left: list[int] = []
+        depth: list[int] = []
+        new_roots: list[int] = []
+        for r in roots.tolist():
+            i = len(old)
+            new_roots.append(i)
+            old.append(r)
+            new_left.append(-1)
+            depth.append(0)
+            while i < len(old):  # breadth first: both children are numbered together, so right = left + 1
+                n = old[i]
+                if feature[n] >= 0:
+                    new_left[i] = len(old)
+                    old.extend((int(left[n]), int(right[n])))
+                    new_left.extend((-1, -1))
+                    depth.extend((depth[i] + 1, depth[i] + 1))
+                else:
+                    new_left[i] = i - 1  # a leaf's "right" (left + 1) is itself, and leaves always go right
+                i += 1
+        o = np.array(old, dtype=np.int64)
+        leaf = feature[o] < 0
+        return cls(np.where(leaf, -1, feature[o]).astype(np.int64), np.where(leaf, -np.inf, threshold[o]),
+                   np.array(new_left, dtype=np.int64) + 1, leaf, np.array(new_roots, dtype=np.int64), o,
+                   max(depth))
+
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """(rows, trees): the model's node index of the leaf each row reaches in each tree."""
+        n, d = x.shape
+        t = len(self.roots)
+        # A leaf reads a zero column against -inf: never "<=", so it steps "right" onto itself.
+        flat = np.column_stack([np.asarray(x, dtype=float), np.zeros(n)]).ravel()
+        feature = np.where(self.leaf, d, self.feature)
+        node = np.tile(self.roots, n)
+        row = np.repeat(np.arange(n, dtype=np.int64) * (d + 1), t)
+        out = np.empty(n * t, dtype=np.int64)
+        pair = np.arange(n * t)
+        for step in range(self.depth):
+            node = self.right[node] - (flat[row + feature[node]] <= self.threshold[node])
+            if step >= 3 and step < self.depth - 1:
+                done = self.leaf[node]
+                if done.any():
+                    out[pair[done]] = node[done]
+                    keep = ~done
+                    node, row, pair = node[keep], row[keep], pair[keep]
+                    if not node.size:
+                        break
+        out[pair] = node
+        return self.old[out].reshape(n, t)
+
+
+def leaf_points(feature: np.ndarray, left: np.ndarray, right: np.ndarray, value: np.ndarray, roots: np.ndarray,
+                groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """(nodes, groups): at each leaf, what its root-to-leaf path credits to each group of columns
+    (`groups[column]`); zero at inner nodes."""
+    out = np.zeros((len(feature), n_groups))
+    for r in roots.tolist():
+        stack = [(r, np.zeros(n_groups))]
+        while stack:
+            n, acc = stack.pop()
+            f = int(feature[n])
+            if f < 0:
+                out[n] = acc
+                continue
+            for child in (int(left[n]), int(right[n])):
+                a = acc.copy()
+                a[groups[f]] += value[child] - value[n]
+                stack.append((child, a))
+    return out
