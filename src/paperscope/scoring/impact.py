@@ -148,7 +148,8 @@ def meta_features(inp: ImpactInput) -> dict[str, float]:
 META_COLUMNS = tuple(meta_features(ImpactInput("", "", "")))
 
 # What `_CODE` can match always holds one of these, lower-cased; on ASCII text IGNORECASE is lower-casing.
-_CODE_KEYS = ("github.com", "gitlab.com", "huggingface.co/", "code", "available", "project page")
+_CODE_KEYS = ("github.com", "gitlab.com", "huggingface.co/", "is available", "are available", "be available",
+              "publicly available", "freely available", "made available", "our code", "source code", "project page")
 _CODE_LOWER = re.compile(_CODE.pattern)
 
 

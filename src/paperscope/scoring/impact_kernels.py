@@ -13,10 +13,9 @@ itself, as do texts with non-ASCII characters (Unicode word boundaries). Runs co
 looked up in a dict once each, word pairs as integer keys in an open-addressing table, and the tf-idf sums
 are taken per paper with one sort and `np.bincount`.
 
-Trees. The nodes are renumbered so a node's children are adjacent (right = left + 1) and leaves point to
-themselves, then every (paper, tree) pair steps down one level per numpy pass, the finished pairs dropped.
-Path attribution depends only on the leaf reached, so each leaf's points per input group are summed once,
-when the model is compiled.
+Trees. The leaf each paper reaches in each tree is found with bit masks per feature (`TreeKernel`: the
+QuickScorer scheme of Lucchese et al., 2015). Path attribution depends only on the leaf reached, so each
+leaf's points per input group are summed once, when the model is compiled.
 """
 
 from __future__ import annotations
@@ -214,68 +213,95 @@ class WordKernel:
 
 @dataclass(slots=True)
 class TreeKernel:
-    """A tree ensemble renumbered for stepping many rows at once (see the module doc)."""
+    """A tree ensemble laid out to find the leaf of many rows in every tree at once, without a walk.
 
-    feature: np.ndarray  # int64; -1 at leaves
-    threshold: np.ndarray  # float; -inf at leaves
-    right: np.ndarray  # int64: the right child, left child = right - 1; at a leaf, the leaf itself
-    leaf: np.ndarray  # bool
-    roots: np.ndarray
-    old: np.ndarray  # new node -> the model's node index
-    depth: int
+    Each tree's leaves, left to right, are the bits of one word. A node's test failing (x > threshold: go
+    right) rules out the leaves of its left subtree; the leaf a row reaches is the leftmost leaf no failing
+    test rules out. Per feature, the tests that fail for a value are those with a threshold below it, so
+    with the feature's thresholds sorted, the value's rank among them picks one precomputed row of masks
+    (one word per tree) that rules out all of them at once: a row of the data costs one AND of a row of
+    masks per feature, then the lowest bit left in each tree's word.
+    """
+
+    features: np.ndarray  # the features some tree splits on
+    thresholds: list[np.ndarray]  # per feature: its thresholds, sorted, unique
+    offsets: np.ndarray  # per feature: its first row in `masks`
+    masks: np.ndarray  # (rows, trees): the leaves still possible once the first k thresholds fail
+    leaf_node: np.ndarray  # tree * width + bit -> the leaf's node index
+    width: int  # bits per tree word
 
     @classmethod
     def build(cls, feature: np.ndarray, threshold: np.ndarray, left: np.ndarray, right: np.ndarray,
               roots: np.ndarray) -> TreeKernel:
-        old: list[int] = []
-        new_left: list[int] = []
-        depth: list[int] = []
-        new_roots: list[int] = []
-        for r in roots.tolist():
-            i = len(old)
-            new_roots.append(i)
-            old.append(r)
-            new_left.append(-1)
-            depth.append(0)
-            while i < len(old):  # breadth first: both children are numbered together, so right = left + 1
-                n = old[i]
-                if feature[n] >= 0:
-                    new_left[i] = len(old)
-                    old.extend((int(left[n]), int(right[n])))
-                    new_left.extend((-1, -1))
-                    depth.extend((depth[i] + 1, depth[i] + 1))
-                else:
-                    new_left[i] = i - 1  # a leaf's "right" (left + 1) is itself, and leaves always go right
-                i += 1
-        o = np.array(old, dtype=np.int64)
-        leaf = feature[o] < 0
-        return cls(np.where(leaf, -1, feature[o]).astype(np.int64), np.where(leaf, -np.inf, threshold[o]),
-                   np.array(new_left, dtype=np.int64) + 1, leaf, np.array(new_roots, dtype=np.int64), o,
-                   max(depth))
+        n_trees = len(roots)
+        tree_of = np.full(len(feature), -1, dtype=np.int64)
+        rule_out: dict[int, int] = {}  # inner node -> bits of the leaves of its left subtree
+        leaves: list[list[int]] = []
+        for t, r in enumerate(roots.tolist()):
+            order: list[int] = []
 
-    def leaves(self, x: np.ndarray) -> np.ndarray:
-        """(rows, trees): the model's node index of the leaf each row reaches in each tree."""
-        n, d = x.shape
-        t = len(self.roots)
-        # A leaf reads a zero column against -inf: never "<=", so it steps "right" onto itself.
-        flat = np.column_stack([np.asarray(x, dtype=float), np.zeros(n)]).ravel()
-        feature = np.where(self.leaf, d, self.feature)
-        node = np.tile(self.roots, n)
-        row = np.repeat(np.arange(n, dtype=np.int64) * (d + 1), t)
-        out = np.empty(n * t, dtype=np.int64)
-        pair = np.arange(n * t)
-        for step in range(self.depth):
-            node = self.right[node] - (flat[row + feature[node]] <= self.threshold[node])
-            if step >= 3 and step < self.depth - 1:
-                done = self.leaf[node]
-                if done.any():
-                    out[pair[done]] = node[done]
-                    keep = ~done
-                    node, row, pair = node[keep], row[keep], pair[keep]
-                    if not node.size:
-                        break
-        out[pair] = node
-        return self.old[out].reshape(n, t)
+            def visit(n: int, t: int = t, order: list[int] = order) -> None:
+                tree_of[n] = t
+                if feature[n] < 0:
+                    order.append(n)
+                    return
+                lo = len(order)
+                visit(int(left[n]))
+                rule_out[n] = ((1 << len(order)) - 1) ^ ((1 << lo) - 1)
+                visit(int(right[n]))
+
+            visit(r)
+            leaves.append(order)
+        width = max(len(o) for o in leaves)
+        if width > 64:
+            raise ValueError(f"a tree has {width} leaves; the kernel reads at most 64")
+        width = 32 if width <= 32 else 64
+        dtype = np.uint32 if width == 32 else np.uint64
+        full = (1 << width) - 1
+        leaf_node = np.zeros(n_trees * width, dtype=np.int64)
+        for t, order in enumerate(leaves):
+            leaf_node[t * width:t * width + len(order)] = order
+        inner = np.flatnonzero(feature >= 0)
+        feats = np.unique(feature[inner])
+        thresholds, blocks, offsets = [], [], []
+        at = 0
+        for f in feats.tolist():
+            nodes = inner[feature[inner] == f]
+            u = np.unique(threshold[nodes])
+            rank = np.searchsorted(u, threshold[nodes])
+            block = np.full((len(u) + 1, n_trees), full, dtype=np.uint64)
+            for k in range(len(u)):
+                block[k + 1] = block[k]
+                for n in nodes[rank == k].tolist():
+                    block[k + 1, tree_of[n]] &= full ^ rule_out[n]
+            thresholds.append(u)
+            blocks.append(block.astype(dtype))
+            offsets.append(at)
+            at += len(u) + 1
+        return cls(feats.astype(np.int64), thresholds, np.array(offsets, dtype=np.int64),
+                   np.concatenate(blocks), leaf_node, width)
+
+    def leaves(self, x: np.ndarray, chunk: int = 256) -> np.ndarray:
+        """(rows, trees): the node index of the leaf each row reaches in each tree."""
+        x = np.asarray(x, dtype=float)
+        n, n_trees = len(x), self.masks.shape[1]
+        # NaN ranks past every threshold, so it fails every test (goes right), as `x <= threshold` does.
+        rank = np.empty((len(self.features), n), dtype=np.int64)
+        for j, (f, u) in enumerate(zip(self.features.tolist(), self.thresholds)):
+            rank[j] = self.offsets[j] + np.searchsorted(u, x[:, f], side="left")
+        out = np.empty((n, n_trees), dtype=np.int64)
+        base = np.arange(n_trees, dtype=np.int64) * self.width
+        for i in range(0, n, chunk):
+            m = min(chunk, n - i)
+            acc = np.full((m, n_trees), np.iinfo(self.masks.dtype).max, dtype=self.masks.dtype)
+            buf = np.empty_like(acc)
+            for r in rank[:, i:i + m]:
+                np.take(self.masks, r, axis=0, out=buf)
+                acc &= buf
+            low = acc & (~acc + 1)  # the lowest bit left; frexp reads its place exactly
+            bit = np.frexp(low.astype(float))[1] - 1
+            out[i:i + m] = self.leaf_node[base + bit]
+        return out
 
 
 def leaf_points(feature: np.ndarray, left: np.ndarray, right: np.ndarray, value: np.ndarray, roots: np.ndarray,
