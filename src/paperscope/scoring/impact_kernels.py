@@ -35,10 +35,8 @@ for _c in b"0123456789":
     _CLASS[_c] = _DIGIT
 _CLASS[ord("-")] = _HYPHEN
 _CLASS[ord("_")] = _UNDER
-_IN_RUN = np.array([c in (_LETTER, _DIGIT, _HYPHEN) for c in _CLASS])
-# Every byte outside the token class becomes a space, so bytes.split() yields the runs.
-_RUNS_ONLY = bytes(c if _IN_RUN[c] else 0x20 for c in range(256))
 _MULT = np.uint64(0x9E3779B97F4A7C15)
+_MULT2 = np.uint64(0xC2B2AE3D27D4EB4F)
 
 
 class IntTable:
@@ -73,6 +71,51 @@ class IntTable:
         return out
 
 
+_KEEP = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
+
+
+class ShortWords:
+    """ASCII words of up to 16 bytes -> ids, looked up by (start, length) in a byte buffer, all at once.
+
+    A word is its bytes read as two little-endian 64-bit integers (zero past its end): exact, no hashing
+    collisions to fear; the pair is hashed only to pick a slot of an open-addressing table.
+    """
+
+    def __init__(self, words: dict[bytes, int]) -> None:
+        short = {w: i for w, i in words.items() if 0 < len(w) <= 16}
+        bits = max(4, int(np.ceil(np.log2(max(1, len(short)) * 4))))
+        self._shift = np.uint64(64 - bits)
+        self._mask = (1 << bits) - 1
+        self._lo = np.zeros(1 << bits, dtype=np.uint64)
+        self._hi = np.zeros(1 << bits, dtype=np.uint64)
+        self._ids = np.full(1 << bits, -1, dtype=np.int64)
+        lo = np.array([int.from_bytes(w[:8], "little") for w in short], dtype=np.uint64)
+        hi = np.array([int.from_bytes(w[8:16], "little") for w in short], dtype=np.uint64)
+        for i, lo_, hi_, slot in zip(short.values(), lo.tolist(), hi.tolist(), self._slots(lo, hi).tolist()):
+            while self._ids[slot] != -1:
+                slot = (slot + 1) & self._mask
+            self._lo[slot], self._hi[slot], self._ids[slot] = lo_, hi_, i
+
+    def _slots(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        return (((lo * _MULT) ^ (hi * _MULT2) ^ hi) >> self._shift).astype(np.int64)
+
+    def get(self, buf: bytes, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """The id of each word buf[start:start + length] (length <= 16; buf 16 bytes longer than any end)."""
+        as_u64 = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, offset=0, strides=(1,))
+        lo = as_u64[start] & _KEEP[np.minimum(length, 8)]
+        hi = as_u64[start + 8] & _KEEP[np.clip(length - 8, 0, 8)]
+        out = np.full(len(start), -1, dtype=np.int64)
+        todo = np.arange(len(start))
+        slot = self._slots(lo, hi)
+        while todo.size:
+            ids = self._ids[slot]
+            hit = (self._lo[slot] == lo) & (self._hi[slot] == hi) & (ids >= 0)
+            out[todo[hit]] = ids[hit]
+            more = ~hit & (ids >= 0)
+            todo, lo, hi, slot = todo[more], lo[more], hi[more], (slot[more] + 1) & self._mask
+        return out
+
+
 @dataclass(slots=True)
 class WordKernel:
     """The word model's vocabulary laid out for bulk lookup (see the module doc)."""
@@ -80,6 +123,7 @@ class WordKernel:
     token: re.Pattern[str]  # the word model's token pattern, run on texts the fast path does not take
     word_ids: dict[str, int]  # every word of the vocabulary (alone or in a pair) -> word id
     byte_ids: dict[bytes, int]  # the same, keyed by ASCII bytes
+    short: ShortWords  # the same, for words of up to 16 bytes
     unigram: np.ndarray  # word id -> vocabulary column of the word alone (-1: only in pairs)
     pairs: IntTable  # word id a * n_words + word id b -> vocabulary column of "a b"
     n_words: int
@@ -101,7 +145,7 @@ class WordKernel:
                 pair_keys.append(words[parts[0]] * n + words[parts[1]])
                 pair_cols.append(col)
         byte_ids = {w.encode("ascii"): i for w, i in words.items() if w.isascii()}
-        return cls(token, words, byte_ids, unigram,
+        return cls(token, words, byte_ids, ShortWords(byte_ids), unigram,
                    IntTable(np.array(pair_keys, dtype=np.int64), np.array(pair_cols, dtype=np.int64)), n)
 
     def word_sequence(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -124,62 +168,54 @@ class WordKernel:
         return np.concatenate(docs), np.concatenate(ids)
 
     def _ascii_sequence(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        joined = ("\n".join(texts)).encode("ascii")
-        buf = b"\n" + joined + b"\n"
+        buf = b"\n" + "\n".join(texts).encode("ascii") + b"\n" + bytes(16)
         a = _CLASS[np.frombuffer(buf, dtype=np.uint8)]
         in_run = (a & (_LETTER | _DIGIT | _HYPHEN)) != 0
         edge = np.flatnonzero(in_run[1:] != in_run[:-1]) + 1
         start, end = edge[0::2], edge[1::2]  # buf begins and ends outside a run
-        runs = buf.translate(_RUNS_ONLY).split()
-        assert len(runs) == len(start)
-        first, last = a[start], a[end - 1]
-        before, after = a[start - 1], a[end]
-        alnum_end = (last & (_LETTER | _DIGIT)) != 0
+        first, before, after = a[start], a[start - 1], a[end]
+        alnum_end = (a[end - 1] & (_LETTER | _DIGIT)) != 0
         near_under = (before == _UNDER) | (after == _UNDER)
-        plain = (first == _LETTER) & alnum_end & ~near_under
-        # Most runs are plain: the token is the run itself when it has two characters or more.
-        has = plain & (end - start >= 2)
-        ids = np.fromiter(map(self.byte_ids.get, runs, repeat(-1)), dtype=np.int64, count=len(runs))
-        ids[~has] = -1
-        odd = np.flatnonzero(~plain)
+        # The token of a run: from its first letter after a non-word character to its last word boundary.
+        p = start.copy()
+        later = np.flatnonzero(first != _LETTER)
+        if later.size:
+            lah = np.flatnonzero((a[1:] == _LETTER) & (a[:-1] == _HYPHEN)) + 1
+            k = np.searchsorted(lah, start[later])
+            p[later] = np.append(lah, len(buf))[k]
+        e = end.copy()
+        trail = np.flatnonzero(~alnum_end)
+        if trail.size:
+            hal = np.flatnonzero((a[1:] == _HYPHEN) & ((a[:-1] & (_LETTER | _DIGIT)) != 0)) + 1
+            k = np.searchsorted(hal, end[trail]) - 1
+            q = np.append(hal, -1)[k]  # k = -1: none
+            e[trail] = np.where(q > start[trail], q, -1)
+        has = (p < end) & (e - p >= 2) & ~near_under
+        ids = np.full(len(start), -1, dtype=np.int64)
+        tok = np.flatnonzero(has)
+        ps, length = p[tok], e[tok] - p[tok]
+        short = length <= 16
+        ids[tok[short]] = self.short.get(buf, ps[short], length[short])
+        get = self.byte_ids.get
+        for r in tok[~short].tolist():
+            ids[r] = get(buf[p[r]:e[r]], -1)
         count = has.astype(np.int64)
         extra: dict[int, list[int]] = {}
-        if odd.size:
-            letters_after_hyphen = np.flatnonzero((a[1:] == _LETTER) & (a[:-1] == _HYPHEN)) + 1
-            hyphen_after_alnum = np.flatnonzero((a[1:] == _HYPHEN) & ((a[:-1] & (_LETTER | _DIGIT)) != 0)) + 1
-            get = self.byte_ids.get
-            wget = self.word_ids.get
-            for r in odd.tolist():
-                s, e = int(start[r]), int(end[r])
-                if near_under[r]:  # the regex decides, on the run with one character of context each side
-                    toks = [wget(t, -1) for t in self.token.findall(buf[s - 1:e + 1].decode("ascii"))]
-                else:
-                    if first[r] == _LETTER:
-                        p = s
-                    else:
-                        k = int(np.searchsorted(letters_after_hyphen, s))
-                        p = int(letters_after_hyphen[k]) if k < len(letters_after_hyphen) else e
-                        if p >= e:
-                            p = -1
-                    if alnum_end[r]:
-                        q = e
-                    else:
-                        k = int(np.searchsorted(hyphen_after_alnum, e)) - 1
-                        q = int(hyphen_after_alnum[k]) if k >= 0 and hyphen_after_alnum[k] > s else -1
-                    toks = [get(buf[p:q], -1)] if p >= 0 and q - p >= 2 else []
-                count[r] = len(toks)
-                if toks:
-                    extra[r] = toks
-        total = int(count.sum())
-        out_ids = np.empty(total, dtype=np.int64)
+        wget = self.word_ids.get
+        for r in np.flatnonzero(near_under).tolist():  # the regex decides, with one character of context
+            toks = [wget(t, -1) for t in self.token.findall(buf[start[r] - 1:end[r] + 1].decode("ascii"))]
+            count[r] = len(toks)
+            if toks:
+                extra[r] = toks
         pos = np.cumsum(count) - count
-        single = has & plain
-        out_ids[pos[single]] = ids[single]
+        out_ids = np.empty(int(count.sum()), dtype=np.int64)
+        out_ids[pos[tok]] = ids[tok]
         for r, toks in extra.items():
             out_ids[pos[r]:pos[r] + len(toks)] = toks
-        # The doc of each run: runs are in buffer order, docs start after each separator.
-        doc_start = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]]) + 1
-        run_doc = np.searchsorted(doc_start, start, side="right") - 1
+        # Runs are in buffer order and never cross the separators: count them per text.
+        bounds = np.cumsum([1] + [len(t) + 1 for t in texts])
+        runs_per_doc = np.diff(np.searchsorted(start, bounds))
+        run_doc = np.repeat(np.arange(len(texts), dtype=np.int64), runs_per_doc)
         return np.repeat(run_doc, count), out_ids
 
     def scores(self, texts: Sequence[str], idf: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
