@@ -147,18 +147,24 @@ def meta_features(inp: ImpactInput) -> dict[str, float]:
 
 META_COLUMNS = tuple(meta_features(ImpactInput("", "", "")))
 
-# What `_CODE` can match always holds one of these, lower-cased; on ASCII text IGNORECASE is lower-casing.
-_CODE_KEYS = ("github.com", "gitlab.com", "huggingface.co/", "is available", "are available", "be available",
-              "publicly available", "freely available", "made available", "our code", "source code", "project page")
+# What `_CODE` can match always holds one of these, lower-cased (on ASCII text IGNORECASE is lower-casing);
+# the first three are whole branches of it, so holding one is a match.
+_CODE_SURE = ("github.com", "gitlab.com", "huggingface.co/")
+_CODE_KEYS = ("is available", "are available", "be available", "publicly available", "freely available",
+              "made available", "our code", "source code", "project page")
 _CODE_LOWER = re.compile(_CODE.pattern)
+_CODE_REACH = 32  # a match starts at most this many characters before the key it holds
 
 
 def _code_named(abstract: str) -> bool:
-    """`_CODE.search(abstract)`, skipping the regex on ASCII text that holds none of its words."""
+    """`bool(_CODE.search(abstract))`, the regex run only from just before the first of its keys."""
     if not abstract.isascii():
         return bool(_CODE.search(abstract))
     low = abstract.lower()
-    return any(k in low for k in _CODE_KEYS) and bool(_CODE_LOWER.search(low))
+    if any(k in low for k in _CODE_SURE):
+        return True
+    at = min((i for i in map(low.find, _CODE_KEYS) if i >= 0), default=-1)
+    return at >= 0 and bool(_CODE_LOWER.search(low, max(0, at - _CODE_REACH)))
 
 
 def _venues(comments: Sequence[str]) -> list[str | None]:

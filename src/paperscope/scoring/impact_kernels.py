@@ -104,9 +104,12 @@ class ShortWords:
         as_u64 = np.ndarray((len(buf) - 7,), dtype="<u8", buffer=buf, offset=0, strides=(1,))
         lo = as_u64[start] & _KEEP[np.minimum(length, 8)]
         hi = as_u64[start + 8] & _KEEP[np.clip(length - 8, 0, 8)]
-        out = np.full(len(start), -1, dtype=np.int64)
-        todo = np.arange(len(start))
         slot = self._slots(lo, hi)
+        ids = self._ids[slot]
+        hit = (self._lo[slot] == lo) & (self._hi[slot] == hi)
+        out = np.where(hit, ids, -1)
+        todo = np.flatnonzero(~hit & (ids >= 0))  # a filled slot of another word: probe on
+        lo, hi, slot = lo[todo], hi[todo], (slot[todo] + 1) & self._mask
         while todo.size:
             ids = self._ids[slot]
             hit = (self._lo[slot] == lo) & (self._hi[slot] == hi) & (ids >= 0)
@@ -218,9 +221,16 @@ class WordKernel:
         run_doc = np.repeat(np.arange(len(texts), dtype=np.int64), runs_per_doc)
         return np.repeat(run_doc, count), out_ids
 
-    def scores(self, texts: Sequence[str], idf: np.ndarray, coef: np.ndarray, intercept: float) -> np.ndarray:
+    def scores(self, texts: Sequence[str], idf: np.ndarray, coef: np.ndarray, intercept: float,
+               chunk: int = 2048) -> np.ndarray:
         """intercept + w . tfidf(text) / |tfidf(text)| for each text (sublinear tf), as `WordModel.score`."""
         out = np.full(len(texts), float(intercept))
+        for i in range(0, len(texts), chunk):
+            out[i:i + chunk] += self._scores(texts[i:i + chunk], idf, coef)
+        return out
+
+    def _scores(self, texts: Sequence[str], idf: np.ndarray, coef: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(texts))
         doc, wid = self.word_sequence(texts)
         if not len(doc):
             return out
@@ -237,13 +247,12 @@ class WordKernel:
         key = np.sort(docs * len(idf) + cols)
         head = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
         counts = np.diff(np.append(head, len(key)))
-        ukey = key[head]
-        d, c = ukey // len(idf), ukey % len(idf)
+        d, c = np.divmod(key[head], len(idf))
         w = (1.0 + np.log(counts.astype(float))) * idf[c]
         num = np.bincount(d, weights=w * coef[c], minlength=len(texts))
         den = np.bincount(d, weights=w * w, minlength=len(texts))
         has = den > 0
-        out[has] += num[has] / np.sqrt(den[has])
+        out[has] = num[has] / np.sqrt(den[has])
         return out
 
 
