@@ -58,10 +58,13 @@ class IntTable:
 
     def get(self, keys: np.ndarray) -> np.ndarray:
         """The value of each key, -1 where the table has none."""
-        out = np.full(len(keys), -1, dtype=np.int64)
-        todo = np.arange(len(keys))
         want = np.asarray(keys, dtype=np.int64)
         slot = self._slots(want)
+        have = self._keys[slot]
+        hit = have == want
+        out = np.where(hit, self._values[slot], -1)
+        todo = np.flatnonzero(~hit & (have != -1))  # a slot of another key: probe on
+        want, slot = want[todo], (slot[todo] + 1) & self._mask
         while todo.size:
             have = self._keys[slot]
             hit = have == want
@@ -127,7 +130,7 @@ class WordKernel:
     word_ids: dict[str, int]  # every word of the vocabulary (alone or in a pair) -> word id
     byte_ids: dict[bytes, int]  # the same, keyed by ASCII bytes
     short: ShortWords  # the same, for words of up to 16 bytes
-    unigram: np.ndarray  # word id -> vocabulary column of the word alone (-1: only in pairs)
+    unigram: np.ndarray  # word id -> vocabulary column of the word alone (-1: only in pairs); [-1] = -1
     pairs: IntTable  # word id a * n_words + word id b -> vocabulary column of "a b"
     n_words: int
 
@@ -137,7 +140,7 @@ class WordKernel:
         for term in index:
             for w in term.split(" "):
                 words.setdefault(w, len(words))
-        unigram = np.full(len(words), -1, dtype=np.int64)
+        unigram = np.full(len(words) + 1, -1, dtype=np.int64)
         pair_keys, pair_cols = [], []
         n = len(words)
         for term, col in index.items():
@@ -235,7 +238,7 @@ class WordKernel:
         if not len(doc):
             return out
         known = wid >= 0
-        uni_col = np.where(known, self.unigram[np.where(known, wid, 0)], -1)
+        uni_col = self.unigram[wid]  # its last entry, -1, for wid -1
         same = (doc[1:] == doc[:-1]) & known[1:] & known[:-1]
         left = np.flatnonzero(same)
         pair_col = self.pairs.get(wid[left] * self.n_words + wid[left + 1])
@@ -244,10 +247,11 @@ class WordKernel:
         docs = np.concatenate([doc[hit_uni], doc[left[hit_pair]]])
         if not len(cols):
             return out
-        key = np.sort(docs * len(idf) + cols)
+        wide = len(texts) * len(idf) >= 2**31
+        key = np.sort(docs * len(idf) + cols if wide else (docs * len(idf) + cols).astype(np.int32))
         head = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
         counts = np.diff(np.append(head, len(key)))
-        d, c = np.divmod(key[head], len(idf))
+        d, c = np.divmod(key[head].astype(np.int64), len(idf))
         w = (1.0 + np.log(counts.astype(float))) * idf[c]
         num = np.bincount(d, weights=w * coef[c], minlength=len(texts))
         den = np.bincount(d, weights=w * w, minlength=len(texts))
