@@ -95,8 +95,10 @@ def venue_named(comment: str) -> str | None:
     m = _VENUE_WORD.search(comment)
     if not m:
         return None
-    word = m.group(1).lower()
-    return "NeurIPS" if word == "nips" else next(v for v in VENUES if v.lower() == word)
+    # Which venue matched, by the regex's own case folding ("ıclr", with a dotless i, matches ICLR; lower()
+    # would not find it).
+    word = next(v for v in (*VENUES, "NIPS") if re.fullmatch(v, m.group(1), re.IGNORECASE))
+    return "NeurIPS" if word == "NIPS" else word
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,7 +155,8 @@ class WordKernel:
                    IntTable(np.array(pair_keys, dtype=np.int64), np.array(pair_cols, dtype=np.int64)), n)
 
     def word_sequence(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
-        """(doc, word id) of every token of every text, in reading order; word id -1: not in the vocabulary."""
+        """(doc, word id) of every token of every text: each text's tokens together and in reading order (the
+        texts themselves in any order); word id -1: not in the vocabulary."""
         lowered = [t.lower() for t in texts]
         fast = [i for i, t in enumerate(lowered) if t.isascii()]
         docs, ids = [], []
