@@ -482,8 +482,8 @@ class PretrainedImpactModel:
         return out
 
 
-_new, _set_input, _set_value, _set_points = (object.__new__, Contribution.input.__set__,  # type: ignore[attr-defined]
-                                            Contribution.value.__set__, Contribution.points.__set__)  # type: ignore[attr-defined]
+_new = object.__new__
+_set_input, _set_value, _set_points = (vars(Contribution)[k].__set__ for k in ("input", "value", "points"))
 
 
 def _contribution(input: str, value: str, points: float) -> Contribution:

@@ -100,7 +100,8 @@ class ShortWords:
             self._lo[slot], self._hi[slot], self._ids[slot] = lo_, hi_, i
 
     def _slots(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        return (((lo * _MULT) ^ (hi * _MULT2) ^ hi) >> self._shift).astype(np.int64)
+        slots: np.ndarray = (((lo * _MULT) ^ (hi * _MULT2) ^ hi) >> self._shift).astype(np.int64)
+        return slots
 
     def get(self, buf: bytes, start: np.ndarray, length: np.ndarray) -> np.ndarray:
         """The id of each word buf[start:start + length] (length <= 16; buf 16 bytes longer than any end)."""
