@@ -387,6 +387,8 @@ class ImpactPrediction:
 
 # --- the model -------------------------------------------------------------------------------------------
 
+_BLOCK = 4096  # papers predicted at a time
+
 
 @dataclass(slots=True)
 class PretrainedImpactModel:
@@ -459,7 +461,14 @@ class PretrainedImpactModel:
             self.check_embedder(embedder)
         if not inputs:
             return []
-        x, venues = self._design(inputs, self._checked(inputs, vectors))
+        v = self._checked(inputs, vectors)
+        out: list[ImpactPrediction] = []
+        for i in range(0, len(inputs), _BLOCK):  # a block's arrays stay in cache
+            out.extend(self._predict_block(inputs[i:i + _BLOCK], v[i:i + _BLOCK]))
+        return out
+
+    def _predict_block(self, inputs: Sequence[ImpactInput], v: np.ndarray) -> list[ImpactPrediction]:
+        x, venues = self._design(inputs, v)
         labels = list(dict.fromkeys(_label(c) for c in self.columns))
         groups = [labels.index(_label(c)) for c in self.columns]
         pts = self.trees.grouped_points(self.trees.leaves(x), groups)
@@ -476,7 +485,7 @@ class PretrainedImpactModel:
         shown = _shown_columns(inputs, x, self.columns, venues)
         out = []
         for i, (inp, o, p) in enumerate(zip(inputs, order.tolist(), pts.tolist())):
-            contribs = tuple(_contribution(labels[j], shown[labels[j]][i], v) for j, v in zip(o, p))
+            contribs = tuple(_contribution(labels[j], shown[labels[j]][i], pt) for j, pt in zip(o, p))
             out.append(ImpactPrediction(inp.id, scores[i], base, field_of(inp.category), inp.year, contribs,
                                         self.label, self.quality))
         return out

@@ -35,6 +35,7 @@ for _c in b"0123456789":
     _CLASS[_c] = _DIGIT
 _CLASS[ord("-")] = _HYPHEN
 _CLASS[ord("_")] = _UNDER
+_IN_RUN = (_CLASS & (_LETTER | _DIGIT | _HYPHEN)) != 0
 _MULT = np.uint64(0x9E3779B97F4A7C15)
 _MULT2 = np.uint64(0xC2B2AE3D27D4EB4F)
 
@@ -100,7 +101,7 @@ class ShortWords:
             self._lo[slot], self._hi[slot], self._ids[slot] = lo_, hi_, i
 
     def _slots(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-        slots: np.ndarray = (((lo * _MULT) ^ (hi * _MULT2) ^ hi) >> self._shift).astype(np.int64)
+        slots: np.ndarray = (((lo ^ (hi * _MULT2)) * _MULT) >> self._shift).astype(np.int64)
         return slots
 
     def get(self, buf: bytes, start: np.ndarray, length: np.ndarray) -> np.ndarray:
@@ -177,24 +178,25 @@ class WordKernel:
 
     def _ascii_sequence(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         buf = b"\n" + "\n".join(texts).encode("ascii") + b"\n" + bytes(16)
-        a = _CLASS[np.frombuffer(buf, dtype=np.uint8)]
-        in_run = (a & (_LETTER | _DIGIT | _HYPHEN)) != 0
+        raw = np.frombuffer(buf, dtype=np.uint8)
+        in_run = _IN_RUN[raw]
         edge = np.flatnonzero(in_run[1:] != in_run[:-1]) + 1
         start, end = edge[0::2], edge[1::2]  # buf begins and ends outside a run
-        first, before, after = a[start], a[start - 1], a[end]
-        alnum_end = (a[end - 1] & (_LETTER | _DIGIT)) != 0
+        first, before, after = _CLASS[raw[start]], _CLASS[raw[start - 1]], _CLASS[raw[end]]
+        alnum_end = (_CLASS[raw[end - 1]] & (_LETTER | _DIGIT)) != 0
         near_under = (before == _UNDER) | (after == _UNDER)
+        hyphen = np.flatnonzero(raw == ord("-"))  # runs never start or end the buffer: hyphen +- 1 is inside
         # The token of a run: from its first letter after a non-word character to its last word boundary.
         p = start.copy()
         later = np.flatnonzero(first != _LETTER)
         if later.size:
-            lah = np.flatnonzero((a[1:] == _LETTER) & (a[:-1] == _HYPHEN)) + 1
+            lah = hyphen[_CLASS[raw[hyphen + 1]] == _LETTER] + 1  # letters after a hyphen
             k = np.searchsorted(lah, start[later])
             p[later] = np.append(lah, len(buf))[k]
         e = end.copy()
         trail = np.flatnonzero(~alnum_end)
         if trail.size:
-            hal = np.flatnonzero((a[1:] == _HYPHEN) & ((a[:-1] & (_LETTER | _DIGIT)) != 0)) + 1
+            hal = hyphen[(_CLASS[raw[hyphen - 1]] & (_LETTER | _DIGIT)) != 0]  # hyphens after a letter or digit
             k = np.searchsorted(hal, end[trail]) - 1
             q = np.append(hal, -1)[k]  # k = -1: none
             e[trail] = np.where(q > start[trail], q, -1)
