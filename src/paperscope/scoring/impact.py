@@ -483,12 +483,14 @@ class PretrainedImpactModel:
         base = self.trees.base
         scores = np.minimum(100.0, np.maximum(0.0, base + total)).tolist()
         shown = _shown_columns(inputs, x, self.columns, venues)
-        out = []
-        for i, (inp, o, p) in enumerate(zip(inputs, order.tolist(), pts.tolist())):
-            contribs = tuple(_contribution(labels[j], shown[labels[j]][i], pt) for j, pt in zip(o, p))
-            out.append(ImpactPrediction(inp.id, scores[i], base, field_of(inp.category), inp.year, contribs,
-                                        self.label, self.quality))
-        return out
+        values = np.empty((len(inputs), len(labels)), dtype=object)
+        for j, lab in enumerate(labels):
+            values[:, j] = shown[lab]
+        names = np.array(labels, dtype=object)[order].tolist()
+        values = np.take_along_axis(values, order, axis=1).tolist()
+        return [ImpactPrediction(inp.id, score, base, field_of(inp.category), inp.year,
+                                 tuple(map(_contribution, n, val, p)), self.label, self.quality)
+                for inp, score, n, val, p in zip(inputs, scores, names, values, pts.tolist())]
 
 
 _new = object.__new__
