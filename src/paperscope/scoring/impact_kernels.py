@@ -348,9 +348,13 @@ class TreeKernel:
             m = min(chunk, n - i)
             acc = np.full((m, n_trees), np.iinfo(self.masks.dtype).max, dtype=self.masks.dtype)
             buf = np.empty_like(acc)
-            for r in rank[:, i:i + m]:
-                np.take(self.masks, r, axis=0, out=buf)
-                acc &= buf
+            for r, none_fail in zip(rank[:, i:i + m], self.offsets.tolist()):
+                fail = np.flatnonzero(r != none_fail)  # rank 0 (no test fails) is all ones: nothing to AND
+                if len(fail) == m:
+                    np.take(self.masks, r, axis=0, out=buf)
+                    acc &= buf
+                elif len(fail):  # a flag most papers lack (a venue, a field): only the rows that have it
+                    acc[fail] &= self.masks[r[fail]]
             low = acc & (~acc + 1)  # the lowest bit left; frexp reads its place exactly
             bit = np.frexp(low.astype(float))[1] - 1
             out[i:i + m] = self.leaf_node[base + bit]
