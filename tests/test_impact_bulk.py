@@ -196,7 +196,10 @@ def test_metadata_in_bulk_equals_meta_features():
     for inp, row, venue in zip(inputs, m, venues):
         assert row.tolist() == [meta_features(inp)[c] for c in META_COLUMNS], inp
         assert venue == venue_named(inp.comment)
-    assert _venues(comments) == [venue_named(c) for c in comments]
+    assert _venues(comments) == [venue_named(c) for c in comments]  # one comment is not ASCII
+    ascii_only = [c for c in comments if c.isascii()]
+    assert _venues(ascii_only) == [venue_named(c) for c in ascii_only]
+    assert [v for v in _venues(ascii_only) if v] == ["CVPR", "NeurIPS", "CoRL", "NeurIPS", "ECCV"]
     assert _venues([]) == []
 
 
