@@ -19,6 +19,10 @@ split is credited to the feature it splits on (path attribution), so the points 
 to the score exactly. A score is the *expected* percentile given the inputs, so it stays nearer 50
 than real percentiles do.
 
+`predict` works on all papers at once (`impact_kernels`: the words score, the leaves, the points per
+input), giving what `meta_features`, `_terms` and `TreeEnsemble.predict_with_points` give one paper at a
+time (tests/test_impact_bulk.py holds it to that; bench/score_speed.py measures it).
+
 The model file records the embedder it was trained with (name, dimension and the vectors of a few
 probe texts); `check_embedder` refuses another embedder instead of predicting from foreign vectors.
 """
