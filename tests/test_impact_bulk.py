@@ -205,7 +205,8 @@ def test_metadata_in_bulk_equals_meta_features():
 
 @pytest.mark.parametrize("abstract", [*EDGE_TEXTS, "Our code: see the project page.", "code are made available",
                                       "dataset will be publicly made available", "The sourcecode", "x" * 5000 +
-                                      " is available", "Code is available" + " pad" * 10, "flavour code"])
+                                      " is available", "Code is available" + " pad" * 10, "flavour code",
+                                      "xmodels are available", "the sourcecode is available"])
 def test_code_prefilter_agrees_with_the_regex(abstract):
     assert _code_named(abstract) == bool(_CODE.search(abstract))
 

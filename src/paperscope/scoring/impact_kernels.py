@@ -1,4 +1,4 @@
-"""Bulk kernels of the pre-trained impact model: the words score and the tree walk, over many papers at once.
+"""Bulk kernels of the pre-trained impact model: the words score and the trees' leaves, for many papers at once.
 
 `impact.py` defines what the model computes; this module computes the same thing for thousands of papers
 without a Python step per word or per tree node (2.9M arXiv papers must score in minutes).
@@ -8,10 +8,10 @@ token lies inside one run of [a-zA-Z0-9-] characters and each run holds at most 
 first letter that follows a non-word character (the run's start, or a letter after '-') and ends at the
 last word boundary of the run (the run's end when it ends in a letter or digit, else just before its
 trailing hyphens). Runs next to '_' (a word character outside the class) are rare and go through the regex
-itself, as do texts with non-ASCII characters (Unicode word boundaries). Runs come from one
-`bytes.translate().split()` over all texts joined, their places from numpy over the same bytes; tokens are
-looked up in a dict once each, word pairs as integer keys in an open-addressing table, and the tf-idf sums
-are taken per paper with one sort and `np.bincount`.
+itself, as do texts with non-ASCII characters (Unicode word boundaries). The runs and their tokens are
+found with numpy over all texts joined as bytes; a token of up to 16 bytes is looked up as its bytes read
+as two 64-bit integers in an open-addressing table (longer ones, rare, in a dict), word pairs as integer
+keys in another, and the tf-idf sums are taken per paper with one sort and `np.bincount`.
 
 Trees. The leaf each paper reaches in each tree is found with bit masks per feature (`TreeKernel`: the
 QuickScorer scheme of Lucchese et al., 2015). Path attribution depends only on the leaf reached, so each
