@@ -137,8 +137,9 @@ def test_word_sequence_is_the_regex_tokens_in_order(model):
 
 def test_words_score_equals_the_reference_on_edge_cases(model):
     titles = [*EDGE_TEXTS, "attention is all you need", "Graph neural networks for molecule property prediction"]
-    got = model.words.score(titles)
-    assert got.tolist() == pytest.approx([ref_words(model, t) for t in titles], abs=1e-9)
+    got = model.words.score(titles * 2)  # enough texts for the bulk kernel
+    assert got.tolist() == pytest.approx([ref_words(model, t) for t in titles * 2], abs=1e-9)
+    assert model.words.score(titles[:5]).tolist() == pytest.approx(got[:5].tolist(), abs=1e-9)  # and a few
     # A text that reads only words of the vocabulary scores away from the intercept.
     assert got[-1] != model.words.intercept
 
@@ -225,6 +226,7 @@ def test_tree_kernel_finds_the_leaves_of_a_walk(model):
     for i in range(len(x)):
         leaves, points = ref_walk(trees, x[i])
         assert got[i].tolist() == leaves
+    assert (trees.leaves(x[45:65]) == got[45:65]).all()  # a few rows take the walk, with the same leaves
     groups = [0, 1] + [2] * (len(model.columns) - 2)
     want = np.array([[p[0], p[1], p[2:].sum()] for p in (ref_walk(trees, r)[1] for r in x)])
     assert np.abs(trees.grouped_points(got, groups) - want).max() < 1e-9
@@ -237,6 +239,8 @@ def test_tree_kernel_on_a_hand_made_ensemble():
                          value=np.array([10.0, 8.0, 14.0, 7.0, 9.0, 5.0]), roots=np.array([0, 5]))
     x = np.array([[0.0, -1.0], [1.0, 0.0], [1.0, 0.5], [2.0, -5.0], [np.nan, 0.0]])
     assert trees.leaves(x).tolist() == [[3, 5], [3, 5], [4, 5], [2, 5], [2, 5]]
+    kernel = TreeKernel.build(trees.feature, trees.threshold, trees.left, trees.right, trees.roots)
+    assert kernel.leaves(x).tolist() == [[3, 5], [3, 5], [4, 5], [2, 5], [2, 5]]
     pts = trees.grouped_points(trees.leaves(x), [0, 1])
     _, ref = trees.predict_with_points(x)
     assert np.allclose(pts, ref)
@@ -270,7 +274,8 @@ def test_predictions_equal_the_reference_on_edge_cases(model):
                   ("Spaces", "  \n\t ", "math.OC", 0, "ECCV'24", False, -3.0),
               ])]
     vecs = rng.normal(size=(len(inputs), model.embedder_dim)) * 0.05 + model.pc_mean
-    assert_same_predictions(model, inputs, vecs)
+    assert_same_predictions(model, inputs, vecs)  # a few papers: the trees are walked
+    assert_same_predictions(model, inputs * 6, np.tile(vecs, (6, 1)))  # more: the tree kernel
     assert model.predict([], np.zeros((0, model.embedder_dim))) == []
 
 

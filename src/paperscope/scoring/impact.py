@@ -221,11 +221,20 @@ def _meta_matrix(inputs: Sequence[ImpactInput]) -> tuple[np.ndarray, list[str | 
     return m, venues
 
 
+@lru_cache(maxsize=8)
+def _input_groups(columns: tuple[str, ...]) -> tuple[list[str], list[int]]:
+    """The inputs a reader sees, in column order, and the input of each column."""
+    labels = list(dict.fromkeys(_label(c) for c in columns))
+    return labels, [labels.index(_label(c)) for c in columns]
+
+
 def _label(column: str) -> str:
     if column.startswith("pc"):
         return _PC_LABEL
     return INPUT_LABELS.get(column.split("=")[0], column)
 
+
+_FEW = 32  # below this many papers the one-at-a-time paths are the faster ones
 
 # --- word model: tf-idf (sublinear tf, l2-normalised) dotted with ridge weights ---------------------------
 
@@ -250,9 +259,26 @@ class WordModel:
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
         """The words score of each text, the terms being `_terms(text)` (computed in bulk: impact_kernels)."""
+        if len(texts) < _FEW:
+            return self._score_each(texts)
         if self._kernel is None:
             self._kernel = WordKernel.build(self.index, _TOKEN)
         return self._kernel.scores(texts, self.idf, self.coef, self.intercept)
+
+    def _score_each(self, texts: Sequence[str]) -> np.ndarray:
+        """`score` one text at a time: for a few texts, cheaper than the bulk kernel's fixed cost."""
+        out = np.full(len(texts), self.intercept)
+        for i, text in enumerate(texts):
+            counts: dict[int, int] = {}
+            for t in _terms(text):
+                j = self.index.get(t)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            if counts:
+                ix = np.fromiter(counts, dtype=np.int64)
+                w = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * self.idf[ix]
+                out[i] += float(w @ self.coef[ix]) / float(np.sqrt(w @ w))
+        return out
 
 
 # --- tree ensemble with path attribution ----------------------------------------------------------------
@@ -278,9 +304,22 @@ class TreeEnsemble:
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
         """(rows, trees): the node index of the leaf each row of `x` reaches in each tree."""
+        if len(x) < _FEW:  # a few rows: the kernel's fixed cost (a pass per feature) is more than a walk's
+            return self._walk(np.asarray(x, dtype=float))
         if self._kernel is None:
             self._kernel = TreeKernel.build(self.feature, self.threshold, self.left, self.right, self.roots)
         return self._kernel.leaves(x)
+
+    def _walk(self, x: np.ndarray) -> np.ndarray:
+        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
+        rows = np.broadcast_to(np.arange(len(x))[:, None], node.shape)
+        while True:
+            feat = self.feature[node]
+            live = feat >= 0
+            if not live.any():
+                return node
+            c = node[live]
+            node[live] = np.where(x[rows[live], feat[live]] <= self.threshold[c], self.left[c], self.right[c])
 
     def grouped_points(self, leaves: np.ndarray, groups: Sequence[int]) -> np.ndarray:
         """(rows, groups): what each group of columns (`groups[column]`) adds for each row, its path
@@ -477,8 +516,7 @@ class PretrainedImpactModel:
 
     def _predict_block(self, inputs: Sequence[ImpactInput], v: np.ndarray) -> list[ImpactPrediction]:
         x, venues = self._design(inputs, v)
-        labels = list(dict.fromkeys(_label(c) for c in self.columns))
-        groups = [labels.index(_label(c)) for c in self.columns]
+        labels, groups = _input_groups(self.columns)
         pts = self.trees.grouped_points(self.trees.leaves(x), groups)
         # Largest |points| first, ties by name; the score sums them in that order (the score is rebuilt from
         # the points shown).
