@@ -99,6 +99,9 @@ def main() -> int:
           f"CPU {c_new:.3f}s {n / c_new:,.0f} papers/s")
     print(f"ratio: {t_old / t_new:.1f}x faster (wall), {c_old / c_new:.1f}x (CPU time of this process; on a "
           f"shared machine the fairer figure)")
+    one_old = timed(lambda: old_model.predict(ref_ins[:1], vecs[:1]), 51)[1]
+    one_new = timed(lambda: new_model.predict(inputs[:1], vecs[:1]), 51)[1]
+    print(f"one paper at a time (CPU, median of 51): reference {one_old * 1e3:.2f} ms, bulk {one_new * 1e3:.2f} ms")
     print(f"max |score difference| {diff:.2e}; max |points difference| {pts:.2e}; papers whose inputs differ in "
           f"order or shown value: {shown}; whose text() or to_dict() differ: {texts}")
     return 0 if diff <= 1e-6 and shown == 0 and texts == 0 else 1
