@@ -19,12 +19,17 @@ split is credited to the feature it splits on (path attribution), so the points 
 to the score exactly. A score is the *expected* percentile given the inputs, so it stays nearer 50
 than real percentiles do.
 
+`predict` works on all papers at once (`impact_kernels`: the words score, the leaves, the points per
+input), giving what `meta_features`, `_terms` and `TreeEnsemble.predict_with_points` give one paper at a
+time (tests/test_impact_bulk.py holds it to that; bench/score_speed.py measures it).
+
 The model file records the embedder it was trained with (name, dimension and the vectors of a few
 probe texts); `check_embedder` refuses another embedder instead of predicting from foreign vectors.
 """
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import json
 import math
@@ -40,6 +45,7 @@ import numpy as np
 from paperscope.errors import ModelMismatchError, StoreError
 from paperscope.models import Paper
 from paperscope.scoring.aiscore import mentions_venue
+from paperscope.scoring.impact_kernels import TreeKernel, WordKernel, leaf_points
 
 __all__ = [
     "DEFAULT_IMPACT_MODEL", "FIELDS", "INPUT_LABELS", "MODELS_DIR", "PROBE_TEXTS", "VENUES", "Contribution",
@@ -58,6 +64,7 @@ _FIELD_ALIASES = {"stat.ML": "cs.LG", "eess.IV": "cs.CV"}
 VENUES = ("AAAI", "ACL", "ACML", "AISTATS", "AutoML", "COLING", "COLM", "COLT", "CoRL", "CVPR", "ECCV", "ICCV",
           "ICLR", "ICML", "ICRA", "IJCAI", "IROS", "NAACL", "NeurIPS", "RSS", "UAI", "WACV")
 _VENUE_WORD = re.compile(r"\b(" + "|".join([*VENUES, "NIPS"]) + r")\b", re.IGNORECASE)
+_VENUE_LOWER = re.compile(_VENUE_WORD.pattern.lower())
 _ORAL = re.compile(r"\b(?:oral|spotlight)\b", re.IGNORECASE)
 _CODE = re.compile(r"github\.com|gitlab\.com|huggingface\.co/|\b(?:code|models?|data(?:set)?s?) (?:is|are|will be) "
                    r"(?:publicly |freely )?(?:made )?available|\bour code\b|\bsource code\b|\bproject page\b",
@@ -93,8 +100,10 @@ def venue_named(comment: str) -> str | None:
     m = _VENUE_WORD.search(comment)
     if not m:
         return None
-    word = m.group(1).lower()
-    return "NeurIPS" if word == "nips" else next(v for v in VENUES if v.lower() == word)
+    # Which venue matched, by the regex's own case folding ("ıclr", with a dotless i, matches ICLR; lower()
+    # would not find it).
+    word = next(v for v in (*VENUES, "NIPS") if re.fullmatch(v, m.group(1), re.IGNORECASE))
+    return "NeurIPS" if word == "NIPS" else word
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,12 +154,87 @@ def meta_features(inp: ImpactInput) -> dict[str, float]:
 
 META_COLUMNS = tuple(meta_features(ImpactInput("", "", "")))
 
+# What `_CODE` can match always holds one of these, lower-cased (on ASCII text IGNORECASE is lower-casing);
+# the first three are whole branches of it, so holding one is a match.
+_CODE_SURE = ("github.com", "gitlab.com", "huggingface.co/")
+_CODE_KEYS = ("is available", "are available", "be available", "publicly available", "freely available",
+              "made available", "our code", "source code", "project page")
+_CODE_LOWER = re.compile(_CODE.pattern)
+_CODE_REACH = 32  # a match starts at most this many characters before the key it holds
+
+
+def _code_named(abstract: str) -> bool:
+    """`bool(_CODE.search(abstract))`, the regex run only from just before the first of its keys."""
+    if not abstract.isascii():
+        return bool(_CODE.search(abstract))
+    low = abstract.lower()
+    if "git" not in low and "hugging" not in low and "available" not in low and "code" not in low \
+            and "project page" not in low:  # what every key holds: most abstracts stop here
+        return False
+    if any(k in low for k in _CODE_SURE):
+        return True
+    at = min((i for i in map(low.find, _CODE_KEYS) if i >= 0), default=-1)
+    return at >= 0 and bool(_CODE_LOWER.search(low, max(0, at - _CODE_REACH)))
+
+
+def _venues(comments: Sequence[str]) -> list[str | None]:
+    """`venue_named` of each comment; one regex pass over all comments finds the few that name a venue."""
+    out: list[str | None] = [None] * len(comments)
+    starts = list(itertools.accumulate((len(c) + 1 for c in comments[:-1]), initial=0))
+    seen = -1
+    joined = "\n".join(comments)  # '\n' is a word boundary, as a string's end is
+    # On ASCII text IGNORECASE is lower-casing, and a case-sensitive scan is the faster one.
+    scan = _VENUE_LOWER.finditer(joined.lower()) if joined.isascii() else _VENUE_WORD.finditer(joined)
+    for m in scan:
+        k = bisect.bisect_right(starts, m.start()) - 1
+        if k != seen:
+            out[k] = venue_named(comments[k])
+            seen = k
+    return out
+
+
+def _meta_matrix(inputs: Sequence[ImpactInput]) -> tuple[np.ndarray, list[str | None]]:
+    """`meta_features` of every input as rows in `META_COLUMNS` order, and each input's venue."""
+    n = len(inputs)
+    comments = [inp.comment or "" for inp in inputs]
+    venues = _venues(comments)
+    col = {c: i for i, c in enumerate(META_COLUMNS)}
+    m = np.zeros((n, len(META_COLUMNS)))
+    fields: dict[str, int] = {}
+    field_col = [fields.setdefault(inp.category, col.get(f"field={field_of(inp.category)}", -1)) for inp in inputs]
+    rows = np.arange(n)
+    fc = np.array(field_col, dtype=np.int64)
+    m[rows[fc >= 0], fc[fc >= 0]] = 1.0
+    vc = np.array([-1 if v is None else col[f"venue={v}"] for v in venues], dtype=np.int64)
+    m[rows[vc >= 0], vc[vc >= 0]] = 1.0
+    m[:, col["oral"]] = [float(v is not None and bool(_ORAL.search(c))) for v, c in zip(venues, comments)]
+    m[:, col["authors_known"]] = [float(inp.n_authors is not None) for inp in inputs]
+    m[:, col["n_authors"]] = [math.log1p(inp.n_authors) if inp.n_authors else 0.0 for inp in inputs]
+    hs = [inp.author_h for inp in inputs]
+    known = [h is not None and not (isinstance(h, float) and math.isnan(h)) for h in hs]
+    m[:, col["author_h_known"]] = known
+    m[:, col["author_h"]] = [math.log1p(max(0.0, float(h))) if k else 0.0  # type: ignore[arg-type]
+                             for h, k in zip(hs, known)]
+    m[:, col["has_code"]] = [float(bool(inp.has_code) or _code_named(inp.abstract or "")) for inp in inputs]
+    m[:, col["abstract_len"]] = [math.log1p(len(inp.abstract or "")) for inp in inputs]
+    m[:, col["title_len"]] = [math.log1p(len(inp.title or "")) for inp in inputs]
+    return m, venues
+
+
+@lru_cache(maxsize=8)
+def _input_groups(columns: tuple[str, ...]) -> tuple[list[str], list[int]]:
+    """The inputs a reader sees, in column order, and the input of each column."""
+    labels = list(dict.fromkeys(_label(c) for c in columns))
+    return labels, [labels.index(_label(c)) for c in columns]
+
 
 def _label(column: str) -> str:
     if column.startswith("pc"):
         return _PC_LABEL
     return INPUT_LABELS.get(column.split("=")[0], column)
 
+
+_FEW = 32  # below this many papers the one-at-a-time paths are the faster ones
 
 # --- word model: tf-idf (sublinear tf, l2-normalised) dotted with ridge weights ---------------------------
 
@@ -171,8 +255,18 @@ class WordModel:
     idf: np.ndarray
     coef: np.ndarray
     intercept: float
+    _kernel: WordKernel | None = field(default=None, repr=False, compare=False)
 
     def score(self, texts: Sequence[str]) -> np.ndarray:
+        """The words score of each text, the terms being `_terms(text)` (computed in bulk: impact_kernels)."""
+        if len(texts) < _FEW:
+            return self._score_each(texts)
+        if self._kernel is None:
+            self._kernel = WordKernel.build(self.index, _TOKEN)
+        return self._kernel.scores(texts, self.idf, self.coef, self.intercept)
+
+    def _score_each(self, texts: Sequence[str]) -> np.ndarray:
+        """`score` one text at a time: for a few texts, cheaper than the bulk kernel's fixed cost."""
         out = np.full(len(texts), self.intercept)
         for i, text in enumerate(texts):
             counts: dict[int, int] = {}
@@ -180,11 +274,10 @@ class WordModel:
                 j = self.index.get(t)
                 if j is not None:
                     counts[j] = counts.get(j, 0) + 1
-            if not counts:
-                continue
-            ix = np.fromiter(counts, dtype=np.int64)
-            w = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * self.idf[ix]
-            out[i] += float(w @ self.coef[ix]) / float(np.sqrt(w @ w))
+            if counts:
+                ix = np.fromiter(counts, dtype=np.int64)
+                w = (1.0 + np.log(np.fromiter(counts.values(), dtype=float))) * self.idf[ix]
+                out[i] += float(w @ self.coef[ix]) / float(np.sqrt(w @ w))
         return out
 
 
@@ -202,10 +295,45 @@ class TreeEnsemble:
     right: np.ndarray
     value: np.ndarray
     roots: np.ndarray
+    _kernel: TreeKernel | None = field(default=None, repr=False, compare=False)
+    _points: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def base(self) -> float:
         return float(self.value[self.roots].sum())
+
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """(rows, trees): the node index of the leaf each row of `x` reaches in each tree."""
+        if len(x) < _FEW:  # a few rows: the kernel's fixed cost (a pass per feature) is more than a walk's
+            return self._walk(np.asarray(x, dtype=float))
+        if self._kernel is None:
+            self._kernel = TreeKernel.build(self.feature, self.threshold, self.left, self.right, self.roots)
+        return self._kernel.leaves(x)
+
+    def _walk(self, x: np.ndarray) -> np.ndarray:
+        node = np.broadcast_to(self.roots, (len(x), len(self.roots))).copy()
+        rows = np.broadcast_to(np.arange(len(x))[:, None], node.shape)
+        while True:
+            feat = self.feature[node]
+            live = feat >= 0
+            if not live.any():
+                return node
+            c = node[live]
+            node[live] = np.where(x[rows[live], feat[live]] <= self.threshold[c], self.left[c], self.right[c])
+
+    def grouped_points(self, leaves: np.ndarray, groups: Sequence[int]) -> np.ndarray:
+        """(rows, groups): what each group of columns (`groups[column]`) adds for each row, its path
+        attribution summed over the trees: the points of `predict_with_points` summed per group."""
+        key = tuple(groups)
+        table = self._points.get(key)
+        if table is None:
+            table = np.ascontiguousarray(leaf_points(self.feature, self.left, self.right, self.value, self.roots,
+                                                     np.asarray(groups, dtype=np.int64), max(key) + 1).T)
+            self._points[key] = table
+        out = np.empty((len(leaves), table.shape[0]))
+        for g, points in enumerate(table):  # one group at a time: rows summed along contiguous memory
+            out[:, g] = points[leaves].sum(axis=1)
+        return out
 
     def predict_with_points(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(predictions, points): points[i, j] is what column j adds for row i; base + points.sum(1) = prediction."""
@@ -306,6 +434,8 @@ class ImpactPrediction:
 
 # --- the model -------------------------------------------------------------------------------------------
 
+_BLOCK = 4096  # papers predicted at a time
+
 
 @dataclass(slots=True)
 class PretrainedImpactModel:
@@ -352,18 +482,23 @@ class PretrainedImpactModel:
 
     def design(self, inputs: Sequence[ImpactInput], vectors: np.ndarray) -> np.ndarray:
         """The tree model's input matrix (columns: `self.columns`)."""
+        return self._design(inputs, self._checked(inputs, vectors))[0]
+
+    def _checked(self, inputs: Sequence[ImpactInput], vectors: np.ndarray) -> np.ndarray:
         v = np.asarray(vectors, dtype=float)
         if v.ndim != 2 or v.shape[0] != len(inputs):
             raise ValueError(f"need one vector per paper: {len(inputs)} papers, vectors of shape {v.shape}")
         if v.shape[1] != self.embedder_dim:
             raise ModelMismatchError(f"vectors have {v.shape[1]} dimensions; the pretrained impact model was "
                                      f"trained on '{self.embedder}' ({self.embedder_dim})")
+        return v
+
+    def _design(self, inputs: Sequence[ImpactInput], v: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
         emb = v @ self.emb_coef + self.emb_intercept
         pcs = (v - self.pc_mean) @ self.pc_components.T
         words = self.words.score([x.text() for x in inputs])
-        meta = np.array([[m[c] for c in META_COLUMNS] for m in map(meta_features, inputs)]).reshape(
-            len(inputs), len(META_COLUMNS))
-        return np.column_stack([emb, words, pcs, meta])
+        meta, venues = _meta_matrix(inputs)
+        return np.column_stack([emb, words, pcs, meta]), venues
 
     def predict(self, inputs: Sequence[ImpactInput], vectors: np.ndarray, *,
                 embedder: str | None = None) -> list[ImpactPrediction]:
@@ -373,38 +508,67 @@ class PretrainedImpactModel:
             self.check_embedder(embedder)
         if not inputs:
             return []
-        x = self.design(inputs, vectors)
-        _, pts = self.trees.predict_with_points(x)  # the score is rebuilt from the points shown
-        base = self.trees.base
-        labels = [_label(c) for c in self.columns]
-        out = []
-        for i, inp in enumerate(inputs):
-            grouped: dict[str, float] = {}
-            for lab, p in zip(labels, pts[i]):
-                grouped[lab] = grouped.get(lab, 0.0) + float(p)
-            shown = _shown_values(inp, x[i], self.columns)
-            contribs = tuple(sorted((Contribution(k, shown[k], v) for k, v in grouped.items()),
-                                    key=lambda c: (-abs(c.points), c.input)))
-            score = float(min(100.0, max(0.0, base + sum(c.points for c in contribs))))
-            out.append(ImpactPrediction(inp.id, score, base, field_of(inp.category), inp.year, contribs, self.label,
-                                        self.quality))
+        v = self._checked(inputs, vectors)
+        out: list[ImpactPrediction] = []
+        for i in range(0, len(inputs), _BLOCK):  # a block's arrays stay in cache
+            out.extend(self._predict_block(inputs[i:i + _BLOCK], v[i:i + _BLOCK]))
         return out
 
+    def _predict_block(self, inputs: Sequence[ImpactInput], v: np.ndarray) -> list[ImpactPrediction]:
+        x, venues = self._design(inputs, v)
+        labels, groups = _input_groups(self.columns)
+        pts = self.trees.grouped_points(self.trees.leaves(x), groups)
+        # Largest |points| first, ties by name; the score sums them in that order (the score is rebuilt from
+        # the points shown).
+        rank = np.argsort(np.argsort(labels))
+        order = np.lexsort((np.broadcast_to(rank, pts.shape), -np.abs(pts)), axis=-1)
+        pts = np.take_along_axis(pts, order, axis=1)
+        total = pts[:, 0].copy()
+        for k in range(1, pts.shape[1]):
+            total += pts[:, k]
+        base = self.trees.base
+        scores = np.minimum(100.0, np.maximum(0.0, base + total)).tolist()
+        shown = _shown_columns(inputs, x, self.columns, venues)
+        values = np.empty((len(inputs), len(labels)), dtype=object)
+        for j, lab in enumerate(labels):
+            values[:, j] = shown[lab]
+        names = np.array(labels, dtype=object)[order].tolist()
+        values = np.take_along_axis(values, order, axis=1).tolist()
+        return [ImpactPrediction(inp.id, score, base, field_of(inp.category), inp.year,
+                                 tuple(map(_contribution, n, val, p)), self.label, self.quality)
+                for inp, score, n, val, p in zip(inputs, scores, names, values, pts.tolist())]
 
-def _shown_values(inp: ImpactInput, row: np.ndarray, columns: Sequence[str]) -> dict[str, str]:
-    """Each input's value as a reader sees it."""
-    col = {c: float(v) for c, v in zip(columns, row)}
-    venue = venue_named(inp.comment)
+
+_new = object.__new__
+_set_input, _set_value, _set_points = (vars(Contribution)[k].__set__ for k in ("input", "value", "points"))
+
+
+def _contribution(input: str, value: str, points: float) -> Contribution:
+    """Contribution(input, value, points), made at twice the speed of its __init__ (a frozen dataclass's
+    __init__ sets each slot through object.__setattr__; this sets the slots directly)."""
+    c = _new(Contribution)
+    _set_input(c, input)
+    _set_value(c, value)
+    _set_points(c, points)
+    return c
+
+
+def _shown_columns(inputs: Sequence[ImpactInput], x: np.ndarray, columns: Sequence[str],
+                   venues: Sequence[str | None]) -> dict[str, list[str]]:
+    """Each input's value as a reader sees it, by input name: the value lists in input order."""
+    col = {c: x[:, i].tolist() for i, c in enumerate(columns) if c in (
+        "embedding", "words", "author_h_known", "author_h", "oral", "has_code")}
     return {
-        "text (embedding)": f"text score {col['embedding']:.0f}",
-        "text (words)": f"words score {col['words']:.0f}",
-        "field": field_of(inp.category),
-        "authors": "unknown" if inp.n_authors is None else str(inp.n_authors),
-        "author h-index": "unknown" if col["author_h_known"] == 0 else f"{math.expm1(col['author_h']):.0f}",
-        "venue named": (venue + (" oral/spotlight" if col["oral"] else "")) if venue else "none",
-        "code link": "yes" if col["has_code"] else "no",
-        "abstract length": f"{len(inp.abstract or '')} chars",
-        "title length": f"{len(inp.title or '')} chars",
+        "text (embedding)": [f"text score {v:.0f}" for v in col["embedding"]],
+        "text (words)": [f"words score {v:.0f}" for v in col["words"]],
+        "field": [field_of(inp.category) for inp in inputs],
+        "authors": ["unknown" if inp.n_authors is None else str(inp.n_authors) for inp in inputs],
+        "author h-index": ["unknown" if k == 0 else f"{math.expm1(h):.0f}"
+                           for k, h in zip(col["author_h_known"], col["author_h"])],
+        "venue named": [(v + (" oral/spotlight" if o else "")) if v else "none" for v, o in zip(venues, col["oral"])],
+        "code link": ["yes" if c else "no" for c in col["has_code"]],
+        "abstract length": [f"{len(inp.abstract or '')} chars" for inp in inputs],
+        "title length": [f"{len(inp.title or '')} chars" for inp in inputs],
     }
 
 
