@@ -7,6 +7,7 @@ import gzip
 import json
 import shutil
 from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,20 @@ def _rows(store: SQLiteStore) -> dict[str, tuple]:  # type: ignore[type-arg]
 
 
 @pytest.fixture(scope="module")
-def libs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Library, Library]:
-    """(incremental, full): both hold the same papers; the first got the newest 40 as a second day."""
+def libs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Library, Library]]:
+    """(incremental, full): both hold the same papers; the first got the newest 40 as a second day. The index
+    stores float16 here: int8 codes depend on the value range seen at the build, so two builds from different
+    papers would differ by quantisation alone (~0.001 in cosine), not by what this test checks."""
+    from paperscope.semantic import space
+
+    saved_dtype, space.INDEX_DTYPE = space.INDEX_DTYPE, "float16"
+    try:
+        yield _build_libs(tmp_path_factory)
+    finally:
+        space.INDEX_DTYPE = saved_dtype
+
+
+def _build_libs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Library, Library]:
     old, new = _split()
     base = tmp_path_factory.mktemp("inc")
     inc = SQLiteStore(base / "inc.db")

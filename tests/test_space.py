@@ -57,7 +57,7 @@ def test_new_embeddings_extend_the_saved_index_without_a_rebuild(store: SQLiteSt
     second = space_mod.open_space(store, "m", folder)
     assert builds == []  # extended in place
     assert len(second) == 300
-    assert np.allclose(second.vector("2501.00005"), flipped, atol=1e-3)
+    assert np.allclose(second.vector("2501.00005"), flipped, atol=1e-6)
     near = second.nearest(x[250], 1)
     assert near[0][0] == "2501.00250"
     # a fresh process finds it current: nothing read, nothing built

@@ -136,6 +136,11 @@ class VectorTables:
         self.conn.execute("INSERT INTO state(key, value) VALUES ('embedding:epoch', '1') ON CONFLICT(key) DO UPDATE "
                           "SET value = CAST(value AS INTEGER) + 1")
 
+    def embeddings_of(self, model: str, arxiv_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored (full-precision) vectors of these papers under `model`; papers without one are left out."""
+        q = "SELECT arxiv_id, vector FROM embeddings WHERE model = ? AND arxiv_id IN ({in})"
+        return {i: np.frombuffer(v, dtype=np.float32) for i, v in select_in(self.conn, q, list(arxiv_ids), (model,))}
+
     def embedding_of(self, model: str, arxiv_id: str) -> np.ndarray | None:
         row = self.conn.execute("SELECT vector FROM embeddings WHERE arxiv_id = ? AND model = ?",
                                 (arxiv_id, model)).fetchone()
