@@ -109,7 +109,7 @@ def _score_chunk(lib: Library, batch: EmbeddingBatch, k: int, names: dict[int, s
         if near_id and ids[r] in exact and near_id in exact:
             top_sim[r] = float(exact[ids[r]] @ exact[near_id])
     texts = {p.id: p for p in lib.store.get_papers(sorted({ids[r] for r in top_sim if top_sim[r] >= floor}
-                                                           | {close[r] for r in top_sim if top_sim[r] >= floor}))}
+                                                           | {str(close[r]) for r in top_sim if top_sim[r] >= floor}))}
     rows: list[NoveltyRow] = []
     cohorts: dict[str, str] = {}
     for r, pid in enumerate(ids):
