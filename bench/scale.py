@@ -177,6 +177,46 @@ def daily_and_reads(db: Path, config: Path, n_new: int) -> dict[str, float]:
     return res
 
 
+def novelty_accuracy(db: Path, sample: int = 500, seed: int = 0) -> dict[str, float]:
+    """Stored novelty (from the index's compressed vectors and probed lists) against exact search over every
+    full-precision vector, for `sample` random scored papers: mean |difference| and Spearman."""
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT / "src"))
+    from paperscope.library import Library
+
+    with Library.open(db, readonly=True) as lib:
+        store = lib.store
+        model = store.active_model()
+        assert model
+        rows = store.conn.execute("SELECT n.arxiv_id, n.value, n.k FROM novelty n WHERE n.model = ? AND n.value IS NOT "
+                                  "NULL ORDER BY random() LIMIT ?", (model, sample)).fetchall()
+        ids = [r[0] for r in rows]
+        k = int(rows[0][2])
+        q = store.embeddings_of(model, ids)
+        qv = np.stack([q[i] for i in ids]).astype(np.float32)
+        day_sql = ("SELECT CAST(julianday(substr(coalesce(published, updated), 1, 10)) - 2440587.5 AS INTEGER) "
+                   "FROM papers WHERE arxiv_id = ?")
+        qday = np.array([store.conn.execute(day_sql, (i,)).fetchone()[0] for i in ids])
+        best = np.full((len(ids), k), -np.inf, dtype=np.float32)
+        last = 0
+        while True:  # every stored vector once, in batches
+            b = store.embeddings_since(model, last, limit=200_000)
+            if not len(b.keys):
+                break
+            sims = qv @ b.vectors.T
+            sims[b.days[None, :] >= qday[:, None]] = -np.inf
+            both = np.concatenate([best, sims], axis=1)
+            best = -np.sort(-both, axis=1)[:, :k] if both.shape[1] <= 4 * k else \
+                np.take_along_axis(both, np.argpartition(-both, k - 1, axis=1)[:, :k], axis=1)
+            last = b.last
+        exact = 1.0 - best.astype(np.float64).mean(axis=1)
+        stored = np.array([r[1] for r in rows], dtype=np.float64)
+        ranks = lambda a: np.argsort(np.argsort(a))  # noqa: E731
+        rho = float(np.corrcoef(ranks(exact), ranks(stored))[0, 1])
+        return {"novelty_abs_err": float(np.abs(exact - stored).mean()), "novelty_spearman": rho}
+
+
 def one_size(n: int, keep: bool, n_new: int) -> dict[str, float]:
     src = snapshot(n)
     work = DATA / f"scale_{n}"
@@ -201,6 +241,9 @@ def one_size(n: int, keep: bool, n_new: int) -> dict[str, float]:
     res["disk_gb"] = sum(disk.values())
     print(f"  pipeline {res['pipeline']:8.1f} s   peak RSS {res['peak_rss']:.2f} GB   disk {res['disk_gb']:.2f} GB ("
           + ", ".join(f"{k} {v:.2f}" for k, v in sorted(disk.items())) + ")", flush=True)
+    res.update(novelty_accuracy(db))
+    print(f"  novelty vs exact search, 500 random papers: mean |error| {res['novelty_abs_err']:.4f}, Spearman "
+          f"{res['novelty_spearman']:.3f}", flush=True)
     res.update(daily_and_reads(db, config, n_new))
     for k in ("daily", "daily_import", "daily_embed", "daily_novelty", "daily_score", "daily_digest"):
         print(f"  {k:14s} {res[k]:7.2f} s", flush=True)
@@ -217,9 +260,13 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="reuse an existing library of that size (skip no stage)")
     ap.add_argument("--out", type=Path, default=HERE / "out" / "scale.json")
     a = ap.parse_args()
-    results = {n: one_size(n, a.keep, a.daily) for n in a.papers}
+    results: dict[int, dict[str, float]] = {}
+    if a.out.exists():  # sizes measured by earlier runs join the growth table
+        results = {int(k): v for k, v in json.loads(a.out.read_text()).items()}
     a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(results, indent=1))
+    for n in a.papers:
+        results[n] = one_size(n, a.keep, a.daily)
+        a.out.write_text(json.dumps({str(k): v for k, v in sorted(results.items())}, indent=1))
     big = max(results)
     print(f"\nAims (issue #12) at {big:,} papers" + ("" if big >= 2_900_000 else " (aims are for 2.9M)"))
     for k, (unit, aim) in AIMS.items():
@@ -231,7 +278,8 @@ def main() -> int:
         print("\nGrowth (time per stage; factor per 10x papers = (t2/t1) ** (1 / log10(n2/n1)))")
         import math
 
-        for k in ("import", "embed", "novelty", "score", "daily", "similar_p50", "search_p50", "author_p50"):
+        for k in ("import", "embed", "novelty", "score", "pipeline", "peak_rss", "disk_gb", "daily", "similar_p50",
+                  "search_p50", "author_p50", "digest_p50", "similar_cold"):
             row = "  ".join(f"{results[n][k]:9.2f}" for n in sizes)
             a1, a2 = sizes[0], sizes[-1]
             f = (results[a2][k] / max(results[a1][k], 1e-9)) ** (1 / math.log10(a2 / a1))
