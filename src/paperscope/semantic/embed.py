@@ -67,10 +67,12 @@ class StaticEmbedder:
     """A static model: a text's vector is the normalised sum of its tokens' vectors.
 
     The model folder holds `config.json`, `tokenizer.json` (a Hugging Face tokenizers file)
-    and `embeddings.npy` (one row per token id).
+    and `embeddings.npy` (one row per token id). Each distinct word is tokenized once and
+    remembered (up to `cache_words` words, then the cache starts again); with `threads` >= 2
+    one slice of texts is summed while the next is tokenized. Neither changes any vector.
     """
 
-    def __init__(self, model_dir: Path, cache_words: int = 1_000_000) -> None:
+    def __init__(self, model_dir: Path, cache_words: int = 500_000, threads: int = 2) -> None:
         try:
             from tokenizers import Tokenizer
         except ImportError as e:  # pragma: no cover - tokenizers is a core dependency
@@ -93,6 +95,7 @@ class StaticEmbedder:
         spec = json.loads(tok_path.read_text(encoding="utf-8"))
         self._words = _WordCache(self._tok, spec, cache_words) if _WordCache.fits(spec) else None
         self._lock = threading.Lock()
+        self._threads = threads
 
     def embed(
         self, texts: Sequence[str], batch_size: int = 1024, progress: Progress | None = None
@@ -113,7 +116,7 @@ class StaticEmbedder:
             if progress is not None and hi == end:
                 progress(end, len(texts))
 
-        if len(slices) <= 1 or not _PIPELINE:
+        if len(slices) <= 1 or self._threads < 2:
             for lo, hi, end in slices:
                 finish(lo, hi, end, self._sum(*self._token_ids(texts[lo:hi])))
             return out
@@ -156,7 +159,6 @@ def _joined(ids: list[list[int]]) -> tuple[np.ndarray, list[int]]:
 
 
 _SLICE = 256
-_PIPELINE = True
 # Characters that str.split() cuts at but the BERT normaliser deletes (they are control
 # characters), and NUL, which joins a batch's texts here: a text holding one is left to the
 # tokenizer whole.
@@ -208,23 +210,35 @@ class _WordCache:
         self._unk: int = self._vocab[model["unk_token"]]
         self._prefix: str = model.get("continuing_subword_prefix", "##")
         self._max_chars: int = int(model.get("max_input_chars_per_word", 100))
-        self._specials = [t["content"] for t in spec.get("added_tokens", [])]
+        cut = len(self._prefix)
+        self._rest = {k[cut:]: i for k, i in self._vocab.items() if k.startswith(self._prefix)}
+        # No vocabulary entry is longer than these: longer substrings need not be tried.
+        self._longest = max(map(len, self._vocab), default=0)
+        self._longest_rest = max(map(len, self._rest), default=0)
+        specials = [re.escape(t["content"]) for t in spec.get("added_tokens", [])]
+        self._special = re.compile("|".join(specials)) if specials else None
         self._limit = limit
+        self._pieces: dict[str, list[int]] = {}  # piece -> ids, kept when the words are cleared
         self._clear()
 
     def _clear(self) -> None:
         self._index = _Index(self._add)
-        self._pieces: dict[str, list[int]] = {}
-        self._start = np.zeros(1024, dtype=np.intp)  # word number -> its first place in _ids
-        self._len = np.zeros(1024, dtype=np.intp)  # word number -> how many tokens it has
-        self._ids = np.zeros(4096, dtype=np.intp)
-        self._n_ids = 0
+        # word number -> its first place in _ids and its count of tokens; numpy arrays with
+        # room to grow, and the words added since they were last brought up to date
+        self._start = np.zeros(1 << 14, dtype=np.intp)
+        self._len = np.zeros(1 << 14, dtype=np.intp)
+        self._ids = np.zeros(1 << 16, dtype=np.intp)
+        self._n_words = self._n_ids = 0
+        self._new_lens: list[int] = []
+        self._new_ids: list[int] = []
         self._index[_JOIN.strip()] = self._add_ids([])  # between texts: no tokens
+        if len(self._pieces) > self._limit:
+            self._pieces = {}
 
     def tokens(self, texts: list[str], cap: int) -> tuple[np.ndarray, list[int]]:
         """All texts' token ids end to end, each text's cut to cap, and the texts' bounds."""
-        if len(self._index) > self._limit:
-            self._clear()  # bound the memory; frequent words come back within a batch
+        if self._n_words > self._limit:
+            self._clear()  # bound the memory; frequent words come back within a slice
         odd: list[int] = []
         joined = _JOIN.join(texts)
         if joined.count(_ODD[0]) >= len(texts) or any(c in joined for c in _ODD[1:]):
@@ -233,6 +247,7 @@ class _WordCache:
             joined = _JOIN.join("" if row in skip else t for row, t in enumerate(texts))
         words = joined.split()
         w = np.fromiter(map(self._index.__getitem__, words), dtype=np.intp, count=len(words))
+        self._store_new()
         lens = self._len[w]
         ends = np.cumsum(lens)
         n = int(ends[-1]) if len(ends) else 0
@@ -255,34 +270,46 @@ class _WordCache:
         return _joined(rows)
 
     def _add(self, word: str) -> int:
-        k = self._add_ids(self._word_ids(word))
-        self._index[word] = k
+        k = self._index[word] = self._add_ids(self._word_ids(word))
         return k
 
     def _add_ids(self, ids: list[int]) -> int:
-        k, m = len(self._index), self._n_ids
-        if k >= len(self._start):
-            self._start = np.resize(self._start, 2 * k)
-            self._len = np.resize(self._len, 2 * k)
-        if m + len(ids) > len(self._ids):
-            self._ids = np.resize(self._ids, 2 * (m + len(ids)))
-        self._start[k], self._len[k] = m, len(ids)
-        self._ids[m : m + len(ids)] = ids
-        self._n_ids = m + len(ids)
-        return k
+        self._new_lens.append(len(ids))
+        self._new_ids += ids
+        self._n_words += 1
+        return self._n_words - 1
+
+    def _store_new(self) -> None:
+        """Bring the numpy arrays up to date with the words added since the last call."""
+        if not self._new_lens:
+            return
+        k0, m0 = self._n_words - len(self._new_lens), self._n_ids
+        m1 = m0 + len(self._new_ids)
+        if self._n_words > len(self._start):
+            self._start = np.resize(self._start, 2 * self._n_words)
+            self._len = np.resize(self._len, 2 * self._n_words)
+        if m1 > len(self._ids):
+            self._ids = np.resize(self._ids, 2 * m1)
+        lens = np.array(self._new_lens, dtype=np.intp)
+        self._len[k0 : self._n_words] = lens
+        self._start[k0 : self._n_words] = m0 + np.cumsum(lens) - lens
+        self._ids[m0:m1] = self._new_ids
+        self._n_ids = m1
+        self._new_lens, self._new_ids = [], []
 
     def _word_ids(self, word: str) -> list[int]:
-        if any(s in word for s in self._specials):
+        if self._special is not None and self._special.search(word):
             return self._encode(word)  # special tokens are matched before any cutting
         ids: list[int] = []
+        pieces = self._pieces
         for piece in _PIECE.findall(word):
-            got = self._pieces.get(piece)
+            got = pieces.get(piece)
             if got is None:
                 if piece.isascii() and piece.isprintable():
                     got = self._wordpiece(piece.lower())
                 else:
                     got = self._encode(piece)
-                self._pieces[piece] = got
+                pieces[piece] = got
             ids += got
         return ids
 
@@ -292,20 +319,27 @@ class _WordCache:
 
     def _wordpiece(self, word: str) -> list[int]:
         """Greedy longest-match-first WordPiece, as the tokenizer's WordPiece model does it."""
-        if len(word) > self._max_chars:
+        n = len(word)
+        if n > self._max_chars:
             return [self._unk]
-        vocab, ids, start = self._vocab, [], 0
-        while start < len(word):
-            end = len(word)
+        table, longest = self._vocab, self._longest
+        got = table.get(word)
+        if got is not None:
+            return [got]
+        ids, start = [], 0
+        while start < n:
+            end = min(n, start + longest)
             while end > start:
-                sub = word[start:end] if start == 0 else self._prefix + word[start:end]
-                if sub in vocab:
-                    ids.append(vocab[sub])
+                got = table.get(word[start:end])
+                if got is not None:
+                    ids.append(got)
                     break
                 end -= 1
             else:
                 return [self._unk]  # a word with an unknown part is one unknown token
             start = end
+            # after the first piece: continuation entries ("##ing"), looked up without the prefix
+            table, longest = self._rest, self._longest_rest
         return ids
 
 
