@@ -299,3 +299,22 @@ def test_random_texts_equal_tokenizing_each_text_whole() -> None:
         np.testing.assert_allclose(e.embed(texts), _reference(texts), rtol=0, atol=1e-6)
 
     check()
+
+
+def test_paper_text_collapses_every_kind_of_whitespace_as_a_regex_would() -> None:
+    import re
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    ws = re.compile(r"\s+")
+    spaces = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.text(alphabet="ab.?" + spaces, max_size=30), st.text(alphabet="cd!" + spaces, max_size=30))
+    def check(title: str, abstract: str) -> None:
+        t, a = ws.sub(" ", title).strip(), ws.sub(" ", abstract).strip()
+        want = t if not a else a if not t else t + (" " if t[-1] in ".?!:" else ". ") + a
+        assert paper_text(title, abstract) == want
+
+    check()

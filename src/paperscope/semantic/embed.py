@@ -29,7 +29,6 @@ MODELS_DIR = Path(__file__).parent / "models"
 Progress = Callable[[int, int], None]
 """Called as progress(texts_done, texts_total) after each batch."""
 
-_WS = re.compile(r"\s+")
 
 
 @runtime_checkable
@@ -46,8 +45,9 @@ class Embedder(Protocol):
 
 def paper_text(title: str, abstract: str) -> str:
     """The text embedded for a paper: its title and abstract, whitespace collapsed."""
-    t = _WS.sub(" ", title or "").strip()
-    a = _WS.sub(" ", abstract or "").strip()
+    # split() cuts at runs of the same characters as the regex \s+, and drops both ends
+    t = " ".join((title or "").split())
+    a = " ".join((abstract or "").split())
     if not a:
         return t
     if not t:
