@@ -69,6 +69,9 @@ def test_progress_is_reported_per_batch(embedder: Embedder) -> None:
     seen: list[tuple[int, int]] = []
     embedder.embed(["a b", "c d", "e f"], batch_size=2, progress=lambda d, t: seen.append((d, t)))
     assert seen == [(2, 3), (3, 3)]
+    seen.clear()  # batches bigger than the slices the work is done in: still once per batch
+    embedder.embed([f"text {i}" for i in range(600)], batch_size=500, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(500, 600), (600, 600)]
 
 
 def test_titles_find_their_own_abstracts(embedder: Embedder, papers: list[dict]) -> None:
