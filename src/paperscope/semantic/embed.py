@@ -405,3 +405,44 @@ def load_embedder(name: str | None = None, device: str | None = None) -> Embedde
             f"unknown embedding model '{name}'; choose one of: {', '.join(available_models())}"
         )
     return StaticEmbedder(model_dir)
+
+
+# ------------------------------------------------------------------------------------------------ worker processes
+_WORKER: Embedder | None = None
+
+
+def _worker_start(name: str) -> None:
+    global _WORKER
+    _WORKER = load_embedder(name)
+    if isinstance(_WORKER, StaticEmbedder):
+        _WORKER._threads = 1  # one process per core already
+
+
+def _worker_embed(texts: list[str]) -> np.ndarray:
+    assert _WORKER is not None
+    return _WORKER.embed(texts)
+
+
+class EmbedderPool:
+    """The same embedder in `workers` processes: a static model's tokenising is pure Python, which one process
+    runs on one core however many threads it has. Submit batches with `submit`; results come back in order."""
+
+    def __init__(self, name: str, workers: int) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        # spawn, not fork: the parent holds SQLite connections and tokenizer threads a fork would copy mid-use
+        self._ex = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_worker_start,
+                                       initargs=(name,))
+
+    def submit(self, texts: list[str]) -> Future[np.ndarray]:
+        return self._ex.submit(_worker_embed, texts)
+
+    def close(self) -> None:
+        self._ex.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> "EmbedderPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -6,6 +6,7 @@ change), and the embedder is the Library's cached one, so a long-running process
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -43,23 +44,62 @@ class EmbedResult(Result):
 
 def embed(lib: Library, *, model: str | None = None, replace: bool = False, progress: Progress | None = None,
           batch: int = 2000) -> EmbedResult:
-    """Embed every paper that has no vector from the model yet, or whose version changed since."""
-    from paperscope.semantic.embed import paper_text
+    """Embed every paper that has no vector from the model yet, or whose version changed since (a big backlog in
+    one process per core)."""
+    from paperscope.semantic.embed import StaticEmbedder, paper_text
 
     store = lib.store
     emb = lib.embedder(model or store.active_model())
     store.set_active_model(emb.name, replace=replace)
     todo = store.count_to_embed(emb.name)
     done = 0
-    for rows in store.papers_to_embed(emb.name, batch=batch):
-        vecs = emb.embed([paper_text(t, a) for _, _, t, a in rows])
-        store.save_embeddings(emb.name, [(i, v, vecs[j]) for j, (i, v, _, _) in enumerate(rows)])
-        done += len(rows)
-        if progress:
-            progress(len(rows))
+    workers = min(os.cpu_count() or 1, 4)
+    if todo >= PARALLEL_FROM and workers > 1 and isinstance(emb, StaticEmbedder):
+        done = _embed_in_processes(lib, emb.name, batch, workers, progress)
+    else:
+        for rows in store.papers_to_embed(emb.name, batch=batch):
+            vecs = emb.embed([paper_text(t, a) for _, _, t, a in rows])
+            store.save_embeddings(emb.name, [(i, v, vecs[j]) for j, (i, v, _, _) in enumerate(rows)])
+            done += len(rows)
+            if progress:
+                progress(len(rows))
     if done:
         lib.vectors()  # the vector index beside the library takes the new vectors now, not at the first search
     return EmbedResult(emb.name, emb.dim, done, todo)
+
+
+PARALLEL_FROM = 50_000  # papers to embed from which worker processes pay for their start (~1 s each)
+
+
+def _embed_in_processes(lib: Library, name: str, batch: int, workers: int, progress: Progress | None) -> int:
+    """Texts go to `workers` processes, a few batches ahead; vectors are written in order as they come back."""
+    from collections import deque
+    from concurrent.futures import Future
+
+    from paperscope.semantic.embed import EmbedderPool, paper_text
+    from paperscope.store.api import ToEmbed
+
+    store = lib.store
+    done = 0
+    pending: deque[tuple[list[ToEmbed], Future[np.ndarray]]] = deque()
+
+    def write_oldest() -> None:
+        nonlocal done
+        rows, fut = pending.popleft()
+        vecs = fut.result()
+        store.save_embeddings(name, [(i, v, vecs[j]) for j, (i, v, _, _) in enumerate(rows)])
+        done += len(rows)
+        if progress:
+            progress(len(rows))
+
+    with EmbedderPool(name, workers) as pool:
+        for rows in store.papers_to_embed(name, batch=batch):
+            pending.append((rows, pool.submit([paper_text(t, a) for _, _, t, a in rows])))
+            if len(pending) >= 2 * workers:
+                write_oldest()
+        while pending:
+            write_oldest()
+    return done
 
 
 # ------------------------------------------------------------------------------------------------ novelty
