@@ -138,6 +138,18 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        5,
+        """
+        -- The change log later stages (embeddings, novelty, scores, code links) read: one row per new paper and
+        -- per paper whose text moved to a newer version, written in the papers' own transaction.
+        -- AUTOINCREMENT so a seq is never handed out twice, even after prune_changes emptied the table.
+        CREATE TABLE changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            pk INTEGER NOT NULL
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]
