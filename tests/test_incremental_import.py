@@ -23,9 +23,13 @@ def _papers(start: int, n: int, *, code_every: int = 5) -> list:
             for i in range(start, start + n)]
 
 
-def _import(store: SQLiteStore, papers: list) -> int:
+def _import(store: SQLiteStore, papers: list, *, detect_code: bool = True) -> int:
+    """An import as `paperscope import` runs it; returns the papers the code-link pass after it looked at."""
     with store.bulk():
-        bulk_upsert(store, papers)
+        if detect_code:
+            bulk_upsert(store, papers)
+        else:
+            store.upsert_papers(papers, detect_code=False)
     return store.finish_import()
 
 
@@ -35,7 +39,8 @@ def big(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SQLiteStore:
     monkeypatch.setattr(sqlite_mod, "OPTIMIZE_MIN_ROWS", 200)
     s = SQLiteStore(tmp_path / "lib.db", code_links=primary_code_url)
     s.upsert_papers(_papers(0, 1))  # not empty: the bulk import indexes in place, with automerge off
-    assert _import(s, _papers(1, 299)) == 299
+    assert _import(s, _papers(1, 299)) == 0  # found while the rows were built: nothing left to look at
+    assert s.conn.execute("SELECT count(*) FROM papers WHERE code_url IS NULL").fetchone()[0] == 0
     return s
 
 
@@ -73,7 +78,7 @@ def test_only_big_imports_are_merged_whole(tmp_path: Path, monkeypatch: pytest.M
 def test_code_links_are_looked_for_in_the_new_papers_only(big: SQLiteStore) -> None:
     # an old paper left unchecked on purpose: a pass over the new papers must not touch it
     big.conn.execute("UPDATE papers SET code_url = NULL WHERE arxiv_id = '2501.00000'")
-    assert _import(big, _papers(300, 20)) == 20
+    assert _import(big, _papers(300, 20), detect_code=False) == 20
     got = dict(big.conn.execute("SELECT arxiv_id, code_url FROM papers WHERE pk > 300").fetchall())
     assert got["2501.00300"] == "https://github.com/lab/repo300" and got["2501.00301"] == ""
     assert None not in got.values()
@@ -86,10 +91,20 @@ def test_a_newer_version_is_a_change_and_gets_its_code_link(big: SQLiteStore) ->
     seq = big.change_seq()
     newer = make_paper("2501.00007", 2, title="graph paper 7 revised", updated=T + timedelta(days=3),
                        abstract="Now with code at https://github.com/lab/seven.")
-    assert _import(big, [newer]) == 1
+    assert _import(big, [newer], detect_code=False) == 1
     assert big.changed_since(seq) == [(seq + 1, 8, "2501.00007")]
     p = big.get_paper("2501.00007")
     assert p is not None and p.code_url == "https://github.com/lab/seven"
+
+
+def test_code_links_found_while_writing_keep_the_pass_up_to_date(big: SQLiteStore) -> None:
+    big.upsert_papers(_papers(300, 3), detect_code=False)  # left for the pass
+    assert big.get_state(CODE_SEQ_KEY) == 300
+    big.upsert_papers(_papers(303, 3))  # checked as written, but the pass is behind: it stays behind
+    assert big.get_state(CODE_SEQ_KEY) == 300
+    assert big.fill_code_urls() == 3 and big.get_state(CODE_SEQ_KEY) == 306
+    big.upsert_papers(_papers(306, 3))
+    assert big.get_state(CODE_SEQ_KEY) == 309 and big.fill_code_urls() == 0
 
 
 def test_a_library_older_than_the_change_log_is_scanned_once(big: SQLiteStore) -> None:

@@ -195,6 +195,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._detect_code = True
         self._misses = 0
         self._side: SideIndex | None = None
+        self._code_checked = False  # the open transaction finds every code link, and the pass is up to date
         self._unmerged = 0  # index rows written with automerge off (in-place bulk imports) since the last merge
         self._in_bulk = False
         if not readonly and auto_repair:
@@ -331,8 +332,7 @@ class SQLiteStore(AuthorTables, VectorTables):
                 if batch:
                     in_txn = self._flush(batch, stats, in_txn, progress)
                 if in_txn:
-                    self._write_fts()
-                    self.conn.execute("COMMIT")
+                    self._commit()
             except BaseException:
                 self._fts_pending.clear()
                 if self.conn.in_transaction:
@@ -353,6 +353,8 @@ class SQLiteStore(AuthorTables, VectorTables):
                 self._all_keys_cached = False
                 self._data_version = dv
             self._empty = self.conn.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
+            self._code_checked = (self._detect_code and self.code_links is not None
+                                  and self.get_state(CODE_SEQ_KEY) == self.change_seq())
             if self._empty:
                 self._slots.clear()
                 self._all_keys_cached = True
@@ -361,10 +363,17 @@ class SQLiteStore(AuthorTables, VectorTables):
             progress(len(batch))
         in_txn += len(batch)
         if in_txn >= TXN_ROWS:
-            self._write_fts()
-            self.conn.execute("COMMIT")
+            self._commit()
             return 0
         return in_txn
+
+    def _commit(self) -> None:
+        self._write_fts()
+        if self._code_checked:
+            # Every paper this transaction wrote got its code link: when the code-link pass had read all changes
+            # before it, it has now read these too (so the pass after an import has nothing to look at).
+            self.set_state(CODE_SEQ_KEY, self.change_seq())
+        self.conn.execute("COMMIT")
 
     def _write_fts(self) -> None:
         # FTS5 flushes its in-memory index whenever a rowid is lower than the one before, so rows go in
