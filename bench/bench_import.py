@@ -118,7 +118,8 @@ def main() -> None:
         aim = 60 * args.n / 1e6
         print(f"import end to end: {total:6.1f} s  ({report.new / total:,.0f} papers/s)  {ratio}"
               f"aim: <= {aim:.0f} s for {args.n:,} -> {'MET' if total <= aim else 'NOT met'}")
-        print(f"change log       : {log_s:5.2f} s to write {report.new:,} rows ({100 * log_s / total:.1f}% of the import)")
+        print(f"change log       : {log_s:5.2f} s to write {report.new:,} rows "
+              f"({100 * log_s / total:.1f}% of the import)")
         print(load())
 
     if args.increment:
