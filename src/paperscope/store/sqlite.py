@@ -328,7 +328,8 @@ class SQLiteStore(AuthorTables, VectorTables):
 
         A newer version replaces the text and joins the history; an older or equal one never overwrites
         a newer one (it may only fill fields that are empty, such as a DOI added later).
-        `detect_code=False` (bulk imports) leaves code-link detection to the first read of each paper.
+        `detect_code=False` leaves code-link detection to the first read of each paper and to `finish_import`'s
+        pass over the change log (bulk imports find them as they write: storing them later rewrites every row).
         """
         self._detect_code = detect_code
         stats = UpsertStats()
@@ -636,7 +637,10 @@ class SQLiteStore(AuthorTables, VectorTables):
     def merge_index(self, pages: int) -> None:
         """Some incremental merge work on the full-text index (at most about `pages` pages written)."""
         with self._lock:
-            self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('merge', ?)", (pages,))
+            try:
+                self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('merge', ?)", (pages,))
+            except sqlite3.OperationalError:  # another writer holds the library: FTS5's automerge catches up later
+                return
             self._unmerged = 0
 
     # ------------------------------------------------------------------ change log
