@@ -134,6 +134,43 @@ def test_nul_characters_are_stored_consistently(store: Store) -> None:
     assert got is not None and "\x00" not in got.title and got.title.endswith("in the title")
 
 
+# ---------------------------------------------------------------------------------------------- change log
+def test_change_log_lists_new_papers_and_newer_versions_in_order(store: Store) -> None:
+    assert store.change_seq() == 0 and store.changed_since(0) == []
+    store.upsert_papers([paper("2501.00001"), paper("2501.00002")])
+    first = store.change_seq()
+    got = store.changed_since(0)
+    assert [r[2] for r in got] == ["2501.00001", "2501.00002"] and got[-1][0] == first
+    assert got[0][0] < got[1][0] and got[0][1] != got[1][1]
+    # unchanged and older records add nothing; an equal version that only fills a DOI adds nothing either
+    store.upsert_papers([paper("2501.00001"), paper("2501.00002", doi="10.1/x")])
+    assert store.change_seq() == first and store.changed_since(first) == []
+    store.upsert_papers([paper("2501.00002", 2, updated=T0 + timedelta(days=1)), paper("2501.00003")])
+    later = store.changed_since(first)
+    assert sorted(r[2] for r in later) == ["2501.00002", "2501.00003"]
+    assert later[0][0] > first and store.change_seq() == later[-1][0]
+    assert later[[r[2] for r in later].index("2501.00002")][1] == got[1][1]  # the same paper, its same key
+    assert [r[2] for r in store.changed_since(0, limit=3)] == ["2501.00001", "2501.00002", *[later[0][2]]]
+
+
+def test_pruned_changes_are_gone_and_numbers_never_repeat(store: Store) -> None:
+    store.upsert_papers([paper(f"2501.{i:05d}") for i in range(4)])
+    top = store.change_seq()
+    assert store.prune_changes(top - 2) == 2
+    assert [r[0] for r in store.changed_since(0)] == [top - 1, top]
+    assert store.prune_changes(top) == 2 and store.changed_since(0) == [] and store.change_seq() == top
+    store.upsert_papers([paper("2501.00009")])
+    assert store.change_seq() == top + 1 and [r[2] for r in store.changed_since(top)] == ["2501.00009"]
+
+
+def test_bulk_import_writes_the_change_log_too(store: Store) -> None:
+    with store.bulk():
+        store.upsert_papers([paper(f"2501.{i:05d}", updated=T0 + timedelta(seconds=i)) for i in range(30)],
+                            detect_code=False)
+    store.finish_import()
+    assert [r[2] for r in store.changed_since(0)] == [f"2501.{i:05d}" for i in range(30)]
+
+
 # ---------------------------------------------------------------------------------------------- state
 def test_state(store: Store) -> None:
     assert store.get_state("missing") is None and store.get_state("missing", 7) == 7

@@ -186,3 +186,17 @@ def test_store_prefilter_never_hides_labelled_code() -> None:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     hidden = [r["id"] for r in rows if r["has_code"] and not (_maybe_code(r["abstract"]) or _maybe_code(r.get("comment") or ""))]
     assert hidden == []
+
+
+@pytest.mark.parametrize("text, url", [
+    ("Code: github$.$com/lab/tool", "https://github.com/lab/tool"),  # the host appears only once LaTeX is undone
+    ("See \\url{gitlab.com/lab/tool} for code", "https://gitlab.com/lab/tool"),
+    ("Our code is on GITHUB.COM/Lab/Tool.", "https://github.com/Lab/Tool"),  # any case
+    ("Code and demos: lab.github.io/tool/", "https://lab.github.io/tool"),  # the name.github.io branch
+    ("no link here, only words about code and software", None),
+])
+def test_links_found_whatever_step_is_skipped(text: str, url: str | None) -> None:
+    from paperscope.scoring import codelinks
+
+    got = codelinks.find_code_links(text)
+    assert (got[0].url.rstrip("/") if got else None) == url

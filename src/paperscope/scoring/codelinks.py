@@ -118,6 +118,15 @@ _URL_RE = re.compile(
     r"(?:https?://|\bwww\.|(?<![\w./@-])" + _BARE_HOSTS + r"/)[^\s<>\"{}|\\^`]+",
     flags=re.IGNORECASE,
 )
+# The same pattern without its `name.github.io` branch, which tries a word match at every position of the text:
+# for a text that does not contain ".github.io" the two find exactly the same URLs, the second 2-3x faster.
+_URL_RE_NO_PAGES = re.compile(
+    r"(?:https?://|\bwww\.|(?<![\w./@-])" + _BARE_HOSTS.replace(r"|[\w-]+\.github\.io", "") + r"/)[^\s<>\"{}|\\^`]+",
+    flags=re.IGNORECASE,
+)
+# Text without any of these (after LaTeX is undone) holds no URL _URL_RE can find.
+_URL_MARKS = ("http", "www.", "github.com", "gitlab.com", "huggingface.co", "hf.co", "codeberg.org",
+              "bitbucket.org", "anonymous.4open.science", "gitee.com", ".github.io")
 
 
 def _trim(url: str) -> str:
@@ -238,9 +247,18 @@ def _pairs_code_and_page(before: str) -> bool:
 
 
 def _links_in(text: str) -> list[CodeLink]:
-    fixed = _repair(text)
+    if not text:
+        return []
+    # The same steps as _repair, each skipped when it cannot change the text: every LaTeX form _unlatex undoes
+    # has a backslash, '$' or '{', and every break _join_breaks glues follows an "http". Most abstracts and
+    # comments reach here without any URL, and return at the marks check.
+    t = _unlatex(text) if ("\\" in text or "$" in text or "{" in text) else text
+    low = t.lower()
+    if not any(mark in low for mark in _URL_MARKS):
+        return []
+    fixed = _join_breaks(t) if "http" in low else t
     links: list[CodeLink] = []
-    for m in _URL_RE.finditer(fixed):
+    for m in (_URL_RE if ".github.io" in low else _URL_RE_NO_PAGES).finditer(fixed):
         url = _normalise(m.group())
         if not urlsplit(url).netloc or "." not in urlsplit(url).netloc:
             continue

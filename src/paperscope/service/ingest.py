@@ -119,15 +119,21 @@ def bulk_upsert(store: Store, papers: Iterable[Paper]) -> UpsertStats:
     old_gc = gc.get_threshold()
     gc.set_threshold(50_000, 20, 100)
     t.start()
-    stats = UpsertStats()
-    try:
+
+    def parsed() -> Iterator[Paper]:
         while True:
             item = q.get()
             if item is None:
-                break
+                return
             if isinstance(item, BaseException):
                 raise item
-            stats.add(store.upsert_papers(item, detect_code=False))
+            yield from item
+
+    try:
+        # One call, so the store groups papers into its own big transactions (few commits, few index segments).
+        # Code links are found as the rows are built (a cheap text check first, the detector on about one
+        # paper in five): rewriting every row afterwards to store them cost more than finding them.
+        stats = store.upsert_papers(parsed())
     finally:
         gc.set_threshold(*old_gc)
         stop.set()

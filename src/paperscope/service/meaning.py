@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ from paperscope.models import Figure, Paper
 from paperscope.service.papers import Neighbour, NoveltyInfo, get_paper, novelty_info
 from paperscope.service.results import Result
 from paperscope.service.novelty import NoveltyRun, novelty
-from paperscope.store.api import PaperQuery
+from paperscope.store.api import PaperQuery, ToEmbed
 
 if TYPE_CHECKING:
     from paperscope.scoring.aiscore import ScoreReport
@@ -51,18 +51,29 @@ def embed(lib: Library, *, model: str | None = None, replace: bool = False, prog
     store = lib.store
     emb = lib.embedder(model or store.active_model())
     store.set_active_model(emb.name, replace=replace)
-    todo = store.count_to_embed(emb.name)
+    # Papers the change log names since the last run, unless there is no mark yet (or the model changed): then
+    # every paper is looked at once.
+    mark, upto = f"embed:seq:{emb.name}", store.change_seq()
+    seen = store.get_state(mark)
+    if not replace and isinstance(seen, int) and seen <= upto:
+        keys = [pk for seq, pk, _ in store.changed_since(seen) if seq <= upto]
+        todo = len(set(keys))
+        source = store.papers_to_embed(emb.name, batch=batch, keys=keys)
+    else:
+        todo = store.count_to_embed(emb.name)
+        source = store.papers_to_embed(emb.name, batch=batch)
     done = 0
     workers = min(os.cpu_count() or 1, 4)
     if todo >= PARALLEL_FROM and workers > 1 and isinstance(emb, StaticEmbedder):
-        done = _embed_in_processes(lib, emb.name, batch, workers, progress)
+        done = _embed_in_processes(lib, emb.name, source, workers, progress)
     else:
-        for rows in store.papers_to_embed(emb.name, batch=batch):
+        for rows in source:
             vecs = emb.embed([paper_text(t, a) for _, _, t, a in rows])
             store.save_embeddings(emb.name, [(i, v, vecs[j]) for j, (i, v, _, _) in enumerate(rows)])
             done += len(rows)
             if progress:
                 progress(len(rows))
+    store.set_state(mark, upto)
     if done:
         lib.vectors()  # the vector index beside the library takes the new vectors now, not at the first search
     return EmbedResult(emb.name, emb.dim, done, todo)
@@ -71,13 +82,13 @@ def embed(lib: Library, *, model: str | None = None, replace: bool = False, prog
 PARALLEL_FROM = 50_000  # papers to embed from which worker processes pay for their start (~1 s each)
 
 
-def _embed_in_processes(lib: Library, name: str, batch: int, workers: int, progress: Progress | None) -> int:
+def _embed_in_processes(lib: Library, name: str, source: Iterable[list[ToEmbed]], workers: int,
+                        progress: Progress | None) -> int:
     """Texts go to `workers` processes, a few batches ahead; vectors are written in order as they come back."""
     from collections import deque
     from concurrent.futures import Future
 
     from paperscope.semantic.embed import EmbedderPool, paper_text
-    from paperscope.store.api import ToEmbed
 
     store = lib.store
     done = 0
@@ -93,7 +104,7 @@ def _embed_in_processes(lib: Library, name: str, batch: int, workers: int, progr
             progress(len(rows))
 
     with EmbedderPool(name, workers) as pool:
-        for rows in store.papers_to_embed(name, batch=batch):
+        for rows in source:
             pending.append((rows, pool.submit([paper_text(t, a) for _, _, t, a in rows])))
             if len(pending) >= 2 * workers:
                 write_oldest()

@@ -175,6 +175,26 @@ class PaperStore(Protocol):
         ...
 
 
+ChangeRow = tuple[int, int, str]  # (seq, paper key, arxiv id)
+
+
+@runtime_checkable
+class ChangeLog(Protocol):
+    """Which papers are new or moved to a newer version, in the order they were written: what later stages
+    (code links, embeddings, novelty, scores) read to work on only what changed since they last looked."""
+
+    def change_seq(self) -> int:
+        """The newest change's number (0 when nothing was ever written); numbers only grow."""
+        ...
+    def changed_since(self, seq: int, *, limit: int | None = None) -> list[ChangeRow]:
+        """Changes numbered above `seq`, oldest first (a paper changed twice appears twice)."""
+        ...
+    def prune_changes(self, upto: int) -> int:
+        """Forget changes numbered `upto` and below (never ones the store itself has yet to read); returns how
+        many were removed."""
+        ...
+
+
 @runtime_checkable
 class StateStore(Protocol):
     """Small JSON values by key: checkpoints of fetches and harvests, the active model, run records."""
@@ -202,7 +222,8 @@ class VectorStore(Protocol):
 
     def active_model(self) -> str | None: ...
     def set_active_model(self, name: str, *, replace: bool = False) -> None: ...
-    def papers_to_embed(self, model: str, *, batch: int = 2000) -> Iterator[list[ToEmbed]]: ...
+    def papers_to_embed(self, model: str, *, batch: int = 2000, keys: Sequence[int] | None = None
+                        ) -> Iterator[list[ToEmbed]]: ...
     def count_to_embed(self, model: str) -> int: ...
     def count_embedded(self, model: str) -> int: ...
     def save_embeddings(self, model: str, rows: Iterable[EmbeddingRow]) -> int: ...
@@ -281,7 +302,7 @@ class MaintenanceStore(Protocol):
 
 
 @runtime_checkable
-class Store(PaperStore, StateStore, CitationStore, VectorStore, FollowStore, RatingStore, MaintenanceStore,
+class Store(PaperStore, ChangeLog, StateStore, CitationStore, VectorStore, FollowStore, RatingStore, MaintenanceStore,
             Protocol):
     """Everything a library backend provides."""
 

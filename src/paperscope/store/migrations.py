@@ -141,6 +141,18 @@ MIGRATIONS: list[tuple[int, str]] = [
     (
         5,
         """
+        -- The change log later stages (embeddings, novelty, scores, code links) read: one row per new paper and
+        -- per paper whose text moved to a newer version, written in the papers' own transaction.
+        -- AUTOINCREMENT so a seq is never handed out twice, even after prune_changes emptied the table.
+        CREATE TABLE changes (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            pk INTEGER NOT NULL
+        );
+        """,
+    ),
+    (
+        6,
+        """
         -- The novelty cohort of a paper ('primary category|year'): a daily run re-ranks only the cohorts its new
         -- papers join. '' on rows written before: the first run after this migration scores every paper again.
         ALTER TABLE novelty ADD COLUMN cohort TEXT NOT NULL DEFAULT '';

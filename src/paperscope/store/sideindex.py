@@ -31,6 +31,7 @@ except ImportError:  # Windows: no side builds, imports index in place
 
 TOKENIZE = "porter unicode61 remove_diacritics 2"
 SHADOW = ("data", "idx", "docsize")
+COMMIT_ROWS = 100_000
 
 
 def _build(path: str, hashsize: int, inbox: IO[bytes], outbox: IO[str]) -> None:
@@ -46,21 +47,28 @@ def _build(path: str, hashsize: int, inbox: IO[bytes], outbox: IO[str]) -> None:
         conn.execute(f"INSERT INTO f(f, rank) VALUES ('hashsize', {hashsize})")
         conn.execute("INSERT INTO f(f, rank) VALUES ('automerge', 0)")
         rows = 0
+        since_commit = 0
+        conn.execute("BEGIN")
         while True:
             item = pickle.load(inbox)
             if item is None:
                 break
             kind, payload = item
-            conn.execute("BEGIN")
             if kind == "insert":
                 conn.executemany("INSERT INTO f(rowid, title, abstract, authors, comment, categories) "
                                  "VALUES (?,?,?,?,?,?)", payload)
                 rows += len(payload)
+                since_commit += len(payload)
             else:
                 conn.execute("INSERT INTO f(f, rowid, title, abstract, authors, comment, categories) "
                              "VALUES ('delete',?,?,?,?,?,?)", payload)
                 rows -= 1
-            conn.execute("COMMIT")
+            # FTS5 writes a segment at each commit: big transactions mean few segments and little to merge.
+            if since_commit >= COMMIT_ROWS:
+                conn.execute("COMMIT")
+                conn.execute("BEGIN")
+                since_commit = 0
+        conn.execute("COMMIT")
         conn.execute("INSERT INTO f(f) VALUES ('optimize')")
         conn.close()
         outbox.write(f"ok {rows}\n")

@@ -24,7 +24,7 @@ import orjson
 
 from paperscope.errors import NotFound, NotReady, QueryError, StoreError
 from paperscope.models import Author, Paper, UpsertStats, Version
-from paperscope.store.api import CodeLinkFinder, JSONValue, PaperQuery
+from paperscope.store.api import ChangeRow, CodeLinkFinder, JSONValue, PaperQuery
 from paperscope.store.authors import AuthorTables
 from paperscope.store.codec import iso, no_nul, parse_iso as _parse_iso
 from paperscope.store.fts5 import compile_match
@@ -44,6 +44,14 @@ FTS_HASHSIZE = 256 << 20
 # Set (and committed) before a full-text index is built aside, cleared once it is adopted: found set while no
 # build runs, it means an import died half-way and the index must be rebuilt from the papers.
 SIDE_BUILD_KEY = "fts:side-build"
+# The change-log number up to which code links have been looked for (absent in libraries made before the log:
+# their first pass scans every unchecked paper once).
+CODE_SEQ_KEY = "code:seq"
+# A whole-index merge after an import pays only when the import wrote a good part of the index unmerged;
+# a daily increment leaves its segment to FTS5's automerge (the merge costs ~20 s at 1M papers).
+OPTIMIZE_MIN_ROWS = 50_000
+OPTIMIZE_SHARE = 0.1
+MERGE_PAGES = 2000  # bounded merge work after a small import (pages of 4 KiB written at most)
 
 _COLUMNS = (
     "arxiv_id, sort_key, version, title, abstract, authors, comment, categories, primary_category, "
@@ -120,9 +128,21 @@ def _code_url_text(abstract: str, comment: str, finder: CodeLinkFinder | None) -
 
 
 def _has_nul(p: Paper) -> bool:
-    texts = (p.id, p.title, p.abstract, p.comment, p.primary_category, p.journal_ref, p.doi, p.license,
-             p.report_no, p.submitter, *p.categories, *(a.name for a in p.authors))
-    return any("\x00" in t for t in texts if t) or any("\x00" in f for a in p.authors for f in a.affiliations)
+    # On the hot path of every write: the long texts are searched in C one by one, the short ones joined first.
+    if "\x00" in p.abstract or "\x00" in p.title or "\x00" in p.comment:
+        return True
+    try:
+        if "\x00" in "".join((p.id, p.primary_category, p.journal_ref, p.doi, p.license, p.report_no, p.submitter,
+                              *p.categories)):
+            return True
+        for a in p.authors:
+            if "\x00" in a.name or (a.affiliations and "\x00" in "".join(a.affiliations)):
+                return True
+    except TypeError:  # a field left None by a source: look at each text that is there
+        texts = (p.id, p.primary_category, p.journal_ref, p.doi, p.license, p.report_no, p.submitter,
+                 *p.categories, *(a.name for a in p.authors), *(f for a in p.authors for f in a.affiliations))
+        return any("\x00" in t for t in texts if t)
+    return False
 
 
 def _without_nul(p: Paper) -> Paper:
@@ -175,7 +195,8 @@ class SQLiteStore(AuthorTables, VectorTables):
             else:
                 # The hash size is a persistent FTS5 setting: written once, so later opens write nothing.
                 migrate(self.conn, on_create=[
-                    f"INSERT INTO papers_fts(papers_fts, rank) VALUES ('hashsize', {FTS_HASHSIZE})"])
+                    f"INSERT INTO papers_fts(papers_fts, rank) VALUES ('hashsize', {FTS_HASHSIZE})",
+                    f"INSERT INTO state(key, value) VALUES ('{CODE_SEQ_KEY}', '0')"])
         except sqlite3.DatabaseError as e:
             raise StoreError(f"cannot open library {self.path}: {e}") from e
         self._slots: dict[int, int] = {}
@@ -186,6 +207,9 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._detect_code = True
         self._misses = 0
         self._side: SideIndex | None = None
+        self._code_checked = False  # the open transaction finds every code link, and the pass is up to date
+        self._unmerged = 0  # index rows written with automerge off (in-place bulk imports) since the last merge
+        self._in_bulk = False
         if not readonly and auto_repair:
             try:
                 self.repair_index()
@@ -304,7 +328,8 @@ class SQLiteStore(AuthorTables, VectorTables):
 
         A newer version replaces the text and joins the history; an older or equal one never overwrites
         a newer one (it may only fill fields that are empty, such as a DOI added later).
-        `detect_code=False` (bulk imports) leaves code-link detection to the first read of each paper.
+        `detect_code=False` leaves code-link detection to the first read of each paper and to `finish_import`'s
+        pass over the change log (bulk imports find them as they write: storing them later rewrites every row).
         """
         self._detect_code = detect_code
         stats = UpsertStats()
@@ -320,8 +345,7 @@ class SQLiteStore(AuthorTables, VectorTables):
                 if batch:
                     in_txn = self._flush(batch, stats, in_txn, progress)
                 if in_txn:
-                    self._write_fts()
-                    self.conn.execute("COMMIT")
+                    self._commit()
             except BaseException:
                 self._fts_pending.clear()
                 if self.conn.in_transaction:
@@ -342,6 +366,8 @@ class SQLiteStore(AuthorTables, VectorTables):
                 self._all_keys_cached = False
                 self._data_version = dv
             self._empty = self.conn.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
+            self._code_checked = (self._detect_code and self.code_links is not None
+                                  and self.get_state(CODE_SEQ_KEY) == self.change_seq())
             if self._empty:
                 self._slots.clear()
                 self._all_keys_cached = True
@@ -350,10 +376,17 @@ class SQLiteStore(AuthorTables, VectorTables):
             progress(len(batch))
         in_txn += len(batch)
         if in_txn >= TXN_ROWS:
-            self._write_fts()
-            self.conn.execute("COMMIT")
+            self._commit()
             return 0
         return in_txn
+
+    def _commit(self) -> None:
+        self._write_fts()
+        if self._code_checked:
+            # Every paper this transaction wrote got its code link: when the code-link pass had read all changes
+            # before it, it has now read these too (so the pass after an import has nothing to look at).
+            self.set_state(CODE_SEQ_KEY, self.change_seq())
+        self.conn.execute("COMMIT")
 
     def _write_fts(self) -> None:
         # FTS5 flushes its in-memory index whenever a rowid is lower than the one before, so rows go in
@@ -364,6 +397,8 @@ class SQLiteStore(AuthorTables, VectorTables):
                 self._side.insert(rows)
             else:
                 self.conn.executemany(_INSERT_FTS, rows)
+                if self._in_bulk:
+                    self._unmerged += len(rows)
             self._fts_pending.clear()
 
     def _upsert_batch(self, batch: list[Paper]) -> UpsertStats:
@@ -389,7 +424,11 @@ class SQLiteStore(AuthorTables, VectorTables):
             else:
                 stats.unchanged += 1
         if new_rows:
+            # Keys are handed out above the highest one (no writer can come between: BEGIN IMMEDIATE), so the
+            # rows just added are those above it; their change-log rows go in the same transaction.
+            top = 0 if self._empty else self.conn.execute("SELECT max(pk) FROM papers").fetchone()[0] or 0
             self.conn.execute(_INSERT_JSON, (rows_json(new_rows),))
+            self.conn.execute("INSERT INTO changes(pk) SELECT pk FROM papers WHERE pk > ? ORDER BY pk", (top,))
         self._empty = False
         return stats
 
@@ -413,6 +452,7 @@ class SQLiteStore(AuthorTables, VectorTables):
                 f"UPDATE papers SET ({_COLUMNS}) = ({', '.join('?' * 19)}) WHERE pk = ?", (*row, pk)
             )
             self._fts_pending[row[1]] = (row[1], row[3], row[4], row[5], row[6], row[7])
+            self.conn.execute("INSERT INTO changes(pk) VALUES (?)", (pk,))
             return True
         # Older or equal version: keep the text, only fill what is missing.
         fills: dict[str, Any] = {}
@@ -455,9 +495,11 @@ class SQLiteStore(AuthorTables, VectorTables):
             self._side = self._start_side_build()
         if self._side is None:  # merging as we go is wasted work when an optimize follows the import
             self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('automerge', 0)")
+        self._in_bulk = True
         try:
             yield
         finally:
+            self._in_bulk = False
             try:
                 if self._side is not None:
                     self._adopt_side_index()
@@ -506,13 +548,21 @@ class SQLiteStore(AuthorTables, VectorTables):
         with self._lock:
             self.conn.execute("DELETE FROM state WHERE key = ?", (SIDE_BUILD_KEY,))
 
-    def index_in_step(self) -> bool:
-        """Whether the full-text index holds one entry per paper (a cheap count, not a word-for-word check)."""
+    def index_in_step(self, *, thorough: bool = False) -> bool:
+        """Whether the full-text index holds one entry per paper (a count, not a word-for-word check).
+
+        The quick form (every writer open and import) compares two numbers read in O(1): the row total FTS5
+        keeps in its averages record and the highest paper key (papers are never deleted, so it is their
+        count). Only when they differ, or with `thorough` (`paperscope check`), are both tables counted."""
         with self._lock:
             own = self.conn.in_transaction
             if not own:
                 self.conn.execute("BEGIN")  # both counts from one snapshot, whatever other writers do
             try:
+                if not thorough:
+                    top = self.conn.execute("SELECT max(pk) FROM papers").fetchone()[0] or 0
+                    if _fts_total_rows(self.conn) == top:
+                        return True
                 docs = self.conn.execute("SELECT count(*) FROM papers_fts_docsize").fetchone()[0]
                 papers = self.conn.execute("SELECT count(*) FROM papers").fetchone()[0]
             finally:
@@ -538,28 +588,83 @@ class SQLiteStore(AuthorTables, VectorTables):
         return done
 
     def fill_code_urls(self, *, batch: int = 20_000, progress: Callable[[int], None] | None = None) -> int:
-        """Look for code links in papers a bulk import left unchecked, and store what is found ('' for none)."""
-        done, last = 0, 0
+        """Look for code links in papers a bulk import left unchecked, and store what is found ('' for none).
+
+        Reads only the papers the change log names since the last pass (a daily import costs its own papers,
+        not a scan of the library); a library older than the log is scanned once. Returns papers looked at."""
+        upto = self.change_seq()
+        since = self.get_state(CODE_SEQ_KEY)
+        if isinstance(since, int) and not isinstance(since, bool):
+            # Paged by change number (the log's own key); a paper listed twice is looked at once per page.
+            sql = ("SELECT c.seq, p.pk, p.abstract, p.comment FROM changes c JOIN papers p ON p.pk = c.pk "
+                   "WHERE c.seq > ? AND c.seq <= ? AND p.code_url IS NULL ORDER BY c.seq LIMIT ?")
+            last, bound = since, upto
+        else:
+            sql = ("SELECT pk, pk, abstract, comment FROM papers WHERE pk > ? AND pk <= ? AND code_url IS NULL "
+                   "ORDER BY pk LIMIT ?")
+            last, bound = 0, self._top_pk()
+        done = 0
         while True:
-            rows = self.conn.execute(
-                "SELECT pk, abstract, comment FROM papers WHERE pk > ? AND code_url IS NULL ORDER BY pk LIMIT ?",
-                (last, batch)).fetchall()
+            rows = self.conn.execute(sql, (last, bound, batch)).fetchall()
             if not rows:
-                return done
+                break
             last = rows[-1][0]
-            found = [[pk, _code_url_text(abstract, comment, self.code_links)] for pk, abstract, comment in rows]
+            found = {pk: _code_url_text(abstract, comment, self.code_links) for _, pk, abstract, comment in rows}
             with self._lock:
                 self.conn.execute("UPDATE papers SET code_url = j.value->>1 FROM json_each(?) AS j "
-                                  "WHERE papers.pk = j.value->>0", (orjson.dumps(found),))
-            done += len(rows)
+                                  "WHERE papers.pk = j.value->>0", (orjson.dumps(list(found.items())),))
+            done += len(found)
             if progress:
-                progress(len(rows))
+                progress(len(found))
+        if self.code_links is not None:  # without a finder nothing was filled: leave them for one that has
+            self.set_state(CODE_SEQ_KEY, upto)
+        return done
 
     def finish_import(self, *, progress: Callable[[int], None] | None = None) -> int:
-        """After an import: repair and merge the full-text index, find the code links the bulk load left unchecked."""
+        """After an import: repair the full-text index, merge it when the import wrote much of it unmerged (a
+        small one is left to FTS5's automerge plus a bounded merge step), and find the code links the bulk load
+        left unchecked, in the papers just written."""
         self.repair_index()
-        self.optimize()
+        if self._unmerged >= max(OPTIMIZE_MIN_ROWS, OPTIMIZE_SHARE * self._top_pk()):
+            self.optimize()
+        elif self._unmerged:
+            self.merge_index(MERGE_PAGES)
         return self.fill_code_urls(progress=progress)
+
+    def _top_pk(self) -> int:
+        return int(self.conn.execute("SELECT max(pk) FROM papers").fetchone()[0] or 0)
+
+    def merge_index(self, pages: int) -> None:
+        """Some incremental merge work on the full-text index (at most about `pages` pages written)."""
+        with self._lock:
+            try:
+                self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('merge', ?)", (pages,))
+            except sqlite3.OperationalError:  # another writer holds the library: FTS5's automerge catches up later
+                return
+            self._unmerged = 0
+
+    # ------------------------------------------------------------------ change log
+    def change_seq(self) -> int:
+        """The newest change's number (0 when nothing was ever written)."""
+        row = self.conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()
+        return int(row[0]) if row else 0
+
+    def changed_since(self, seq: int, *, limit: int | None = None) -> list[ChangeRow]:
+        """(seq, paper key, arxiv id) of changes numbered above `seq`, oldest first."""
+        sql = ("SELECT c.seq, c.pk, p.arxiv_id FROM changes c JOIN papers p ON p.pk = c.pk "
+               "WHERE c.seq > ? ORDER BY c.seq")
+        if limit is not None:
+            return [(int(a), int(b), str(c)) for a, b, c in self.conn.execute(sql + " LIMIT ?", (seq, limit))]
+        return [(int(a), int(b), str(c)) for a, b, c in self.conn.execute(sql, (seq,))]
+
+    def prune_changes(self, upto: int) -> int:
+        """Forget changes numbered `upto` and below; a store that fills code links keeps those its own pass has
+        not read yet. Returns how many were removed."""
+        if self.code_links is not None:
+            mine = self.get_state(CODE_SEQ_KEY)
+            upto = min(upto, mine if isinstance(mine, int) else 0)
+        with self._lock:
+            return int(self.conn.execute("DELETE FROM changes WHERE seq <= ?", (upto,)).rowcount)
 
     def rebuild_fts(self) -> None:
         """Rebuild the full-text index from the papers table (after an interrupted bulk import)."""
@@ -596,6 +701,7 @@ class SQLiteStore(AuthorTables, VectorTables):
             try:
                 self.conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('optimize')")
                 self.conn.execute("COMMIT")
+                self._unmerged = 0
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
@@ -760,7 +866,7 @@ class SQLiteStore(AuthorTables, VectorTables):
 
     def index_problem(self) -> str | None:
         """Why the full-text index disagrees with the papers (FTS5's integrity check with rank=1), or None."""
-        if not self.index_in_step():
+        if not self.index_in_step(thorough=True):
             return "the full-text index and the papers table hold different numbers of papers"
         try:
             # Read-only opens cannot run the check command (it is an INSERT); their index is checked by count.
@@ -778,6 +884,22 @@ class SQLiteStore(AuthorTables, VectorTables):
         problem = self.index_problem()
         if problem:
             raise StoreError(f"full-text index out of step with papers: {problem}")
+
+
+def _fts_total_rows(conn: sqlite3.Connection) -> int:
+    """The number of rows FTS5 counts in its index: the first varint of the averages record (id 1)."""
+    row = conn.execute("SELECT block FROM papers_fts_data WHERE id = 1").fetchone()
+    if row is None or not row[0]:
+        return 0
+    block: bytes = row[0]
+    value = 0
+    for i, b in enumerate(block[:9]):  # SQLite varint: 7 bits a byte, big-endian; a 9th byte gives all 8
+        if i == 8:
+            return (value << 8) | b
+        value = (value << 7) | (b & 0x7F)
+        if not b & 0x80:
+            return value
+    return value
 
 
 def _pid_alive(name: str) -> bool:

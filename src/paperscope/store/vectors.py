@@ -48,8 +48,20 @@ class VectorTables:
         if current != name:
             raise ModelMismatchError(f"the library's vectors come from {current!r}, but {name!r} was asked for")
 
-    def papers_to_embed(self, model: str, *, batch: int = 2000) -> Iterator[list[ToEmbed]]:
-        """(id, version, title, abstract) of papers with no vector from `model`, or one from an older version."""
+    def papers_to_embed(self, model: str, *, batch: int = 2000, keys: Sequence[int] | None = None
+                        ) -> Iterator[list[ToEmbed]]:
+        """(id, version, title, abstract) of papers with no vector from `model`, or one from an older version;
+        among the papers of these `keys` only (e.g. those the change log names), or all of them."""
+        if keys is not None:
+            wanted = sorted(set(int(k) for k in keys))
+            q = ("SELECT p.arxiv_id, p.version, p.title, p.abstract FROM papers p LEFT JOIN embeddings e "
+                 "ON e.arxiv_id = p.arxiv_id AND e.model = ? WHERE p.pk IN ({in}) "
+                 "AND (e.arxiv_id IS NULL OR e.version != p.version)")
+            for start in range(0, len(wanted), batch):
+                rows = [(r[0], r[1], r[2], r[3]) for r in select_in(self.conn, q, wanted[start:start + batch], (model,))]
+                if rows:
+                    yield rows
+            return
         last = 0
         while True:
             rows = self.conn.execute(
