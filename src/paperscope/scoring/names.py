@@ -18,6 +18,8 @@ __all__ = [
     "Identity",
     "IdentityRecord",
     "ascii_fold",
+    "author_lookup_keys",
+    "author_index_keys",
     "display_name",
     "latex_to_unicode",
     "merge_identities",
@@ -226,6 +228,39 @@ def _given_parts(first: str) -> list[str]:
 
 def _part_variants(part: str) -> set[str]:
     return {_compact(part), _compact(part.translate(_GERMAN))}
+
+
+# --- index keys: a superset of names_compatible that one indexed lookup can answer -------------
+#
+# `name_key` is the key people see (follows use it); these keys exist for the author index and are
+# built from exactly what `names_compatible` compares, so that two compatible names always share one:
+# each spelling of the last name (Müller is stored as both "muller" and "mueller") plus the first
+# letter of the given names, or no letter when the name has none (such a name fits every initial).
+
+
+def _index_initial(first: str) -> str:
+    return "".join(_compact(p) for p in _given_parts(first))[:1]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def author_index_keys(name: str) -> tuple[str, ...]:
+    """The author-index keys of one author string ('mueller-j', 'muller-j' for "J. Müller")."""
+    first, last, _ = parse_name(name)
+    initial = _index_initial(first)
+    return tuple(sorted(f"{v}-{initial}" if initial else v for v in _part_variants(last)))
+
+
+def author_lookup_keys(name: str) -> tuple[list[str], list[str]]:
+    """(exact keys, key prefixes) whose index rows hold every author string `names_compatible` with `name`.
+
+    A name with a given name fits the same initial and names without one; a bare last name fits all.
+    """
+    first, last, _ = parse_name(name)
+    initial = _index_initial(first)
+    variants = sorted(_part_variants(last))
+    if initial:
+        return sorted({f"{v}-{initial}" for v in variants} | set(variants)), []
+    return variants, [f"{v}-" for v in variants]
 
 
 def _parts_compatible(a: str, b: str) -> bool:

@@ -1,7 +1,8 @@
 """People: find a person in the library, build their profile, follow them, and the citation enrichment run.
 
-Who is who: papers are found through the full-text index on the surname, every author string on them is
-checked with `names_compatible`, and the matches are grouped into people by `merge_identities` (OpenAlex id
+Who is who: the author strings that can fit a name come from the author index (one indexed lookup of the keys
+`author_lookup_keys` gives; the full-text index on the surname while the author index is being filled), each
+is checked with `names_compatible`, and the matches are grouped into people by `merge_identities` (OpenAlex id
 or ORCID first, never merging two different ids).
 """
 
@@ -19,7 +20,15 @@ from paperscope.models import UTC, AuthorProfile, Figure, Paper, PaperCard
 from paperscope.service.results import JSONValue, Result, jsonable
 from paperscope.scoring import metrics
 from paperscope.scoring.affiliations import affiliation_tag
-from paperscope.scoring.names import Identity, display_name, merge_identities, name_key, names_compatible, parse_name
+from paperscope.scoring.names import (
+    Identity,
+    author_lookup_keys,
+    display_name,
+    merge_identities,
+    name_key,
+    names_compatible,
+    parse_name,
+)
 from paperscope.store.api import AuthorshipRecord, Store
 from paperscope.store.authors import surname_tokens
 
@@ -37,19 +46,30 @@ class AmbiguousAuthor(Ambiguous):
         self.people = candidates
 
 
+def _fitting(store: Store, name: str) -> list[tuple[str, int, str]]:
+    """(arxiv_id, author position, author string) of every author string that fits `name`, in library order."""
+    keys, prefixes = author_lookup_keys(name)
+    rows = store.author_index(keys, prefixes)
+    if rows is None:  # the author index is not filled yet: every paper that has the surname's words
+        _, last, _ = parse_name(display_name(name))
+        rows = [(arxiv_id, pos, n) for arxiv_id, names in store.author_candidates(surname_tokens(last or name))
+                for pos, n in enumerate(names)]
+    return [r for r in rows if names_compatible(name, r[2])]
+
+
 def _records(store: Store, name: str) -> list[tuple[str, str | None, str | None, str]]:
-    first, last, _ = parse_name(display_name(name))
-    rows = store.author_candidates(surname_tokens(last or name))
-    ships = store.authorships_for([r[0] for r in rows]) if rows else {}
+    rows = _fitting(store, name)
+    ships = store.authorships_for(list(dict.fromkeys(r[0] for r in rows))) if rows else {}
     out = []
-    for arxiv_id, names in rows:
-        by_pos = {a["position"]: a for a in ships.get(arxiv_id, [])}
-        for pos, n in enumerate(names):
-            if names_compatible(name, n):
-                a = by_pos.get(pos)
-                if a is not None and not names_compatible(a["name"], n):
-                    a = None  # the sources disagree on the order: trust neither id
-                out.append((n, a["openalex_id"] if a else None, a["orcid"] if a else None, arxiv_id))
+    by_paper: dict[str, dict[int, AuthorshipRecord]] = {}
+    for arxiv_id, pos, n in rows:
+        by_pos = by_paper.get(arxiv_id)
+        if by_pos is None:
+            by_pos = by_paper[arxiv_id] = {a["position"]: a for a in ships.get(arxiv_id, [])}
+        a = by_pos.get(pos)
+        if a is not None and not names_compatible(a["name"], n):
+            a = None  # the sources disagree on the order: trust neither id
+        out.append((n, a["openalex_id"] if a else None, a["orcid"] if a else None, arxiv_id))
     return out
 
 
@@ -242,8 +262,7 @@ def followed_papers(lib: Library, *, since: datetime) -> list[tuple[Paper, str, 
     store = lib.store
     out: dict[str, tuple[Paper, str, str]] = {}
     for f in store.following():
-        ids = [pid for pid, names in store.author_candidates(surname_tokens(parse_name(f["name"])[1] or f["name"]))
-               if any(names_compatible(f["name"], n) for n in names)]
+        ids = list(dict.fromkeys(r[0] for r in _fitting(store, f["name"])))
         for p in store.get_papers(ids):
             if p.updated >= since and p.id not in out:
                 out[p.id] = (p, f["name"], "new" if p.version == 1 else "revised")
