@@ -48,13 +48,17 @@ class AmbiguousAuthor(Ambiguous):
 
 def _fitting(store: Store, name: str) -> list[tuple[str, int, str]]:
     """(arxiv_id, author position, author string) of every author string that fits `name`, in library order."""
+    def fits(n: str) -> bool:
+        return names_compatible(name, n)
+
     keys, prefixes = author_lookup_keys(name)
-    rows = store.author_index(keys, prefixes)
-    if rows is None:  # the author index is not filled yet: every paper that has the surname's words
-        _, last, _ = parse_name(display_name(name))
-        rows = [(arxiv_id, pos, n) for arxiv_id, names in store.author_candidates(surname_tokens(last or name))
-                for pos, n in enumerate(names)]
-    return [r for r in rows if names_compatible(name, r[2])]
+    rows = store.author_index(keys, prefixes, fits)
+    if rows is not None:
+        return rows
+    # The author index is not filled yet: every author string on the papers that have the surname's words.
+    _, last, _ = parse_name(display_name(name))
+    return [(arxiv_id, pos, n) for arxiv_id, names in store.author_candidates(surname_tokens(last or name))
+            for pos, n in enumerate(names) if fits(n)]
 
 
 def _records(store: Store, name: str) -> list[tuple[str, str | None, str | None, str]]:

@@ -148,10 +148,10 @@ class PaperStore(Protocol):
     def ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]: ...
     def author_candidates(self, surname_tokens: Sequence[str], *,
                           limit: int = 200_000) -> list[tuple[str, list[str]]]: ...
-    def author_index(self, keys: Sequence[str],
-                     prefixes: Sequence[str] = ()) -> list[tuple[str, int, str]] | None:
-        """(arxiv_id, author position, author string) under the author-index keys (or key prefixes),
-        oldest update first; None while the index is not filled (use `author_candidates`)."""
+    def author_index(self, keys: Sequence[str], prefixes: Sequence[str] = (),
+                     keep: Callable[[str], bool] | None = None) -> list[tuple[str, int, str]] | None:
+        """(arxiv_id, author position, author string) under the author-index keys (or key prefixes) whose
+        string `keep` accepts, oldest update first; None while the index is not filled (use `author_candidates`)."""
         ...
     def integrity_check(self) -> None:
         """Raise StoreError when the stored data or its full-text index is damaged."""

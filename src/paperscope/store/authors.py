@@ -7,7 +7,7 @@ stays about one thing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -100,22 +100,30 @@ class AuthorTables:
                 raise
         return done
 
-    def author_index(self, keys: Sequence[str], prefixes: Sequence[str] = ()) -> list[tuple[str, int, str]] | None:
-        """(arxiv_id, author position, author string) of index rows under `keys` or starting with `prefixes`,
-        in sort-key order (the order the full-text index returns papers in); None while the index is stale."""
+    def author_index(self, keys: Sequence[str], prefixes: Sequence[str] = (),
+                     keep: Callable[[str], bool] | None = None) -> list[tuple[str, int, str]] | None:
+        """(arxiv_id, author position, author string) of index rows under `keys` or starting with `prefixes`
+        whose author string `keep` accepts (asked once per distinct string), in sort-key order (the order the
+        full-text index returns papers in); None while the index is stale."""
         if self.author_index_stale():
             return None
-        base = ("SELECT a.sort_key, a.pos, a.name, p.arxiv_id FROM paper_authors a "
-                "JOIN papers p ON p.sort_key = a.sort_key WHERE ")
-        found: dict[tuple[int, int], tuple[str, int, str]] = {}
-        queries = [(base + "a.name_key = ?", (k,)) for k in dict.fromkeys(keys)]
-        # Keys never hold '-' inside the surname, and '.' follows '-': [prefix, prefix-with-'.') is the range.
-        queries += [(base + "a.name_key >= ? AND a.name_key < ?", (p, p[:-1] + chr(ord(p[-1]) + 1)))
-                    for p in dict.fromkeys(prefixes) if p]
+        found: dict[tuple[int, int], str] = {}
+        queries = [("SELECT sort_key, pos, name FROM paper_authors WHERE name_key = ?", (k,))
+                   for k in dict.fromkeys(keys)]
+        # Keys never hold '-' inside the surname: [prefix, prefix with its last character bumped) is the range.
+        queries += [("SELECT sort_key, pos, name FROM paper_authors WHERE name_key >= ? AND name_key < ?",
+                     (p, p[:-1] + chr(ord(p[-1]) + 1))) for p in dict.fromkeys(prefixes) if p]
+        verdict: dict[str, bool] = {}
         for sql, params in queries:
-            for sk, pos, name, arxiv_id in self.conn.execute(sql, params):
-                found[(sk, pos)] = (arxiv_id, pos, name)
-        return [found[k] for k in sorted(found)]
+            for sk, pos, name in self.conn.execute(sql, params):
+                ok = verdict.get(name)
+                if ok is None:
+                    ok = verdict[name] = keep is None or keep(name)
+                if ok:
+                    found[(sk, pos)] = name
+        ids = dict(select_in(self.conn, "SELECT sort_key, arxiv_id FROM papers WHERE sort_key IN ({in})",
+                             list(dict.fromkeys(sk for sk, _ in found))))
+        return [(ids[sk], pos, found[(sk, pos)]) for sk, pos in sorted(found) if sk in ids]
 
     # ---------------------------------------------------------------- papers by author
     def author_candidates(self, surname_tokens: Sequence[str], *, limit: int = 200_000) -> list[tuple[str, list[str]]]:
