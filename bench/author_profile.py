@@ -81,7 +81,7 @@ def main() -> None:
     names = pick_names(store.conn, args.names, args.seed) + COMMON
     indexed = store.author_index
 
-    def old_index(keys: Any, prefixes: Any = ()) -> None:
+    def old_index(*args: Any, **kwargs: Any) -> None:
         return None  # what a library without the author index answers: use the full-text path
 
     print(f"{store.count():,} papers, {len(names)} names, median of {args.repeat} warm calls each")

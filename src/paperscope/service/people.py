@@ -171,11 +171,14 @@ def build_profile(store: Store, person: Identity, *, order: str = "citations", t
                     Figure("2-year mean citedness", stats["two_year_mean"], src)]
     me = name_key(person.name)
     co_keys = [[name_key(a.name) for a in p.authors] for p in papers]
-    spelled: dict[str, str] = {}
-    for p in papers:
-        for a in p.authors:
-            spelled.setdefault(name_key(a.name), display_name(a.name))
-    coauthors = [(spelled.get(k, k), n) for k, n in metrics.top_coauthors(me, co_keys, n=10)]
+    top = metrics.top_coauthors(me, co_keys, n=10)
+    wanted = {k for k, _ in top}
+    spelled: dict[str, str] = {}  # each co-author as first written in the papers
+    for p, keys in zip(papers, co_keys):
+        for a, k in zip(p.authors, keys):
+            if k in wanted and k not in spelled:
+                spelled[k] = display_name(a.name)
+    coauthors = [(spelled.get(k, k), n) for k, n in top]
     affs: dict[str, str] = {}
     for p in papers:
         for a in p.authors:
@@ -189,7 +192,8 @@ def build_profile(store: Store, person: Identity, *, order: str = "citations", t
                     affs.setdefault(affiliation_tag(name, acronym, ror), name)
     cards = [PaperCard(paper=p, category_code=metrics.category_code(p.primary_category or "?"),
                        date_label=metrics.card_date(p.first_submitted.date(), today),
-                       authors_label=metrics.first_authors([display_name(a.name) for a in p.authors]),
+                       # first_authors shows three and says "et al." past them: four names tell it all
+                       authors_label=metrics.first_authors([display_name(a.name) for a in p.authors[:4]]),
                        affiliation_tags=_tags_for(p, ships.get(p.id, [])), citations=counts.get(p.id),
                        novelty=inputs.novelty.get(p.id), score=inputs.scores.get(p.id)) for p in papers]
     sort_cards(cards, order)
