@@ -35,8 +35,10 @@ def store(tmp_path: Path):
     from paperscope.store.sqlite import SQLiteStore
 
     from paperscope.scoring.codelinks import primary_code_url
+    from paperscope.scoring.names import author_index_keys
 
-    s = SQLiteStore(tmp_path / "library.db", code_links=primary_code_url)
+    # As Library.open builds it: code links found and the author index kept as papers are written.
+    s = SQLiteStore(tmp_path / "library.db", code_links=primary_code_url, author_keys=author_index_keys)
     yield s
     s.close()
 

@@ -68,8 +68,10 @@ class Library:
         settings = config if isinstance(config, Config) else load_config(config)
         path = Path(db).expanduser() if db else default_db_path()
         from paperscope.scoring.codelinks import primary_code_url
+        from paperscope.scoring.names import author_index_keys
 
-        store = SQLiteStore(path, readonly=readonly, create=create, code_links=primary_code_url)
+        store = SQLiteStore(path, readonly=readonly, create=create, code_links=primary_code_url,
+                            author_keys=author_index_keys)
         return cls(settings, store, clock=clock, transport=transport)
 
     @property

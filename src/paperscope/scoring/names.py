@@ -18,6 +18,8 @@ __all__ = [
     "Identity",
     "IdentityRecord",
     "ascii_fold",
+    "author_lookup_keys",
+    "author_index_keys",
     "display_name",
     "latex_to_unicode",
     "merge_identities",
@@ -228,6 +230,39 @@ def _part_variants(part: str) -> set[str]:
     return {_compact(part), _compact(part.translate(_GERMAN))}
 
 
+# --- index keys: a superset of names_compatible that one indexed lookup can answer -------------
+#
+# `name_key` is the key people see (follows use it); these keys exist for the author index and are
+# built from exactly what `names_compatible` compares, so that two compatible names always share one:
+# each spelling of the last name (Müller is stored as both "muller" and "mueller") plus the first
+# letter of the given names, or no letter when the name has none (such a name fits every initial).
+
+
+def _index_initial(first: str) -> str:
+    return "".join(_compact(p) for p in _given_parts(first))[:1]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def author_index_keys(name: str) -> tuple[str, ...]:
+    """The author-index keys of one author string ('mueller-j', 'muller-j' for "J. Müller")."""
+    first, last, _ = parse_name(name)
+    initial = _index_initial(first)
+    return tuple(sorted(f"{v}-{initial}" if initial else v for v in _part_variants(last)))
+
+
+def author_lookup_keys(name: str) -> tuple[list[str], list[str]]:
+    """(exact keys, key prefixes) whose index rows hold every author string `names_compatible` with `name`.
+
+    A name with a given name fits the same initial and names without one; a bare last name fits all.
+    """
+    first, last, _ = parse_name(name)
+    initial = _index_initial(first)
+    variants = sorted(_part_variants(last))
+    if initial:
+        return sorted({f"{v}-{initial}" for v in variants} | set(variants)), []
+    return variants, [f"{v}-" for v in variants]
+
+
 def _parts_compatible(a: str, b: str) -> bool:
     va, vb = _part_variants(a), _part_variants(b)
     if va & vb:
@@ -248,13 +283,38 @@ def _first_compatible(a: str, b: str) -> bool:
     return all(_parts_compatible(x, y) for x, y in zip(pa, pb))
 
 
+class _Form:
+    """What `names_compatible` compares of one name, worked out once per name string."""
+
+    __slots__ = ("last", "joined", "parts")
+
+    def __init__(self, name: str) -> None:
+        first, last, _ = parse_name(name)
+        self.last = frozenset(_part_variants(last))
+        given = _given_parts(first)
+        self.joined = "".join(_compact(p) for p in given) if given else None
+        # per given name: (its spellings, its compact form)
+        self.parts = tuple((frozenset(_part_variants(p)), _compact(p)) for p in given)
+
+
+_form = functools.lru_cache(maxsize=1 << 16)(_Form)
+
+
+def _forms_compatible(x: _Form, y: _Form) -> bool:
+    # The same rules as _first_compatible, on precomputed parts.
+    if x.last.isdisjoint(y.last):
+        return False
+    if not x.parts or not y.parts or x.joined == y.joined:
+        return True
+    for (va, fa), (vb, fb) in zip(x.parts, y.parts):
+        if va.isdisjoint(vb) and not ((len(fa) == 1 or len(fb) == 1) and fa[:1] == fb[:1]):
+            return False
+    return True
+
+
 def names_compatible(a: str, b: str) -> bool:
     """True when two name strings can be the same person: same last name, first names that agree."""
-    fa, la, _ = parse_name(a)
-    fb, lb, _ = parse_name(b)
-    if not (_part_variants(la) & _part_variants(lb)):
-        return False
-    return _first_compatible(fa, fb)
+    return _forms_compatible(_form(a), _form(b))
 
 
 # --- identities --------------------------------------------------------------------------------
@@ -287,12 +347,15 @@ def _norm_orcid(v: str | None) -> str | None:
 
 
 class _Group:
-    __slots__ = ("members", "openalex", "orcid")
+    __slots__ = ("keys", "members", "names", "openalex", "orcid")
 
     def __init__(self, index: int, openalex: str | None, orcid: str | None) -> None:
         self.members = [index]
         self.openalex = openalex
         self.orcid = orcid
+        # the distinct spellings of the members and their keys (filled once the id merging is done)
+        self.names: dict[str, None] = {}
+        self.keys: set[str] = set()
 
     def can_take(self, other: _Group) -> bool:
         # Two different ids of one kind are two people, whatever else they share.
@@ -306,9 +369,11 @@ class _Group:
         self.orcid = self.orcid or other.orcid
 
 
-def _group_compatible(names: Sequence[str], name: str) -> bool:
+def _group_compatible(names: Iterable[str], name: str) -> bool:
     # Every spelling must agree: "J. Schmidhuber" fits both Jürgen and Jan, so it proves nothing.
-    return all(names_compatible(n, name) for n in names)
+    # (Callers pass each distinct spelling once: a repeated one would give the same answer again.)
+    me = _form(name)
+    return all(_forms_compatible(_form(n), me) for n in names)
 
 
 def merge_identities(records: Iterable[IdentityRecord]) -> list[Identity]:
@@ -346,18 +411,19 @@ def merge_identities(records: Iterable[IdentityRecord]) -> list[Identity]:
                 groups[rj].take(groups.pop(ri))
                 owner[ri] = rj
     id_groups = list(groups.values())
+    for g in id_groups:
+        g.names = dict.fromkeys(recs[j][0] for j in g.members)
+        g.keys = {name_key(n) for n in g.names}
 
     by_key: dict[str, list[int]] = {}
     for i in loose:
         name = recs[i][0]
         key = name_key(name)
-        hits = [
-            g for g in id_groups
-            if any(name_key(recs[j][0]) == key for j in g.members)
-            and _group_compatible([recs[j][0] for j in g.members], name)
-        ]
+        hits = [g for g in id_groups if key in g.keys and _group_compatible(g.names, name)]
         if len(hits) == 1:
             hits[0].members.append(i)
+            hits[0].names[name] = None
+            hits[0].keys.add(key)
         else:
             by_key.setdefault(key, []).append(i)
 
@@ -367,26 +433,100 @@ def merge_identities(records: Iterable[IdentityRecord]) -> list[Identity]:
     return [_identity(c, recs) for c in clusters]
 
 
+class _Clusters:
+    """Full-name clusters of one key, each with its distinct spellings, and a lookup of the clusters that can
+    take a name: a cluster takes a name only if its first spelling fits it, and fitting needs equal joined
+    given names or compatible first given names, so the first spelling is filed under those."""
+
+    def __init__(self) -> None:
+        self.members: list[list[int]] = []
+        self.spellings: list[dict[str, None]] = []
+        self._by: dict[tuple[str, str], list[int]] = {}
+        self._anywhere: list[int] = []  # first spelling without a usable first given name: fits anything
+
+    def add(self, i: int, name: str) -> int:
+        at = len(self.members)
+        self.members.append([i])
+        self.spellings.append({name: None})
+        f = _form(name)
+        if not f.parts or not f.parts[0][1]:
+            self._anywhere.append(at)
+            return at
+        variants, first = f.parts[0]
+        labels = {("j", f.joined or ""), ("l", first[:1])} | {("v", v) for v in variants}
+        if len(first) == 1:
+            labels.add(("s", first))
+        for label in labels:
+            self._by.setdefault(label, []).append(at)
+        return at
+
+    def candidates(self, name: str) -> list[int]:
+        """Clusters that might take `name`, in cluster order (a superset: each still needs the full check)."""
+        f = _form(name)
+        if not f.parts or not f.parts[0][1]:
+            return list(range(len(self.members)))
+        variants, first = f.parts[0]
+        found = set(self._anywhere)
+        labels = [("j", f.joined or ""), ("s", first[:1])] + [("v", v) for v in variants]
+        if len(first) == 1:
+            labels.append(("l", first))
+        for label in labels:
+            found.update(self._by.get(label, ()))
+        return sorted(found)
+
+    def fits(self, at: int, name: str) -> bool:
+        return _group_compatible(self.spellings[at], name)
+
+
 def _cluster_loose(members: list[int], names: list[str]) -> list[list[int]]:
-    """Split id-less records of one key into people whose given names agree."""
-    full: list[list[int]] = []
+    """Split id-less records of one key into people whose given names agree.
+
+    Works on distinct spellings: clusters only grow, so a spelling seen before lands where it did (a cluster
+    that refused it still refuses it, and its own still fits it), except an initial that fitted several.
+    """
+    full = _Clusters()
     initials: list[int] = []
+    placed: dict[str, int] = {}  # name -> its full cluster
+    is_initial: dict[str, bool] = {}
     for i in members:
-        first = parse_name(names[i])[0]
-        if not first or all(_is_initial(t) for t in first.split()):
+        name = names[i]
+        ini = is_initial.get(name)
+        if ini is None:
+            first = parse_name(name)[0]
+            ini = is_initial[name] = not first or all(_is_initial(t) for t in first.split())
+        if ini:
             initials.append(i)
             continue
-        for c in full:
-            if all(names_compatible(names[j], names[i]) for j in c):
-                c.append(i)
-                break
-        else:
-            full.append([i])
+        at = placed.get(name)
+        if at is None:
+            at = next((k for k in full.candidates(name) if full.fits(k, name)), -1)
+            if at < 0:
+                placed[name] = full.add(i, name)
+                continue
+            placed[name] = at
+            full.spellings[at][name] = None
+        full.members[at].append(i)
     rest: list[int] = []
+    settled: dict[str, int] = {}  # initial -> its cluster (-1: rest) when it fitted one cluster or none
     for i in initials:
-        hits = [c for c in full if _group_compatible([names[j] for j in c], names[i])]
-        (hits[0] if len(hits) == 1 else rest).append(i)
-    return full + ([rest] if rest else [])
+        name = names[i]
+        at = settled.get(name)
+        if at is None:
+            hits: list[int] = []
+            for k in full.candidates(name):
+                if full.fits(k, name):
+                    hits.append(k)
+                    if len(hits) > 1:  # fits several people: it goes to the rest, whichever they are
+                        break
+            at = hits[0] if len(hits) == 1 else -1
+            if len(hits) <= 1:
+                settled[name] = at
+        if at >= 0:
+            full.members[at].append(i)
+            full.spellings[at][name] = None
+        else:
+            rest.append(i)
+    return full.members + ([rest] if rest else [])
 
 
 def _identity(members: list[int], recs: list[tuple[str, str | None, str | None, str]]) -> Identity:

@@ -1,7 +1,8 @@
 """People: find a person in the library, build their profile, follow them, and the citation enrichment run.
 
-Who is who: papers are found through the full-text index on the surname, every author string on them is
-checked with `names_compatible`, and the matches are grouped into people by `merge_identities` (OpenAlex id
+Who is who: the author strings that can fit a name come from the author index (one indexed lookup of the keys
+`author_lookup_keys` gives; the full-text index on the surname while the author index is being filled), each
+is checked with `names_compatible`, and the matches are grouped into people by `merge_identities` (OpenAlex id
 or ORCID first, never merging two different ids).
 """
 
@@ -19,7 +20,15 @@ from paperscope.models import UTC, AuthorProfile, Figure, Paper, PaperCard
 from paperscope.service.results import JSONValue, Result, jsonable
 from paperscope.scoring import metrics
 from paperscope.scoring.affiliations import affiliation_tag
-from paperscope.scoring.names import Identity, display_name, merge_identities, name_key, names_compatible, parse_name
+from paperscope.scoring.names import (
+    Identity,
+    author_lookup_keys,
+    display_name,
+    merge_identities,
+    name_key,
+    names_compatible,
+    parse_name,
+)
 from paperscope.store.api import AuthorshipRecord, Store
 from paperscope.store.authors import surname_tokens
 
@@ -37,19 +46,34 @@ class AmbiguousAuthor(Ambiguous):
         self.people = candidates
 
 
+def _fitting(store: Store, name: str) -> list[tuple[str, int, str]]:
+    """(arxiv_id, author position, author string) of every author string that fits `name`, in library order."""
+    def fits(n: str) -> bool:
+        return names_compatible(name, n)
+
+    keys, prefixes = author_lookup_keys(name)
+    rows = store.author_index(keys, prefixes, fits)
+    if rows is not None:
+        return rows
+    # The author index is not filled yet: every author string on the papers that have the surname's words.
+    _, last, _ = parse_name(display_name(name))
+    return [(arxiv_id, pos, n) for arxiv_id, names in store.author_candidates(surname_tokens(last or name))
+            for pos, n in enumerate(names) if fits(n)]
+
+
 def _records(store: Store, name: str) -> list[tuple[str, str | None, str | None, str]]:
-    first, last, _ = parse_name(display_name(name))
-    rows = store.author_candidates(surname_tokens(last or name))
-    ships = store.authorships_for([r[0] for r in rows]) if rows else {}
+    rows = _fitting(store, name)
+    ships = store.authorships_for(list(dict.fromkeys(r[0] for r in rows))) if rows else {}
     out = []
-    for arxiv_id, names in rows:
-        by_pos = {a["position"]: a for a in ships.get(arxiv_id, [])}
-        for pos, n in enumerate(names):
-            if names_compatible(name, n):
-                a = by_pos.get(pos)
-                if a is not None and not names_compatible(a["name"], n):
-                    a = None  # the sources disagree on the order: trust neither id
-                out.append((n, a["openalex_id"] if a else None, a["orcid"] if a else None, arxiv_id))
+    by_paper: dict[str, dict[int, AuthorshipRecord]] = {}
+    for arxiv_id, pos, n in rows:
+        by_pos = by_paper.get(arxiv_id)
+        if by_pos is None:
+            by_pos = by_paper[arxiv_id] = {a["position"]: a for a in ships.get(arxiv_id, [])}
+        a = by_pos.get(pos)
+        if a is not None and not names_compatible(a["name"], n):
+            a = None  # the sources disagree on the order: trust neither id
+        out.append((n, a["openalex_id"] if a else None, a["orcid"] if a else None, arxiv_id))
     return out
 
 
@@ -147,11 +171,14 @@ def build_profile(store: Store, person: Identity, *, order: str = "citations", t
                     Figure("2-year mean citedness", stats["two_year_mean"], src)]
     me = name_key(person.name)
     co_keys = [[name_key(a.name) for a in p.authors] for p in papers]
-    spelled: dict[str, str] = {}
-    for p in papers:
-        for a in p.authors:
-            spelled.setdefault(name_key(a.name), display_name(a.name))
-    coauthors = [(spelled.get(k, k), n) for k, n in metrics.top_coauthors(me, co_keys, n=10)]
+    top = metrics.top_coauthors(me, co_keys, n=10)
+    wanted = {k for k, _ in top}
+    spelled: dict[str, str] = {}  # each co-author as first written in the papers
+    for p, keys in zip(papers, co_keys):
+        for a, k in zip(p.authors, keys):
+            if k in wanted and k not in spelled:
+                spelled[k] = display_name(a.name)
+    coauthors = [(spelled.get(k, k), n) for k, n in top]
     affs: dict[str, str] = {}
     for p in papers:
         for a in p.authors:
@@ -165,7 +192,8 @@ def build_profile(store: Store, person: Identity, *, order: str = "citations", t
                     affs.setdefault(affiliation_tag(name, acronym, ror), name)
     cards = [PaperCard(paper=p, category_code=metrics.category_code(p.primary_category or "?"),
                        date_label=metrics.card_date(p.first_submitted.date(), today),
-                       authors_label=metrics.first_authors([display_name(a.name) for a in p.authors]),
+                       # first_authors shows three and says "et al." past them: four names tell it all
+                       authors_label=metrics.first_authors([display_name(a.name) for a in p.authors[:4]]),
                        affiliation_tags=_tags_for(p, ships.get(p.id, [])), citations=counts.get(p.id),
                        novelty=inputs.novelty.get(p.id), score=inputs.scores.get(p.id)) for p in papers]
     sort_cards(cards, order)
@@ -242,8 +270,7 @@ def followed_papers(lib: Library, *, since: datetime) -> list[tuple[Paper, str, 
     store = lib.store
     out: dict[str, tuple[Paper, str, str]] = {}
     for f in store.following():
-        ids = [pid for pid, names in store.author_candidates(surname_tokens(parse_name(f["name"])[1] or f["name"]))
-               if any(names_compatible(f["name"], n) for n in names)]
+        ids = list(dict.fromkeys(r[0] for r in _fitting(store, f["name"])))
         for p in store.get_papers(ids):
             if p.updated >= since and p.id not in out:
                 out[p.id] = (p, f["name"], "new" if p.version == 1 else "revised")

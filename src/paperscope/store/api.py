@@ -27,6 +27,8 @@ if TYPE_CHECKING:  # records of the citation sources, only named in signatures
 Progress = Callable[[int], None]
 # A paper's code link from its abstract and comment ('' or None for none): the store is given one, it computes none.
 CodeLinkFinder = Callable[[str, str], str | None]
+# An author string -> its author-index keys (scoring.names.author_index_keys; the store computes none itself).
+AuthorKeyer = Callable[[str], Sequence[str]]
 JSONValue = str | int | float | bool | None | list["JSONValue"] | dict[str, "JSONValue"]
 JSONDict = dict[str, JSONValue]
 
@@ -167,6 +169,11 @@ class PaperStore(Protocol):
     def ids_for_keys(self, keys: Sequence[int]) -> dict[int, str]: ...
     def author_candidates(self, surname_tokens: Sequence[str], *,
                           limit: int = 200_000) -> list[tuple[str, list[str]]]: ...
+    def author_index(self, keys: Sequence[str], prefixes: Sequence[str] = (),
+                     keep: Callable[[str], bool] | None = None) -> list[tuple[str, int, str]] | None:
+        """(arxiv_id, author position, author string) under the author-index keys (or key prefixes) whose
+        string `keep` accepts, oldest update first; None while the index is not filled (use `author_candidates`)."""
+        ...
     def integrity_check(self) -> None:
         """Raise StoreError when the stored data or its full-text index is damaged."""
         ...

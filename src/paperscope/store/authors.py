@@ -7,14 +7,14 @@ stays about one thing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from paperscope.store.api import AuthorshipRecord, AuthorStatsRecord, CitationRecord, FollowRecord
+from paperscope.store.api import AuthorKeyer, AuthorshipRecord, AuthorStatsRecord, CitationRecord, FollowRecord
 from paperscope.store.codec import iso_text as _iso
 from paperscope.store.sqlin import select_in
 
@@ -22,13 +22,108 @@ if TYPE_CHECKING:
     from paperscope.sources.citations import AuthorStats, PaperCitations
 
 
+# Set while `paper_authors` lacks some papers (a library from before it, or papers written by a store
+# without a keyer); the next writer with a keyer fills it again, and lookups use the full-text index meanwhile.
+AUTHOR_INDEX_STALE = "author_index_stale"
+_INSERT_AUTHOR = "INSERT OR REPLACE INTO paper_authors(name_key, sort_key, pos, name) VALUES (?,?,?,?)"
+_DELETE_AUTHOR = "DELETE FROM paper_authors WHERE name_key = ? AND sort_key = ?"
+
+
 def _years(raw: str) -> dict[int, int]:
     return {int(k): v for k, v in orjson.loads(raw).items()}
+
+
+def _names(raw: str | bytes) -> list[str]:
+    return [a if isinstance(a, str) else a[0] for a in orjson.loads(raw)]
 
 
 class AuthorTables:
     conn: Any
     _lock: Any
+    author_keys: AuthorKeyer | None
+    # (sort key, author strings) to add to / remove from the author index at the end of an upsert batch
+    _ix_add: list[tuple[int, list[str]]]
+    _ix_del: list[tuple[int, list[str]]]
+
+    # ---------------------------------------------------------------- the author index
+    def _author_rows_changed(self, old_key: int | None, old_authors_json: str | bytes | None, new_key: int,
+                             names: list[str]) -> None:
+        """Note one paper's author strings (and those it had, under its old sort key) for the index."""
+        if old_key is not None and old_authors_json is not None:
+            self._ix_del.append((old_key, _names(old_authors_json)))
+        self._ix_add.append((new_key, names))
+
+    def _write_author_index(self) -> None:
+        """Write the noted author rows: one executemany each for deletions and insertions (in the caller's
+        transaction, so the index never disagrees with the papers)."""
+        if not self._ix_add and not self._ix_del:
+            return
+        keys = self.author_keys
+        if keys is None:
+            self.conn.execute("INSERT OR IGNORE INTO state(key, value) VALUES (?, 'true')", (AUTHOR_INDEX_STALE,))
+        else:
+            if self._ix_del:
+                self.conn.executemany(_DELETE_AUTHOR, list(dict.fromkeys(
+                    (k, sk) for sk, names in self._ix_del for n in names for k in keys(n))))
+            self.conn.executemany(_INSERT_AUTHOR, [
+                (k, sk, i, n) for sk, names in self._ix_add for i, n in enumerate(names) for k in keys(n)])
+        self._ix_add.clear()
+        self._ix_del.clear()
+
+    def author_index_stale(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM state WHERE key = ?", (AUTHOR_INDEX_STALE,)).fetchone() is not None
+
+    def fill_author_index(self, *, batch: int = 20_000) -> int:
+        """Rebuild the author index from the papers (a library from before it); returns the papers indexed."""
+        keys = self.author_keys
+        if keys is None:
+            return 0
+        done, last = 0, -1
+        with self._lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.execute("DELETE FROM paper_authors")
+                while True:
+                    rows = self.conn.execute(
+                        "SELECT sort_key, authors_json FROM papers WHERE sort_key > ? ORDER BY sort_key LIMIT ?",
+                        (last, batch)).fetchall()
+                    if not rows:
+                        break
+                    last = rows[-1][0]
+                    self.conn.executemany(_INSERT_AUTHOR, [
+                        (k, sk, i, n) for sk, raw in rows for i, n in enumerate(_names(raw)) for k in keys(n)])
+                    done += len(rows)
+                self.conn.execute("DELETE FROM state WHERE key = ?", (AUTHOR_INDEX_STALE,))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return done
+
+    def author_index(self, keys: Sequence[str], prefixes: Sequence[str] = (),
+                     keep: Callable[[str], bool] | None = None) -> list[tuple[str, int, str]] | None:
+        """(arxiv_id, author position, author string) of index rows under `keys` or starting with `prefixes`
+        whose author string `keep` accepts (asked once per distinct string), in sort-key order (the order the
+        full-text index returns papers in); None while the index is stale."""
+        if self.author_index_stale():
+            return None
+        found: dict[tuple[int, int], str] = {}
+        queries = [("SELECT sort_key, pos, name FROM paper_authors WHERE name_key = ?", (k,))
+                   for k in dict.fromkeys(keys)]
+        # Keys never hold '-' inside the surname: [prefix, prefix with its last character bumped) is the range.
+        queries += [("SELECT sort_key, pos, name FROM paper_authors WHERE name_key >= ? AND name_key < ?",
+                     (p, p[:-1] + chr(ord(p[-1]) + 1))) for p in dict.fromkeys(prefixes) if p]
+        verdict: dict[str, bool] = {}
+        for sql, params in queries:
+            for sk, pos, name in self.conn.execute(sql, params):
+                ok = verdict.get(name)
+                if ok is None:
+                    ok = verdict[name] = keep is None or keep(name)
+                if ok:
+                    found[(sk, pos)] = name
+        ids = dict(select_in(self.conn, "SELECT sort_key, arxiv_id FROM papers WHERE sort_key IN ({in})",
+                             list(dict.fromkeys(sk for sk, _ in found))))
+        return [(ids[sk], pos, found[(sk, pos)]) for sk, pos in sorted(found) if sk in ids]
 
     # ---------------------------------------------------------------- papers by author
     def author_candidates(self, surname_tokens: Sequence[str], *, limit: int = 200_000) -> list[tuple[str, list[str]]]:

@@ -159,6 +159,24 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX novelty_cohort ON novelty(model, cohort, value);
         """,
     ),
+    (
+        7,
+        """
+        -- The author index: one row per (author-index key, paper, author position), keys from
+        -- scoring.names.author_index_keys, so a person's papers are one range of the primary key. Papers
+        -- are named by sort_key (known before the insert, unlike pk; rewritten with the row on a new version).
+        CREATE TABLE paper_authors (
+            name_key TEXT NOT NULL,
+            sort_key INTEGER NOT NULL,
+            pos INTEGER NOT NULL,
+            name TEXT NOT NULL,
+            PRIMARY KEY (name_key, sort_key, pos)
+        ) WITHOUT ROWID;
+        -- A library that already has papers gets its index filled by the next writer that opens it;
+        -- until then author lookups use the full-text index.
+        INSERT INTO state(key, value) SELECT 'author_index_stale', 'true' WHERE EXISTS (SELECT 1 FROM papers);
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

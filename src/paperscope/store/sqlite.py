@@ -24,7 +24,7 @@ import orjson
 
 from paperscope.errors import NotFound, NotReady, QueryError, StoreError
 from paperscope.models import Author, Paper, UpsertStats, Version
-from paperscope.store.api import ChangeRow, CodeLinkFinder, JSONValue, PaperQuery
+from paperscope.store.api import AuthorKeyer, ChangeRow, CodeLinkFinder, JSONValue, PaperQuery
 from paperscope.store.authors import AuthorTables
 from paperscope.store.codec import iso, no_nul, parse_iso as _parse_iso
 from paperscope.store.fts5 import compile_match
@@ -171,16 +171,21 @@ class SQLiteStore(AuthorTables, VectorTables):
     """The default library backend. Thread-safe for one writer; readers may use other connections."""
 
     def __init__(self, path: str | Path, *, readonly: bool = False, create: bool = True,
-                 auto_repair: bool = True, code_links: CodeLinkFinder | None = None) -> None:
+                 auto_repair: bool = True, code_links: CodeLinkFinder | None = None,
+                 author_keys: AuthorKeyer | None = None) -> None:
         """Open (and migrate) the library at `path`. `readonly` opens an existing library for reading only:
         nothing is written, not even the journal mode, so it works on a read-only disk and never waits for a
         writer's lock. Without `create`, a missing file is a NotFound instead of a new empty library.
         A writer open repairs an index an interrupted import left behind, unless `auto_repair` is False
         (`paperscope check` looks before it repairs). `code_links(abstract, comment)` finds a paper's code link
         (the store computes none itself: `Library.open` passes `scoring.codelinks.primary_code_url`); without it,
-        code links stay unchecked until a store that has one fills them."""
+        code links stay unchecked until a store that has one fills them. `author_keys` likewise keys the author
+        index (`scoring.names.author_index_keys`); a store without it marks the index stale when it writes."""
         self.path = str(path)
         self.code_links = code_links
+        self.author_keys = author_keys
+        self._ix_add: list[tuple[int, list[str]]] = []
+        self._ix_del: list[tuple[int, list[str]]] = []
         self.readonly = readonly
         memory = self.path == ":memory:"
         if not memory and not Path(self.path).exists():
@@ -348,6 +353,8 @@ class SQLiteStore(AuthorTables, VectorTables):
                     self._commit()
             except BaseException:
                 self._fts_pending.clear()
+                self._ix_add.clear()
+                self._ix_del.clear()
                 if self.conn.in_transaction:
                     self.conn.execute("ROLLBACK")
                 self._slots.clear()
@@ -416,6 +423,7 @@ class SQLiteStore(AuthorTables, VectorTables):
                 row = self._row(p, self._sort_key(p.updated), self.code_links if self._detect_code else None)
                 new_rows.append(row)
                 self._fts_pending[row[1]] = (row[1], row[3], row[4], row[5], row[6], row[7])
+                self._ix_add.append((row[1], [a.name for a in p.authors]))
                 stats.new += 1
                 stats.new_ids.append(p.id)
             elif self._merge_existing(old, p):
@@ -429,6 +437,7 @@ class SQLiteStore(AuthorTables, VectorTables):
             top = 0 if self._empty else self.conn.execute("SELECT max(pk) FROM papers").fetchone()[0] or 0
             self.conn.execute(_INSERT_JSON, (rows_json(new_rows),))
             self.conn.execute("INSERT INTO changes(pk) SELECT pk FROM papers WHERE pk > ? ORDER BY pk", (top,))
+        self._write_author_index()
         self._empty = False
         return stats
 
@@ -453,6 +462,7 @@ class SQLiteStore(AuthorTables, VectorTables):
             )
             self._fts_pending[row[1]] = (row[1], row[3], row[4], row[5], row[6], row[7])
             self.conn.execute("INSERT INTO changes(pk) VALUES (?)", (pk,))
+            self._author_rows_changed(old_key, old[17], row[1], [a.name for a in p.authors])
             return True
         # Older or equal version: keep the text, only fill what is missing.
         fills: dict[str, Any] = {}
@@ -473,6 +483,7 @@ class SQLiteStore(AuthorTables, VectorTables):
             old_authors = _authors_from_json(old[17])
             if not any(a.affiliations for a in old_authors) and len(old_authors) == len(p.authors):
                 fills["authors_json"] = _authors_json(p.authors)
+                self._author_rows_changed(old_key, old[17], old_key, [a.name for a in p.authors])
         if fills:
             sets = ", ".join(f"{c} = ?" for c in fills)
             self.conn.execute(f"UPDATE papers SET {sets} WHERE pk = ?", (*fills.values(), pk))
@@ -583,6 +594,9 @@ class SQLiteStore(AuthorTables, VectorTables):
             self.rebuild_fts()
             self._clear_side_marker()
             done.append(f"rebuilt the full-text index ({why})")
+        if self.author_keys is not None and self.author_index_stale():
+            log.warning("filling the author index of %s", self.path)
+            done.append(f"filled the author index ({self.fill_author_index()} papers)")
         if self.path != ":memory:":
             done += [f"removed {f}" for f in remove_scratch(self.path)]
         return done

@@ -1,0 +1,139 @@
+"""The author index: kept as papers are written and re-versioned, filled for libraries from before it, and
+giving the same people as the full-text path it replaced."""
+
+from __future__ import annotations
+
+import itertools
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import dt, make_paper
+
+from paperscope.scoring.names import (
+    author_index_keys,
+    author_lookup_keys,
+    merge_identities,
+    names_compatible,
+)
+from paperscope.service.people import find_author, find_people
+from paperscope.store.sqlite import SQLiteStore
+
+# Spellings that test the keys: accents, LaTeX, German transliteration, particles, glued and hyphenated
+# initials, "Last, First", names without a given name, and a script with no ASCII folding.
+NAMES = [
+    "Jürgen Schmidhuber", "J\\\"urgen Schmidhuber", "Schmidhuber, Jurgen", "J. Schmidhuber", "Jan Schmidhuber",
+    "Schmidhuber", "Jürgen Müller", "Juergen Mueller", "J. Muller", "M. Müller", "Xue-Qian Wang", "Xueqian Wang",
+    "X. Wang", "X.-Q. Wang", "Xin Wang", "Wang", "Wei Wang", "W. Wang", "Korentin Le Floch", "K. Le Floch",
+    "Le Song", "L. Song", "Ludwig van Beethoven", "L. van Beethoven", "Øystein Øbro", "O. Obro", "李 小龙", "小龙",
+    "J.P. Hague", "J.-P. Hague", "Jean-Pierre Hague", "Ryo Ishikawa Jr.", "R. Ishikawa",
+]
+
+
+def found_by_index(query: str, name: str) -> bool:
+    keys, prefixes = author_lookup_keys(query)
+    stored = author_index_keys(name)
+    return any(k in keys or any(k.startswith(p) for p in prefixes) for k in stored)
+
+
+def test_every_compatible_name_is_under_a_looked_up_key() -> None:
+    pairs = [(a, b) for a, b in itertools.product(NAMES, NAMES) if names_compatible(a, b)]
+    assert len(pairs) > len(NAMES)  # the list holds real matches, not only each name with itself
+    assert [(a, b) for a, b in pairs if not found_by_index(a, b)] == []
+    # and the keys narrow the search: another surname, or another initial, is not looked at
+    assert not found_by_index("Xin Wang", "Wei Wang") and not found_by_index("Xin Wang", "Xin Zhang")
+    assert author_index_keys("J. Müller") == ("mueller-j", "muller-j")
+
+
+def library(tmp_path: Path, *, keyed: bool = True) -> SQLiteStore:
+    return SQLiteStore(tmp_path / "lib.db", author_keys=author_index_keys if keyed else None)
+
+
+PAPERS = [
+    make_paper("2401.00001", authors=["Jürgen Schmidhuber", "Sepp Hochreiter"], updated=dt(2024, 1, 5)),
+    make_paper("2402.00002", authors=["J\\\"urgen Schmidhuber", "David Ha"], updated=dt(2024, 2, 5)),
+    make_paper("2403.00003", authors=["Schmidhuber, Jurgen", "Kazuki Irie"], updated=dt(2024, 3, 5)),
+    make_paper("2404.00004", authors=["Jan Schmidhuber", "J. Schmidhuber"], updated=dt(2024, 4, 5)),
+    make_paper("2405.00005", authors=["Xin Wang", "X. Wang", "Wei Wang"], updated=dt(2024, 5, 5)),
+    make_paper("2406.00006", authors=["Xiao Wang", "Wang"], updated=dt(2024, 6, 5)),
+]
+QUERIES = ["Jürgen Schmidhuber", "J. Schmidhuber", "Schmidhuber", "Xin Wang", "X. Wang", "Wang", "Sepp Hochreiter"]
+
+
+def people(store: SQLiteStore, name: str) -> list[tuple[str, list[str], list[str]]]:
+    return [(p.name, p.names, p.paper_ids) for p in find_people(store, name)]
+
+
+def test_index_and_full_text_paths_find_the_same_people(tmp_path: Path) -> None:
+    store = library(tmp_path)
+    store.upsert_papers(PAPERS)
+    assert not store.author_index_stale()
+    via_index = {q: people(store, q) for q in QUERIES}
+    store.author_index = lambda *a, **k: None  # type: ignore[method-assign]  # what a stale index answers
+    assert {q: people(store, q) for q in QUERIES} == via_index
+    # a bare "Wang" fits anyone called Wang; Xiao and Wei do not fit Xin
+    assert sorted(via_index["Xin Wang"]) == [("Wang", ["Wang"], ["2406.00006"]),
+                                             ("Xin Wang", ["Xin Wang", "X. Wang"], ["2405.00005"])]
+    # with the bare surname, "X. Wang" fits both Xin and Xiao: a person of its own
+    assert sorted(p[0] for p in via_index["Wang"]) == ["Wang", "Wei Wang", "X. Wang", "Xiao Wang", "Xin Wang"]
+
+
+def test_index_finds_the_transliterated_spelling_the_words_missed(tmp_path: Path) -> None:
+    # "Müller" is the word "muller" to the full-text index, "Mueller" is "mueller": the index has both keys.
+    store = library(tmp_path)
+    store.upsert_papers([make_paper("2401.00001", authors=["Jürgen Müller"], updated=dt(2024, 1, 5)),
+                         make_paper("2402.00002", authors=["Juergen Mueller"], updated=dt(2024, 2, 5))])
+    assert sorted(p.name for p in find_people(store, "Jürgen Müller")) == ["Juergen Mueller", "Jürgen Müller"]
+    store.author_index = lambda *a, **k: None  # type: ignore[method-assign]
+    assert [p.name for p in find_people(store, "Jürgen Müller")] == ["Jürgen Müller"]
+
+
+def test_a_new_version_with_other_authors_moves_the_rows(tmp_path: Path) -> None:
+    store = library(tmp_path)
+    store.upsert_papers([make_paper("2401.00001", authors=["Ada Lovelace", "Charles Babbage"])])
+    store.upsert_papers([make_paper("2401.00001", 2, authors=["Ada Lovelace", "Mary Somerville"])])
+    assert find_people(store, "Charles Babbage") == []
+    assert find_author(store, "Mary Somerville").paper_ids == ["2401.00001"]
+    rows = store.conn.execute("SELECT name_key, pos, name FROM paper_authors ORDER BY pos").fetchall()
+    assert rows == [("lovelace-a", 0, "Ada Lovelace"), ("somerville-m", 1, "Mary Somerville")]
+    # an older or equal version leaves the index as it is
+    store.upsert_papers([make_paper("2401.00001", 1, authors=["Someone Else"])])
+    assert find_people(store, "Someone Else") == []
+
+
+def test_a_store_without_keys_marks_the_index_stale_and_a_writer_fills_it(tmp_path: Path) -> None:
+    plain = library(tmp_path, keyed=False)
+    plain.upsert_papers(PAPERS)
+    assert plain.author_index_stale() and plain.author_index(["wang-x"]) is None
+    before = {q: people(plain, q) for q in QUERIES}  # the full-text path meanwhile
+    plain.close()
+    writer = library(tmp_path)  # a writer with keys fills it on open
+    assert not writer.author_index_stale()
+    assert writer.author_index(["wang-x"]) is not None
+    assert {q: people(writer, q) for q in QUERIES} == before
+
+
+def test_migration_marks_an_older_library_and_the_next_writer_fills_it(tmp_path: Path) -> None:
+    store = library(tmp_path)
+    store.upsert_papers(PAPERS)
+    expected = {q: people(store, q) for q in QUERIES}
+    store.close()
+    conn = sqlite3.connect(tmp_path / "lib.db")  # back to the schema before the author index
+    conn.executescript("DROP TABLE paper_authors; PRAGMA user_version = 4;")
+    conn.close()
+    with pytest.raises(Exception, match="schema version"):
+        SQLiteStore(tmp_path / "lib.db", readonly=True)
+    store = library(tmp_path)
+    assert not store.author_index_stale()
+    assert store.conn.execute("SELECT count(*) FROM paper_authors").fetchone()[0] == 13  # one per author
+    assert {q: people(store, q) for q in QUERIES} == expected
+
+
+def test_clustering_by_distinct_spelling_keeps_the_order_rules() -> None:
+    # An initial that fits two people goes to the rest; once one of them has taken a spelling that refuses it,
+    # the next record of that initial fits only the other.
+    recs = [("Xin Wang", None, None, "p1"), ("Xiao Wang", None, None, "p2"), ("X. Wang", None, None, "p3"),
+            ("X. Wang", None, None, "p4"), ("Xin Wang", None, None, "p5"), ("Wei Wang", None, None, "p6")]
+    got = sorted((i.name, i.paper_ids) for i in merge_identities(recs))
+    assert got == [("Wei Wang", ["p6"]), ("X. Wang", ["p3", "p4"]), ("Xiao Wang", ["p2"]),
+                   ("Xin Wang", ["p1", "p5"])]
