@@ -10,8 +10,10 @@ Researchers are split by a stable hash of the name: a quarter are the developmen
 tuned), the rest the test set; figures are reported on the test set only (`--split dev` shows the other).
 
 Methods, all measured here in the same run on the same papers:
-- paperscope ranker (src/paperscope/semantic/ranker.py): logistic regression on embedding + tf-idf, recency
-  weights, 2,000 seeded random earlier papers as background, plus the best-neighbour term;
+- paperscope ranker (src/paperscope/semantic/ranker.py, the default of `recommend`): the library's tf-idf profile
+  (its mean cosine to the library papers, with pseudo-relevance feedback from the best candidates; term rarity
+  counted over the candidates and the library only, as the service does) beside the embedding's mean cosine of the
+  three nearest library papers, z-scored;
 - arxiv-sanity-lite, re-implemented from its published description: a tf-idf of title+abstract (word 1-2 grams,
   sublinear tf, English stop words, max_df 0.1, min_df 5, 20k features) and a LinearSVC (C=0.01, balanced class
   weights) trained with the library as positives and every other paper in the database as negatives;
@@ -47,7 +49,6 @@ SNAPSHOT = Path("/work/shared/corpus/arxiv_snapshot_sample.jsonl.gz")
 DATA = Path(__file__).parent / "data"
 K = 50
 WINDOW_DAYS = 60
-BACKGROUND = 2000
 
 
 def load(path: Path) -> tuple[list[str], list[str], list[date], list[list[str]]]:
@@ -191,15 +192,11 @@ def main() -> int:
         for m in methods:
             s = time.perf_counter()
             if m == "ranker":
-                rng = np.random.default_rng(zlib.crc32(name.encode()))
-                earlier = np.setdiff1d(np.flatnonzero(day_arr <= lo), lib)
-                bg = np.sort(rng.choice(earlier, size=min(BACKGROUND, len(earlier)), replace=False))
                 pos = PaperSet([ids[i] for i in lib], [texts[i] for i in lib], vecs[lib],
                                dates=[days[i] for i in lib], terms=[terms[i] for i in lib])
-                back = PaperSet([ids[i] for i in bg], [texts[i] for i in bg], vecs[bg], terms=[terms[i] for i in bg])
                 cands = PaperSet([ids[i] for i in pool], [texts[i] for i in pool], vecs[pool],
                                  terms=[terms[i] for i in pool])
-                ranked = rank(cands, pos, background=back, today=t0, limit=K, options=options)
+                ranked = rank(cands, pos, today=t0, limit=K, options=options)
                 row_of = {ids[i]: j for j, i in enumerate(pool)}
                 order = np.array([row_of[r.id] for r in ranked])
             else:

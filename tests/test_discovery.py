@@ -132,8 +132,28 @@ def test_recommend_from_a_plain_list(lib: Library, tmp_path: Path) -> None:
     assert rep.matched == 1 and rep.unmatched == ["0000.00000"]
     assert rep.recommendations[0].paper.id == "2607.99999"
     assert rep.recommendations[0].resembles[0].id == ORIGINAL
-    high = recommend(lib, mine, days=100_000, limit=5, threshold=0.99)
+    high = recommend(lib, mine, days=100_000, limit=5, threshold=rep.recommendations[0].score + 0.01)
     assert high.recommendations == []
+
+
+def test_each_recommendation_says_why(lib: Library, tmp_path: Path) -> None:
+    mine = tmp_path / "mine.txt"
+    mine.write_text(f"{ORIGINAL}\n2606.04107\n", encoding="utf-8")
+    rep = recommend(lib, mine, days=100_000, limit=10)
+    library_titles = {p.id: p.title for p in lib.store.get_papers([ORIGINAL, "2606.04107"])}
+    assert rep.recommendations
+    for r in rep.recommendations:
+        assert 1 <= len(r.why.papers) <= 3
+        for x in r.why.papers:
+            assert library_titles[x.id] == x.title and 0 < x.similarity <= 1
+        assert r.why.terms and len(r.why.terms) <= 5
+        text = (r.paper.title + " " + r.paper.abstract).lower()
+        for t in r.why.terms:
+            assert all(word in text for word in t.term.split()) and t.weight > 0
+        d = r.to_dict()
+        assert isinstance(d["why"], dict) and d["why"]["papers"][0]["id"] == r.why.papers[0].id  # type: ignore[index]
+    again = recommend(lib, mine, days=100_000, limit=10)
+    assert again.to_dict() == rep.to_dict()
 
 
 def test_ratings_change_the_next_recommendations(tmp_path: Path, lib: Library) -> None:
