@@ -1,14 +1,15 @@
-"""Recommendations that learn: a researcher's profile of words and vectors, with feedback.
+"""Recommendations that learn: a researcher's profile of the words of their library, with feedback.
 
-Each paper is a tf-idf vector of its title and abstract (unigrams and adjacent-word bigrams, sublinear tf, terms
-common to more than a tenth of the papers left out, so the rare terms that name a subfield carry the weight) beside
-its embedding. The researcher's profile is the weighted mean of their library's tf-idf vectors (papers rated up
-count double); a candidate scores its cosine to that profile — its mean cosine to the library papers — after the
-best-scoring candidates are fed back into the profile (pseudo-relevance feedback), minus its cosine to the profile
-of the papers rated down; beside that, z-scored, the mean cosine of its three nearest library papers in the
-embedding (minus the nearest rated-down one). On bench/recommend.py's protocol this beats a tf-idf LinearSVC
-trained on the library against every other paper (arxiv-sanity-lite) and a weighted cosine over embeddings
-(zotero-arxiv-daily); a logistic regression over both blocks, tried first, did worse than either words part alone.
+Each paper is a tf-idf vector of its title and abstract: words without function words and the bigrams of the
+words left, sublinear tf, an idf counted over a store-wide sample of papers (`DocFreq`) plus the papers at hand,
+and no weight for a term in more than a tenth of them, so the rare terms that name a subfield carry the score.
+The researcher's profile is the weighted mean of their library's vectors (papers rated up count double); a
+candidate scores its cosine to that profile — its mean cosine to the library papers, each paper counting however
+short — minus its cosine to the profile of the papers rated down. On bench/recommend.py's development
+researchers this beat a tf-idf LinearSVC trained on the library against every other paper (arxiv-sanity-lite), a
+weighted cosine of embeddings (zotero-arxiv-daily), a logistic regression over embedding and words, and fusions of
+the words with the embedding's nearest library papers or with pseudo-relevance feedback (both kept as options,
+off by default: each cost recall there).
 
 Each result says which library papers it shares most words with and which of its terms weigh most.
 
@@ -25,7 +26,7 @@ from datetime import date, datetime
 
 import numpy as np
 
-__all__ = ["CandidateSet", "LIKED_WEIGHT", "PaperSet", "RankOptions", "Ranked", "rank", "term_ids", "tokenize"]
+__all__ = ["CandidateSet", "DocFreq", "LIKED_WEIGHT", "PaperSet", "RankOptions", "Ranked", "rank", "term_ids", "tokenize"]
 
 HASH_BITS = 22  # 4M buckets: collisions among one researcher's few thousand terms are rare
 _HASH_MASK = (1 << HASH_BITS) - 1
@@ -33,27 +34,50 @@ _HASH_MASK = (1 << HASH_BITS) - 1
 LIKED_WEIGHT = 2.0
 """Weight the service layer gives a paper rated up, against 1.0 for a library item of today."""
 
-_TOKEN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*|[0-9]+[a-z][a-z0-9-]*")
-# Words that carry no topic; bigrams are not formed across them.
+_TOKEN = re.compile(r"[a-z][a-z0-9]+")
+# English function words: no topic in them. Bigrams join the words left once they are gone ("learning of
+# representations" gives "learning representations"); words common in abstracts ("method", "results") need no list:
+# the document-frequency cut (RankOptions.max_df) removes them.
 _STOP = frozenset(
-    """a an and are as at be been being but by can could do does each for from has have how in into is it its
-    our of on or over such than that the their them then there these they this those through to under up upon
-    via was we were what when where which while who will with within without would also both more most other
-    only same so some very not no nor new novel paper propose proposed proposes present presents show shows
-    shown using use used uses based approach approaches method methods results result work study however
-    demonstrate demonstrates existing further first one two three well achieve achieves across large
-    significantly significant extensive experiments experimental performance state-of-the-art code available
-    framework""".split()
+    """a about above after again against all almost along already also although always am among an and another any
+    are around as at be because been before being below between both but by can cannot could did do does doing done
+    down during each either else enough etc even ever every few for from further had has have having he her here
+    hers him his how however i if in into is it its itself just least less like may me might more most much must my
+    neither no nor not of off often on once one only onto or other others otherwise our ours out over own per
+    perhaps rather same several she should since so some such than that the their theirs them themselves then there
+    thereby therefore these they this those though through throughout thus to together too toward towards under
+    until up upon us very via was we well were what whatever when whenever where whereas whether which while who
+    whom whose why will with within without would yet you your yours""".split()
 )
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens of a text, then the bigrams of adjacent non-stopwords ("graph transformer")."""
-    words = _TOKEN.findall(text.lower())
-    out = [w for w in words if w not in _STOP and len(w) > 1]
-    out += [f"{a} {b}" for a, b in zip(words, words[1:]) if a not in _STOP and b not in _STOP
-            and len(a) > 1 and len(b) > 1]
-    return out
+    """Lower-cased words of a text without function words, then the bigrams of the words left ("graph transformer")."""
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOP]
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+@dataclass(frozen=True, slots=True)
+class DocFreq:
+    """How many of `docs` papers hold each term (sorted hashed term ids, their counts): a store-wide sample, so
+    that a term's rarity is the field's, not the window's."""
+
+    terms: np.ndarray
+    counts: np.ndarray
+    docs: int
+
+    @staticmethod
+    def of(term_lists: Sequence[np.ndarray]) -> DocFreq:
+        """The document frequencies of papers given by their term_ids."""
+        flat = np.concatenate([np.unique(t) for t in term_lists]) if len(term_lists) else np.zeros(0, np.int64)
+        terms, counts = np.unique(flat, return_counts=True)
+        return DocFreq(terms.astype(np.int64), counts.astype(np.int64), len(term_lists))
+
+    def lookup(self, terms: np.ndarray) -> np.ndarray:
+        if not len(self.terms):
+            return np.zeros(len(terms), np.int64)
+        at = np.minimum(np.searchsorted(self.terms, terms), len(self.terms) - 1)
+        return np.where(self.terms[at] == terms, self.counts[at], 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +122,9 @@ class RankOptions:
     min_recency: float = 1.0  # ... but never less than this (1.0: recency off; it lost recall on the dev split)
     max_df: float = 0.1  # a term in more than this share of the papers names no subfield: it gets no weight
     feedback_papers: int = 10  # the best-scoring candidates, added to the profile as pseudo-relevant ...
-    feedback_weight: float = 0.3  # ... with this much of the library's weight (0: off)
-    embedding_weight: float = 0.3  # the embedding's best-three-neighbours score, z-scored, beside the words'
+    feedback_weight: float = 0.0  # ... with this much of the library's weight (0: off; it did not help on dev)
+    embedding_weight: float = 0.0  # the embedding's best-three-neighbours score, z-scored, beside the words' (0:
+    # off: with a store-wide term rarity the words alone did best on dev; 0.2-0.4 cost 0.01-0.014 recall@50)
     disliked_weight: float = 1.0  # a rated-down paper's profile is subtracted with this weight
     explain_papers: int = 3
     explain_terms: int = 5
@@ -132,6 +157,7 @@ def rank(
     negatives: PaperSet | None = None,
     *,
     background: PaperSet | None = None,
+    doc_freq: DocFreq | None = None,
     today: date | None = None,
     limit: int | None = None,
     options: RankOptions | None = None,
@@ -140,7 +166,7 @@ def rank(
 
     `positives`: library items and papers rated up (give those `weights`, e.g. LIKED_WEIGHT); `negatives`: papers
     rated down or marked not interested; `background`: other papers, used only to count how common each term is
-    (the candidates themselves always count). `today` anchors recency (default: the newest positive date). Ties
+    (the candidates themselves always count); `doc_freq`: the same from a store-wide sample, precomputed. `today` anchors recency (default: the newest positive date). Ties
     keep the candidates' order.
     """
     opt = options or RankOptions()
@@ -158,7 +184,7 @@ def rank(
     neg_w = _given_weights(negatives)
     neg_w = neg_w / max(neg_w.sum(), 1e-12)
     docs = [*_terms_of(positives), *_terms_of(negatives), *_terms_of(background), *_terms_of(candidates)]
-    rows, col_hash = _tfidf(docs, n_pos + n_neg, opt.max_df)
+    rows, col_hash = _tfidf(docs, n_pos + n_neg, opt.max_df, doc_freq)
     lex = _Csr(rows, len(col_hash))
     pos_rows = np.arange(n_pos)
     neg_rows = np.arange(n_pos, n_pos + n_neg)
@@ -260,8 +286,8 @@ def _terms_of(s: PaperSet) -> list[np.ndarray]:
     return list(s.terms) if s.terms is not None else [term_ids(t) for t in s.texts]
 
 
-def _tfidf(docs: list[np.ndarray], labelled: int,
-           max_df: float) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
+def _tfidf(docs: list[np.ndarray], labelled: int, max_df: float,
+           extra: DocFreq | None = None) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
     """Sublinear tf-idf rows, L2 over every term that is not too common (a term in more than `max_df` of the
     documents, and more than 5, gets no weight), restricted to the columns that the first `labelled` documents
     use and at least two documents share (one paper's quirk teaches nothing); returns rows and column hashes."""
@@ -272,6 +298,9 @@ def _tfidf(docs: list[np.ndarray], labelled: int,
     doc, term = pairs // (_HASH_MASK + 1), pairs % (_HASH_MASK + 1)
     uterms, tinv, df = np.unique(term, return_inverse=True, return_counts=True)
     n = len(docs)
+    if extra is not None:
+        df = df + extra.lookup(uterms)
+        n += extra.docs
     idf = np.where(df > max(max_df * n, 5.0), 0.0, np.log((1 + n) / (1 + df)) + 1.0)
     val = (1.0 + np.log(counts)) * idf[tinv]
     norm = np.sqrt(np.bincount(doc, weights=val * val, minlength=n))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from paperscope.models import UTC, Figure, Paper
 from paperscope.service.papers import Neighbour, NoveltyInfo, get_paper, novelty_info
 from paperscope.service.results import Result
 from paperscope.store.api import PaperQuery
+
+if TYPE_CHECKING:
+    from paperscope.semantic.ranker import DocFreq
 
 RECENCY_HALF_LIFE_DAYS = 180  # a library item added half a year ago weighs half as much
 RATINGS = ("up", "down", "not_interested", "none")
@@ -330,7 +334,7 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
     if not len(positives):
         raise InputError(f"{path}: none of its {n_items} items is in the library with a vector "
                          "(import or fetch those papers, then embed them)")
-    ranked = rank(candidates, positives, negatives, limit=limit)
+    ranked = rank(candidates, positives, negatives, doc_freq=_doc_freq(lib), limit=limit)
     disliked_title = dict(zip(negatives.ids, negatives.titles or []))
     recs = [Recommendation(papers[r.id], round(r.score, 4), Why(
         [Resemblance(i, t, round(sim, 4)) for i, t, sim in r.similar],
@@ -339,6 +343,39 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
         [Resemblance(i, disliked_title.get(i, ""), round(sim, 4)) for i, sim in r.disliked_similar]))
         for r in ranked if r.score >= threshold]
     return RecommendResult(recs, n_items, len(matched), unmatched, problems, since, until)
+
+
+DF_SAMPLE = 20_000  # papers whose terms say how rare each term is in the field
+
+
+def _doc_freq(lib: Library) -> DocFreq:
+    """Term document frequencies over an evenly spaced sample of the library's embedded papers, saved beside the
+    library and rebuilt only when its embeddings change: a bounded cost however big the library grows."""
+    from paperscope.semantic.embed import paper_text
+    from paperscope.semantic.ranker import DocFreq, term_ids
+
+    v = lib.vectors()
+    stamp = f"{v.model}:{v.version}:{DF_SAMPLE}"
+    path = lib.store.cache_path("recommend-df.npz")
+    if path is not None and path.is_file():
+        try:
+            with np.load(path) as z:
+                if str(z["stamp"]) == stamp:
+                    return DocFreq(z["terms"], z["counts"], int(z["docs"]))
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache is rebuilt
+    n = len(v.ids)
+    rows = np.unique(np.linspace(0, n - 1, min(n, DF_SAMPLE)).round().astype(np.int64)) if n else np.zeros(0, int)
+    papers = lib.store.get_papers([v.ids[r] for r in rows.tolist()])
+    df = DocFreq.of([term_ids(paper_text(p.title, p.abstract)) for p in papers])
+    if path is not None:
+        try:
+            tmp = path.with_name(path.name + ".tmp.npz")
+            np.savez(tmp, stamp=np.array(stamp), terms=df.terms, counts=df.counts, docs=np.array(df.docs))
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only disk: recomputed next process
+    return df
 
 
 def library_fit(lib: Library, library: str | Path, ids: Sequence[str]) -> dict[str, float]:
