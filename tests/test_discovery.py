@@ -169,6 +169,13 @@ def test_ratings_change_the_next_recommendations(tmp_path: Path, lib: Library) -
         rate(other, first[1], "not_interested")
         again = [r.paper.id for r in recommend(other, mine, days=100_000, limit=5).recommendations]
         assert first[0] in again and first[1] not in again
+        # 👍 a paper far down: it joins the library (never recommended itself) and the ranking moves
+        ranked = [r.paper.id for r in recommend(other, mine, days=100_000, limit=200).recommendations]
+        rate(other, ranked[150], "up")
+        liked = recommend(other, mine, days=100_000, limit=200)
+        assert ranked[150] not in [r.paper.id for r in liked.recommendations]
+        assert [r.paper.id for r in liked.recommendations][:20] != [i for i in ranked if i != ranked[150]][:20]
+        assert any(x.id == ranked[150] for r in liked.recommendations[:20] for x in r.why.papers)
     finally:
         store.conn.execute("DELETE FROM ratings")
         store.conn.execute("DELETE FROM not_interested")

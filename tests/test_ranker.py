@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from paperscope.semantic import load_embedder, paper_text
-from paperscope.semantic.ranker import LIKED_WEIGHT, PaperSet, Ranked, RankOptions, rank, tokenize
+from paperscope.semantic.ranker import LIKED_WEIGHT, DocFreq, PaperSet, Ranked, RankOptions, rank, term_ids, tokenize
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ranker" / "papers.jsonl"
 
@@ -145,3 +145,22 @@ def test_bad_inputs_say_what_is_wrong(data: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="2 ids but 1 texts"):
         PaperSet(["a", "b"], ["x"], np.zeros((2, 4), np.float32))
     assert rank(PaperSet.empty(lib.vectors.shape[1]), lib) == []
+
+
+def test_a_term_common_in_the_store_carries_no_weight(data: dict[str, Any]) -> None:
+    c, lib = data["candidates"], data["library"]
+    first = rank(c, lib, limit=1)[0]
+    term = first.terms[0][0]
+    # the same term in every paper of a store-wide sample: it names no subfield any more
+    common = DocFreq.of([term_ids(term) for _ in range(1000)])
+    assert len(common.terms) == 1
+    ranked = rank(c, lib, doc_freq=common, limit=20)
+    assert all(term not in [t for t, _ in r.terms] for r in ranked)
+    # ... while a sample without it leaves the ranking to the papers at hand
+    assert rank(c, lib, doc_freq=DocFreq.of([]), limit=20) == rank(c, lib, limit=20)
+
+
+def test_tokens_drop_function_words_and_pair_the_rest() -> None:
+    # "3d" starts with a digit: not a word here; bigrams join the words left once "of", "for", "the" are gone
+    assert tokenize("Learning of Representations for the 3D scenes") == [
+        "learning", "representations", "scenes", "learning representations", "representations scenes"]

@@ -288,8 +288,8 @@ def _terms_of(s: PaperSet) -> list[np.ndarray]:
 
 def _tfidf(docs: list[np.ndarray], labelled: int, max_df: float,
            extra: DocFreq | None = None) -> tuple[list[tuple[np.ndarray, np.ndarray]], np.ndarray]:
-    """Sublinear tf-idf rows, L2 over every term that is not too common (a term in more than `max_df` of the
-    documents, and more than 5, gets no weight), restricted to the columns that the first `labelled` documents
+    """Sublinear tf-idf rows, L2 over every term held by two documents or more and not too common (a term in more
+    than `max_df` of the documents, and more than 5, gets no weight), restricted to the columns that the first `labelled` documents
     use and at least two documents share (one paper's quirk teaches nothing); returns rows and column hashes."""
     lengths = np.array([len(d) for d in docs], dtype=np.int64)
     owner = np.repeat(np.arange(len(docs)), lengths)
@@ -301,7 +301,9 @@ def _tfidf(docs: list[np.ndarray], labelled: int, max_df: float,
     if extra is not None:
         df = df + extra.lookup(uterms)
         n += extra.docs
-    idf = np.where(df > max(max_df * n, 5.0), 0.0, np.log((1 + n) / (1 + df)) + 1.0)
+    # a term no other paper holds (mostly one-off bigrams) can match nothing: leaving it out of the length keeps
+    # a row's cosines from being diluted by its own quirks; a term in too many papers names no subfield
+    idf = np.where((df > max(max_df * n, 5.0)) | (df < 2), 0.0, np.log((1 + n) / (1 + df)) + 1.0)
     val = (1.0 + np.log(counts)) * idf[tinv]
     norm = np.sqrt(np.bincount(doc, weights=val * val, minlength=n))
     val = val / np.maximum(norm[doc], 1e-12)
