@@ -171,7 +171,8 @@ def main() -> int:
     t = time.perf_counter()
     ids, texts, days, authors = load(SNAPSHOT)
     vecs = embeddings(ids, texts)
-    terms = [term_ids(t) for t in texts]  # once per paper, as the service layer would cache them
+    memo: dict[str, int] = {}
+    terms = [term_ids(t, memo) for t in texts]  # once per paper
     day_arr = np.array([d.toordinal() for d in days])
     people = [p for p in researchers(days, authors) if args.split == "all" or split_of(p[0]) == args.split]
     people.sort(key=lambda p: zlib.crc32(p[0].encode()))

@@ -56,6 +56,13 @@ def _neighbours(c: PaperSet, pid: str, n: int) -> list[str]:
     return [c.ids[j] for j in order.tolist() if j != i][:n]
 
 
+def _word_neighbours(c: PaperSet, pid: str, n: int) -> list[str]:
+    """The candidates sharing the largest share of their terms with `pid` (the ranker scores words)."""
+    mine = set(tokenize(c.texts[list(c.ids).index(pid)]))
+    share = {j: len(mine & set(tokenize(t))) / len(mine | set(tokenize(t))) for j, t in zip(c.ids, c.texts) if j != pid}
+    return sorted(share, key=lambda j: (-share[j], j))[:n]
+
+
 def test_ranks_every_candidate_once_and_finds_the_researchers_next_papers(data: dict[str, Any]) -> None:
     ranked = rank(data["candidates"], data["library"], background=data["background"])
     assert sorted(r.id for r in ranked) == sorted(data["candidates"].ids)
@@ -90,7 +97,7 @@ def test_rated_up_paper_pulls_its_neighbours_up(data: dict[str, Any]) -> None:
     before = _positions(rank(c, lib, background=bg))
     # A paper from the lower half that the researcher turns out to like.
     liked = sorted(before, key=before.__getitem__)[len(before) * 3 // 4]
-    near = [n for n in _neighbours(c, liked, 5)]
+    near = _word_neighbours(c, liked, 5)
     after = _positions(rank(c, _plus(lib, _one(c, liked, LIKED_WEIGHT)), background=bg))
     assert np.mean([after[n] for n in near]) < np.mean([before[n] for n in near]) - 5
 

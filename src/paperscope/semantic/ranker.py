@@ -26,10 +26,11 @@ from datetime import date, datetime
 
 import numpy as np
 
-__all__ = ["CandidateSet", "DocFreq", "LIKED_WEIGHT", "PaperSet", "RankOptions", "Ranked", "rank", "term_ids", "tokenize"]
+__all__ = ["CandidateSet", "DocFreq", "HASH_BITS", "LIKED_WEIGHT", "PaperSet", "RankOptions", "Ranked", "rank", "term_ids", "tokenize"]
 
-HASH_BITS = 22  # 4M buckets: collisions among one researcher's few thousand terms are rare
+HASH_BITS = 31  # 2G buckets: the millions of terms of a store-wide sample (DocFreq) rarely collide
 _HASH_MASK = (1 << HASH_BITS) - 1
+_PAIR = 0x9E3779B1  # mixes two word hashes into a bigram's
 
 LIKED_WEIGHT = 2.0
 """Weight the service layer gives a paper rated up, against 1.0 for a library item of today."""
@@ -51,9 +52,13 @@ _STOP = frozenset(
 )
 
 
+def _words(text: str) -> list[str]:
+    return [w for w in _TOKEN.findall(text.lower()) if w not in _STOP]
+
+
 def tokenize(text: str) -> list[str]:
     """Lower-cased words of a text without function words, then the bigrams of the words left ("graph transformer")."""
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in _STOP]
+    words = _words(text)
     return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
 
 
@@ -250,7 +255,19 @@ def _z(x: np.ndarray) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------------ internals
 def _term_names(text: str) -> dict[int, str]:
-    return {zlib.crc32(t.encode()) & _HASH_MASK: t for t in tokenize(text)}
+    words = _words(text)
+    ids = _ids(words, {})
+    names = [*words, *(f"{a} {b}" for a, b in zip(words, words[1:]))]
+    return dict(zip(ids.tolist(), names))
+
+
+def _ids(words: list[str], memo: dict[str, int]) -> np.ndarray:
+    """Hashes of the words (crc32, memoised) followed by their bigrams' (two word hashes mixed): one crc per
+    distinct word, the bigrams in numpy."""
+    h = np.array([memo[w] if w in memo else memo.setdefault(w, zlib.crc32(w.encode())) for w in words],
+                 dtype=np.int64)
+    pairs = (h[:-1] * _PAIR + h[1:] * 31 + 1) if len(h) > 1 else np.zeros(0, np.int64)
+    return np.r_[h, pairs] & _HASH_MASK
 
 
 def _day(d: date | datetime | str | None) -> int | None:
@@ -277,13 +294,17 @@ def _given_weights(s: PaperSet) -> np.ndarray:
     return np.ones(len(s)) if s.weights is None else np.asarray(s.weights, dtype=np.float64)
 
 
-def term_ids(text: str) -> np.ndarray:
-    """The hashed ids (crc32 mod 2**HASH_BITS) of a text's terms, one per occurrence; cacheable per paper."""
-    return np.array([zlib.crc32(t.encode()) & _HASH_MASK for t in tokenize(text)], dtype=np.int64)
+def term_ids(text: str, memo: dict[str, int] | None = None) -> np.ndarray:
+    """The hashed ids of a text's terms (tokenize's order), one per occurrence; cacheable per paper. Pass one
+    `memo` dict to many calls to hash each distinct word once."""
+    return _ids(_words(text), {} if memo is None else memo)
 
 
 def _terms_of(s: PaperSet) -> list[np.ndarray]:
-    return list(s.terms) if s.terms is not None else [term_ids(t) for t in s.texts]
+    if s.terms is not None:
+        return list(s.terms)
+    memo: dict[str, int] = {}
+    return [term_ids(t, memo) for t in s.texts]
 
 
 def _tfidf(docs: list[np.ndarray], labelled: int, max_df: float,

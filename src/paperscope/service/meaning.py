@@ -313,7 +313,6 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
              if i not in skip]
     if not cands:
         return RecommendResult([], n_items, len(matched), unmatched, problems, since, until)
-    from paperscope.semantic.embed import paper_text
     from paperscope.semantic.ranker import LIKED_WEIGHT, PaperSet, rank
 
     lib_ids = list(matched)
@@ -324,7 +323,7 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
         got = {p.id: p for p in store.get_papers(pids)}
         pids = [i for i in pids if i in got]
         ps = [got[i] for i in pids]
-        return PaperSet(pids, [paper_text(p.title, p.abstract) for p in ps], v.rows(pids),
+        return PaperSet(pids, [f"{p.title} {p.abstract}" for p in ps], v.rows(pids),  # words only: no tidying
                         titles=[p.title for p in ps],
                         weights=[LIKED_WEIGHT if i in liked else 1.0 for i in pids]), got
 
@@ -351,11 +350,10 @@ DF_SAMPLE = 20_000  # papers whose terms say how rare each term is in the field
 def _doc_freq(lib: Library) -> DocFreq:
     """Term document frequencies over an evenly spaced sample of the library's embedded papers, saved beside the
     library and rebuilt only when its embeddings change: a bounded cost however big the library grows."""
-    from paperscope.semantic.embed import paper_text
-    from paperscope.semantic.ranker import DocFreq, term_ids
+    from paperscope.semantic.ranker import HASH_BITS, DocFreq, term_ids
 
     v = lib.vectors()
-    stamp = f"{v.model}:{v.version}:{DF_SAMPLE}"
+    stamp = f"{v.model}:{v.version}:{DF_SAMPLE}:{HASH_BITS}b2"
     path = lib.store.cache_path("recommend-df.npz")
     if path is not None and path.is_file():
         try:
@@ -367,7 +365,8 @@ def _doc_freq(lib: Library) -> DocFreq:
     n = len(v.ids)
     rows = np.unique(np.linspace(0, n - 1, min(n, DF_SAMPLE)).round().astype(np.int64)) if n else np.zeros(0, int)
     papers = lib.store.get_papers([v.ids[r] for r in rows.tolist()])
-    df = DocFreq.of([term_ids(paper_text(p.title, p.abstract)) for p in papers])
+    memo: dict[str, int] = {}
+    df = DocFreq.of([term_ids(f"{p.title} {p.abstract}", memo) for p in papers])
     if path is not None:
         try:
             tmp = path.with_name(path.name + ".tmp.npz")
