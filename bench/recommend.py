@@ -12,8 +12,8 @@ tuned), the rest the test set; figures are reported on the test set only (`--spl
 Methods, all measured here in the same run on the same papers:
 - paperscope ranker (src/paperscope/semantic/ranker.py, the default of `recommend`): each candidate's tf-idf
   cosine to the library's profile (its mean cosine to the library papers; unigrams and bigrams, terms in over a
-  tenth of the papers dropped, term rarity counted over a seeded sample of 20,000 papers of the database, as the
-  service samples its store);
+  tenth of the papers dropped, term rarity counted over the database's papers (up to 100,000, as the service samples
+  its store));
 - arxiv-sanity-lite, re-implemented from its published description: a tf-idf of title+abstract (word 1-2 grams,
   sublinear tf, English stop words, max_df 0.1, min_df 5, 20k features) and a LinearSVC (C=0.01, balanced class
   weights) trained with the library as positives and every other paper in the database as negatives;
@@ -49,7 +49,7 @@ SNAPSHOT = Path("/work/shared/corpus/arxiv_snapshot_sample.jsonl.gz")
 DATA = Path(__file__).parent / "data"
 K = 50
 WINDOW_DAYS = 60
-DF_SAMPLE = 20000  # papers whose terms give the ranker its term rarity, as service.meaning samples the store
+DF_SAMPLE = 100_000  # papers whose terms give the ranker its term rarity, as service.meaning samples the store
 
 
 def load(path: Path) -> tuple[list[str], list[str], list[date], list[list[str]]]:

@@ -171,3 +171,14 @@ def test_tokens_drop_function_words_and_pair_the_rest() -> None:
     # "3d" starts with a digit: not a word here; bigrams join the words left once "of", "for", "the" are gone
     assert tokenize("Learning of Representations for the 3D scenes") == [
         "learning", "representations", "scenes", "learning representations", "representations scenes"]
+
+
+def test_document_frequencies_merge_like_one_count() -> None:
+    texts = ["graph neural networks for molecules", "graph transformers", "neural fields for scenes"]
+    memo: dict[str, int] = {}
+    ids = [term_ids(t, memo) for t in texts]
+    whole, parts = DocFreq.of(ids), DocFreq.merge([DocFreq.of(ids[:1]), DocFreq.of(ids[1:])])
+    assert whole.docs == parts.docs == 3
+    assert whole.terms.tolist() == parts.terms.tolist() and whole.counts.tolist() == parts.counts.tolist()
+    assert whole.lookup(term_ids("graph neural")).tolist() == [2, 2, 1]  # "graph", "neural", "graph neural"
+    assert ids[0].tolist() == term_ids(texts[0]).tolist()  # the memo changes nothing

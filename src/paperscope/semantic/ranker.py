@@ -78,6 +78,15 @@ class DocFreq:
         terms, counts = np.unique(flat, return_counts=True)
         return DocFreq(terms.astype(np.int64), counts.astype(np.int64), len(term_lists))
 
+    @staticmethod
+    def merge(parts: Sequence[DocFreq]) -> DocFreq:
+        """The counts of several disjoint sets of papers together."""
+        if not parts:
+            return DocFreq.of([])
+        terms, inv = np.unique(np.concatenate([p.terms for p in parts]), return_inverse=True)
+        counts = np.bincount(inv, weights=np.concatenate([p.counts for p in parts]), minlength=len(terms))
+        return DocFreq(terms, counts.astype(np.int64), sum(p.docs for p in parts))
+
     def lookup(self, terms: np.ndarray) -> np.ndarray:
         if not len(self.terms):
             return np.zeros(len(terms), np.int64)
@@ -319,9 +328,9 @@ def _tfidf(docs: list[np.ndarray], labelled: int, max_df: float,
     doc, term = pairs // (_HASH_MASK + 1), pairs % (_HASH_MASK + 1)
     uterms, tinv, df = np.unique(term, return_inverse=True, return_counts=True)
     n = len(docs)
-    if extra is not None:
-        df = df + extra.lookup(uterms)
-        n += extra.docs
+    if extra is not None:  # the store-wide counts hold these papers too (or a sample like them): the larger wins
+        df = np.maximum(df, extra.lookup(uterms))
+        n = max(n, extra.docs)
     # a term no other paper holds (mostly one-off bigrams) can match nothing: leaving it out of the length keeps
     # a row's cosines from being diluted by its own quirks; a term in too many papers names no subfield
     idf = np.where((df > max(max_df * n, 5.0)) | (df < 2), 0.0, np.log((1 + n) / (1 + df)) + 1.0)

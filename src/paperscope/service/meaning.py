@@ -344,33 +344,38 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
     return RecommendResult(recs, n_items, len(matched), unmatched, problems, since, until)
 
 
-DF_SAMPLE = 20_000  # papers whose terms say how rare each term is in the field
+DF_SAMPLE = 100_000  # papers whose terms say how rare each term is in the field
 
 
 def _doc_freq(lib: Library) -> DocFreq:
-    """Term document frequencies over an evenly spaced sample of the library's embedded papers, saved beside the
-    library and rebuilt only when its embeddings change: a bounded cost however big the library grows."""
+    """Term document frequencies over the library's embedded papers (an evenly spaced sample beyond DF_SAMPLE),
+    saved beside the library and recounted when it has grown by a tenth: a bounded, once-a-while cost."""
     from paperscope.semantic.ranker import HASH_BITS, DocFreq, term_ids
 
     v = lib.vectors()
-    stamp = f"{v.model}:{v.version}:{DF_SAMPLE}:{HASH_BITS}b2"
+    stamp = f"{v.model}:{DF_SAMPLE}:{HASH_BITS}b2"
     path = lib.store.cache_path("recommend-df.npz")
     if path is not None and path.is_file():
         try:
             with np.load(path) as z:
-                if str(z["stamp"]) == stamp:
+                # a term's rarity moves slowly: recount when the library has grown by a tenth, not per embed
+                if str(z["stamp"]) == stamp and len(v.ids) <= 1.1 * int(z["papers"]):
                     return DocFreq(z["terms"], z["counts"], int(z["docs"]))
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt
     n = len(v.ids)
     rows = np.unique(np.linspace(0, n - 1, min(n, DF_SAMPLE)).round().astype(np.int64)) if n else np.zeros(0, int)
-    papers = lib.store.get_papers([v.ids[r] for r in rows.tolist()])
     memo: dict[str, int] = {}
-    df = DocFreq.of([term_ids(f"{p.title} {p.abstract}", memo) for p in papers])
+    parts: list[DocFreq] = []
+    for at in range(0, len(rows), 10_000):  # papers in chunks: memory stays small
+        papers = lib.store.get_papers([v.ids[r] for r in rows[at:at + 10_000].tolist()])
+        parts.append(DocFreq.of([term_ids(f"{p.title} {p.abstract}", memo) for p in papers]))
+    df = DocFreq.merge(parts)
     if path is not None:
         try:
             tmp = path.with_name(path.name + ".tmp.npz")
-            np.savez(tmp, stamp=np.array(stamp), terms=df.terms, counts=df.counts, docs=np.array(df.docs))
+            np.savez(tmp, stamp=np.array(stamp), terms=df.terms, counts=df.counts, docs=np.array(df.docs),
+                     papers=np.array(n))
             tmp.replace(path)
         except OSError:
             pass  # a read-only disk: recomputed next process
