@@ -228,3 +228,20 @@ def test_digest_orders_by_novelty_and_recommends(lib: Library, tmp_path: Path) -
     rec = d.sections[-1]
     assert rec.title == "Recommended for you" and rec.papers[0].id == "2607.99999"
     assert ORIGINAL in rec.labels["2607.99999"]
+
+
+def test_recommend_command_shows_why_in_text_and_json(lib: Library, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from paperscope.cli.app import main
+
+    mine = tmp_path / "mine.txt"
+    mine.write_text(ORIGINAL + "\n", encoding="utf-8")
+    args = ["--db", str(lib.store.path), "recommend", "--library", str(mine), "--days", "100000", "--limit", "3"]
+    text = CliRunner().invoke(main, args)
+    assert text.exit_code == 0, text.output
+    assert f"like {ORIGINAL}" in text.output and "terms: " in text.output
+    out = CliRunner().invoke(main, [*args, "--json"])
+    rec = json.loads(out.output)["recommendations"][0]
+    assert rec["paper"]["id"] == "2607.99999" and rec["why"]["papers"][0]["id"] == ORIGINAL
+    assert rec["why"]["terms"] and all(t["weight"] > 0 for t in rec["why"]["terms"])

@@ -108,14 +108,15 @@ def similar_authors_cmd(ctx: Ctx, name: str, author_id: str | None, k: int, as_j
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Papers first submitted on or after this day.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Papers first submitted on or before this day.")
 @click.option("--limit", default=20, show_default=True, callback=positive)
-@click.option("--threshold", default=0.0, show_default=True, help="Leave out papers scoring below this.")
+@click.option("--threshold", default=0.0, show_default=True, help="Leave out papers scoring below this (0: the window's average paper).")
 @click.option("--not-interested", "not_interested", multiple=True, help="Never recommend this arXiv id (remembered).")
 @json_option
 @pass_ctx
 @friendly
 def recommend(ctx: Ctx, library: str | None, days: int | None, since: datetime | None, until: datetime | None,
               limit: int, threshold: float, not_interested: tuple[str, ...], as_json: bool) -> None:
-    """Recent papers ranked by likeness to your own library; each says which of your papers it resembles."""
+    """Recent papers ranked by likeness to your own library; each says why: the library papers it shares most
+    words with and the terms that weigh most."""
     from paperscope.service.meaning import mark_not_interested
     from paperscope.service.meaning import recommend as run
 
@@ -139,83 +140,6 @@ def recommend(ctx: Ctx, library: str | None, days: int | None, since: datetime |
         for x in r.why.near_disliked:
             if x.similarity >= 0.5:
                 click.echo(f"        near {x.id} you rated down ({x.similarity:.2f})")
-
-
-@main.command()
-@click.argument("arxiv_id")
-@click.option("-k", "k", default=10, show_default=True, callback=positive)
-@json_option
-@pass_ctx
-@friendly
-def similar(ctx: Ctx, arxiv_id: str, k: int, as_json: bool) -> None:
-    """Papers nearest in meaning to a paper of the library."""
-    from paperscope.service.meaning import similar as find_similar
-
-    r = find_similar(ctx.library(readonly=True), arxiv_id, k=k)
-    if as_json:
-        emit_json([{**h.to_dict()["paper"], "similarity": h.similarity} for h in r.hits])  # type: ignore[dict-item]
-        return
-    for h in r.hits:
-        click.echo(f"{h.similarity:.3f}  {h.paper.id}  {h.paper.first_submitted:%Y-%m-%d}  {h.paper.title}")
-
-
-@main.command("similar-authors")
-@click.argument("name")
-@click.option("--id", "author_id", help="Pick the person by OpenAlex id or ORCID when the name is ambiguous.")
-@click.option("-k", "k", default=10, show_default=True, callback=positive)
-@json_option
-@pass_ctx
-@friendly
-def similar_authors_cmd(ctx: Ctx, name: str, author_id: str | None, k: int, as_json: bool) -> None:
-    """Authors whose papers are nearest in meaning to this author's (shared co-authors count a little)."""
-    from paperscope.service.meaning import similar_authors
-
-    r = similar_authors(ctx.library(readonly=True), name, k=k, author_id=author_id)
-    if as_json:
-        emit_json([a.to_dict() for a in r.authors])
-        return
-    for a in r.authors:
-        click.echo(f"{a.score:.3f}  {a.name}  (similarity {a.similarity:.3f}, "
-                   f"{a.shared_coauthors} shared co-authors, {a.papers_considered} papers)")
-
-
-@main.command()
-@click.option("--library", "library", type=click.Path(dir_okay=False), help="BibTeX, Zotero CSV/RDF, or a list of ids/DOIs (default: library_file from the config).")
-@click.option("--days", type=int, callback=positive, help="Papers of the last N days before the newest paper in the library (default: recommend_days).")
-@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Papers first submitted on or after this day.")
-@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Papers first submitted on or before this day.")
-@click.option("--limit", default=20, show_default=True, callback=positive)
-@click.option("--threshold", default=0.0, show_default=True, help="Leave out papers scoring below this.")
-@click.option("--not-interested", "not_interested", multiple=True, help="Never recommend this arXiv id (remembered).")
-@json_option
-@pass_ctx
-@friendly
-def recommend(ctx: Ctx, library: str | None, days: int | None, since: datetime | None, until: datetime | None,
-              limit: int, threshold: float, not_interested: tuple[str, ...], as_json: bool) -> None:
-    """Recent papers ranked by likeness to your own library; each says which of your papers it resembles."""
-    from paperscope.service.meaning import mark_not_interested
-    from paperscope.service.meaning import recommend as run
-
-    lib = ctx.library(readonly=not not_interested)
-    if not_interested:
-        mark_not_interested(lib, not_interested)
-    rep = run(lib, library, days=days, since=since.date() if since else None,
-              until=until.date() if until else None, limit=limit, threshold=threshold)
-    if as_json:
-        emit_json({"library_items": rep.library_items, "matched": rep.matched, "unmatched": rep.unmatched,
-                   "problems": rep.problems, "since": str(rep.since) if rep.since else None,
-                   "until": str(rep.until) if rep.until else None,
-                   "recommendations": [{**r.to_dict()["paper"], "score": r.score,  # type: ignore[dict-item]
-                                        "resembles": [x.to_dict() for x in r.resembles], "terms": r.terms}
-                                       for r in rep.recommendations]})
-        return
-    click.echo(f"{rep.matched} of {rep.library_items} library items found in the library"
-               + (f"; not found: {', '.join(rep.unmatched[:5])}{' ...' if len(rep.unmatched) > 5 else ''}"
-                  if rep.unmatched else ""))
-    for r in rep.recommendations:
-        click.echo(f"{r.score:.3f}  {r.paper.id}  {r.paper.title}")
-        click.echo("        resembles " + "; ".join(f"{x.id} ({x.similarity:.2f})" for x in r.resembles)
-                   + (f"; terms: {', '.join(r.terms[:5])}" if r.terms else ""))
 
 
 @main.command()
