@@ -157,8 +157,28 @@ def test_recommend_from_a_plain_list(lib: Library, tmp_path: Path) -> None:
     assert rep.matched == 1 and rep.unmatched == ["0000.00000"]
     assert rep.recommendations[0].paper.id == "2607.99999"
     assert rep.recommendations[0].resembles[0].id == ORIGINAL
-    high = recommend(lib, mine, days=100_000, limit=5, threshold=0.99)
+    high = recommend(lib, mine, days=100_000, limit=5, threshold=rep.recommendations[0].score + 0.01)
     assert high.recommendations == []
+
+
+def test_each_recommendation_says_why(lib: Library, tmp_path: Path) -> None:
+    mine = tmp_path / "mine.txt"
+    mine.write_text(f"{ORIGINAL}\n2606.04107\n", encoding="utf-8")
+    rep = recommend(lib, mine, days=100_000, limit=10)
+    library_titles = {p.id: p.title for p in lib.store.get_papers([ORIGINAL, "2606.04107"])}
+    assert rep.recommendations
+    for r in rep.recommendations:
+        assert 1 <= len(r.why.papers) <= 3
+        for x in r.why.papers:
+            assert library_titles[x.id] == x.title and 0 < x.similarity <= 1
+        assert r.why.terms and len(r.why.terms) <= 5
+        text = (r.paper.title + " " + r.paper.abstract).lower()
+        for t in r.why.terms:
+            assert all(word in text for word in t.term.split()) and t.weight > 0
+        d = r.to_dict()
+        assert isinstance(d["why"], dict) and d["why"]["papers"][0]["id"] == r.why.papers[0].id  # type: ignore[index]
+    again = recommend(lib, mine, days=100_000, limit=10)
+    assert again.to_dict() == rep.to_dict()
 
 
 def test_ratings_change_the_next_recommendations(tmp_path: Path, lib: Library) -> None:
@@ -174,6 +194,13 @@ def test_ratings_change_the_next_recommendations(tmp_path: Path, lib: Library) -
         rate(other, first[1], "not_interested")
         again = [r.paper.id for r in recommend(other, mine, days=100_000, limit=5).recommendations]
         assert first[0] in again and first[1] not in again
+        # 👍 a paper far down: it joins the library (never recommended itself) and the ranking moves
+        ranked = [r.paper.id for r in recommend(other, mine, days=100_000, limit=200).recommendations]
+        rate(other, ranked[150], "up")
+        liked = recommend(other, mine, days=100_000, limit=200)
+        assert ranked[150] not in [r.paper.id for r in liked.recommendations]
+        assert [r.paper.id for r in liked.recommendations][:20] != [i for i in ranked if i != ranked[150]][:20]
+        assert any(x.id == ranked[150] for r in liked.recommendations[:20] for x in r.why.papers)
     finally:
         store.conn.execute("DELETE FROM ratings")
         store.conn.execute("DELETE FROM not_interested")
@@ -226,3 +253,20 @@ def test_digest_orders_by_novelty_and_recommends(lib: Library, tmp_path: Path) -
     rec = d.sections[-1]
     assert rec.title == "Recommended for you" and rec.papers[0].id == "2607.99999"
     assert ORIGINAL in rec.labels["2607.99999"]
+
+
+def test_recommend_command_shows_why_in_text_and_json(lib: Library, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from paperscope.cli.app import main
+
+    mine = tmp_path / "mine.txt"
+    mine.write_text(ORIGINAL + "\n", encoding="utf-8")
+    args = ["--db", str(lib.store.path), "recommend", "--library", str(mine), "--days", "100000", "--limit", "3"]
+    text = CliRunner().invoke(main, args)
+    assert text.exit_code == 0, text.output
+    assert f"like {ORIGINAL}" in text.output and "terms: " in text.output
+    out = CliRunner().invoke(main, [*args, "--json"])
+    rec = json.loads(out.output)["recommendations"][0]
+    assert rec["paper"]["id"] == "2607.99999" and rec["why"]["papers"][0]["id"] == ORIGINAL
+    assert rec["why"]["terms"] and all(t["weight"] > 0 for t in rec["why"]["terms"])

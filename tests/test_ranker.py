@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from paperscope.semantic import load_embedder, paper_text
-from paperscope.semantic.ranker import LIKED_WEIGHT, PaperSet, Ranked, rank, tokenize
+from paperscope.semantic.ranker import LIKED_WEIGHT, DocFreq, PaperSet, Ranked, RankOptions, rank, term_ids, tokenize
 
 FIXTURE = Path(__file__).parent / "fixtures" / "ranker" / "papers.jsonl"
 
@@ -56,6 +56,13 @@ def _neighbours(c: PaperSet, pid: str, n: int) -> list[str]:
     return [c.ids[j] for j in order.tolist() if j != i][:n]
 
 
+def _word_neighbours(c: PaperSet, pid: str, n: int) -> list[str]:
+    """The candidates sharing the largest share of their terms with `pid` (the ranker scores words)."""
+    mine = set(tokenize(c.texts[list(c.ids).index(pid)]))
+    share = {j: len(mine & set(tokenize(t))) / len(mine | set(tokenize(t))) for j, t in zip(c.ids, c.texts) if j != pid}
+    return sorted(share, key=lambda j: (-share[j], j))[:n]
+
+
 def test_ranks_every_candidate_once_and_finds_the_researchers_next_papers(data: dict[str, Any]) -> None:
     ranked = rank(data["candidates"], data["library"], background=data["background"])
     assert sorted(r.id for r in ranked) == sorted(data["candidates"].ids)
@@ -90,7 +97,7 @@ def test_rated_up_paper_pulls_its_neighbours_up(data: dict[str, Any]) -> None:
     before = _positions(rank(c, lib, background=bg))
     # A paper from the lower half that the researcher turns out to like.
     liked = sorted(before, key=before.__getitem__)[len(before) * 3 // 4]
-    near = [n for n in _neighbours(c, liked, 5)]
+    near = _word_neighbours(c, liked, 5)
     after = _positions(rank(c, _plus(lib, _one(c, liked, LIKED_WEIGHT)), background=bg))
     assert np.mean([after[n] for n in near]) < np.mean([before[n] for n in near]) - 5
 
@@ -120,16 +127,18 @@ def test_same_inputs_same_ranking(data: dict[str, Any]) -> None:
     assert a == b
 
 
-def test_recency_weights_the_library(data: dict[str, Any]) -> None:
+def test_recency_weights_the_library_when_asked(data: dict[str, Any]) -> None:
     lib = data["library"]
+    aging = RankOptions(min_recency=0.25)  # off by default: it lost recall on the development researchers
     # The same library with its newest paper dated ten years earlier: the papers near it lose ground.
     newest = max(range(len(lib)), key=lambda i: str(lib.dates[i]))  # type: ignore[index]
     old_dates = list(lib.dates or [])
     old_dates[newest] = "2015-01-01"
     aged = PaperSet(lib.ids, lib.texts, lib.vectors, dates=old_dates, titles=lib.titles)
     c = data["candidates"]
-    before = rank(c, lib, background=data["background"])
-    after = rank(c, aged, background=data["background"])
+    before = rank(c, lib, background=data["background"], options=aging)
+    after = rank(c, aged, background=data["background"], options=aging)
+    assert rank(c, aged, background=data["background"]) == rank(c, lib, background=data["background"])
     pid = lib.ids[newest]
     closest = [r.id for r in before if r.similar[0][0] == pid][:5]
     assert closest
@@ -143,3 +152,33 @@ def test_bad_inputs_say_what_is_wrong(data: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="2 ids but 1 texts"):
         PaperSet(["a", "b"], ["x"], np.zeros((2, 4), np.float32))
     assert rank(PaperSet.empty(lib.vectors.shape[1]), lib) == []
+
+
+def test_a_term_common_in_the_store_carries_no_weight(data: dict[str, Any]) -> None:
+    c, lib = data["candidates"], data["library"]
+    first = rank(c, lib, limit=1)[0]
+    term = first.terms[0][0]
+    # the same term in every paper of a store-wide sample: it names no subfield any more
+    common = DocFreq.of([term_ids(term) for _ in range(1000)])
+    assert len(common.terms) == 1
+    ranked = rank(c, lib, doc_freq=common, limit=20)
+    assert all(term not in [t for t, _ in r.terms] for r in ranked)
+    # ... while a sample without it leaves the ranking to the papers at hand
+    assert rank(c, lib, doc_freq=DocFreq.of([]), limit=20) == rank(c, lib, limit=20)
+
+
+def test_tokens_drop_function_words_and_pair_the_rest() -> None:
+    # "3d" starts with a digit: not a word here; bigrams join the words left once "of", "for", "the" are gone
+    assert tokenize("Learning of Representations for the 3D scenes") == [
+        "learning", "representations", "scenes", "learning representations", "representations scenes"]
+
+
+def test_document_frequencies_merge_like_one_count() -> None:
+    texts = ["graph neural networks for molecules", "graph transformers", "neural fields for scenes"]
+    memo: dict[str, int] = {}
+    ids = [term_ids(t, memo) for t in texts]
+    whole, parts = DocFreq.of(ids), DocFreq.merge([DocFreq.of(ids[:1]), DocFreq.of(ids[1:])])
+    assert whole.docs == parts.docs == 3
+    assert whole.terms.tolist() == parts.terms.tolist() and whole.counts.tolist() == parts.counts.tolist()
+    assert whole.lookup(term_ids("graph neural")).tolist() == [2, 2, 1]  # "graph", "neural", "graph neural"
+    assert ids[0].tolist() == term_ids(texts[0]).tolist()  # the memo changes nothing

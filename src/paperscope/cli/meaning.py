@@ -112,14 +112,15 @@ def similar_authors_cmd(ctx: Ctx, name: str, author_id: str | None, k: int, as_j
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Papers first submitted on or after this day.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Papers first submitted on or before this day.")
 @click.option("--limit", default=20, show_default=True, callback=positive)
-@click.option("--threshold", default=0.0, show_default=True, help="Leave out papers scoring below this.")
+@click.option("--threshold", default=0.0, show_default=True, help="Leave out papers scoring below this (0: the window's average paper).")
 @click.option("--not-interested", "not_interested", multiple=True, help="Never recommend this arXiv id (remembered).")
 @json_option
 @pass_ctx
 @friendly
 def recommend(ctx: Ctx, library: str | None, days: int | None, since: datetime | None, until: datetime | None,
               limit: int, threshold: float, not_interested: tuple[str, ...], as_json: bool) -> None:
-    """Recent papers ranked by likeness to your own library; each says which of your papers it resembles."""
+    """Recent papers ranked by likeness to your own library; each says why: the library papers it shares most
+    words with and the terms that weigh most."""
     from paperscope.service.meaning import mark_not_interested
     from paperscope.service.meaning import recommend as run
 
@@ -129,20 +130,20 @@ def recommend(ctx: Ctx, library: str | None, days: int | None, since: datetime |
     rep = run(lib, library, days=days, since=since.date() if since else None,
               until=until.date() if until else None, limit=limit, threshold=threshold)
     if as_json:
-        emit_json({"library_items": rep.library_items, "matched": rep.matched, "unmatched": rep.unmatched,
-                   "problems": rep.problems, "since": str(rep.since) if rep.since else None,
-                   "until": str(rep.until) if rep.until else None,
-                   "recommendations": [{**r.to_dict()["paper"], "score": r.score,  # type: ignore[dict-item]
-                                        "resembles": [x.to_dict() for x in r.resembles], "terms": r.terms}
-                                       for r in rep.recommendations]})
+        emit_json(rep.to_dict())
         return
     click.echo(f"{rep.matched} of {rep.library_items} library items found in the library"
                + (f"; not found: {', '.join(rep.unmatched[:5])}{' ...' if len(rep.unmatched) > 5 else ''}"
                   if rep.unmatched else ""))
     for r in rep.recommendations:
-        click.echo(f"{r.score:.3f}  {r.paper.id}  {r.paper.title}")
-        click.echo("        resembles " + "; ".join(f"{x.id} ({x.similarity:.2f})" for x in r.resembles)
-                   + (f"; terms: {', '.join(r.terms[:5])}" if r.terms else ""))
+        click.echo(f"{r.score:6.2f}  {r.paper.id}  {r.paper.title}")
+        for x in r.why.papers:
+            click.echo(f"        like {x.id} ({x.similarity:.2f})  {x.title}")
+        if r.why.terms:
+            click.echo("        terms: " + ", ".join(t.term for t in r.why.terms))
+        for x in r.why.near_disliked:
+            if x.similarity >= 0.5:
+                click.echo(f"        near {x.id} you rated down ({x.similarity:.2f})")
 
 
 @main.command()

@@ -27,6 +27,9 @@ from paperscope.store.api import PaperQuery, ToEmbed
 if TYPE_CHECKING:
     from paperscope.scoring.aiscore import ScoreReport
 
+if TYPE_CHECKING:
+    from paperscope.semantic.ranker import DocFreq
+
 RECENCY_HALF_LIFE_DAYS = 180  # a library item added half a year ago weighs half as much
 RATINGS = ("up", "down", "not_interested", "none")
 
@@ -225,11 +228,37 @@ class Resemblance(Result):
 
 
 @dataclass(slots=True)
+class WhyTerm(Result):
+    term: str
+    weight: float  # its part of the word score: tf-idf in the paper × weight in the library's profile
+
+
+@dataclass(slots=True)
+class Why(Result):
+    """Why a paper is recommended: the library papers it shares most words with (tf-idf cosine), the terms that
+    add most to its score, the two parts of the score, and the rated-down paper it is nearest (if any)."""
+
+    papers: list[Resemblance]
+    terms: list[WhyTerm]
+    words: float  # cosine to the library's tf-idf profile (minus the rated-down profile's)
+    embedding: float  # mean cosine of its three nearest library papers in the embedding
+    near_disliked: list[Resemblance] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class Recommendation(Result):
     paper: Paper
-    score: float
-    resembles: list[Resemblance]
-    terms: list[str] = field(default_factory=list)
+    score: float  # the z-scored words part plus a share of the z-scored embedding part: 0 is the window's average
+    why: Why
+
+    @property
+    def resembles(self) -> list[Resemblance]:
+        """The library papers it resembles most (the digest labels recommendations with them)."""
+        return self.why.papers
+
+    @property
+    def terms(self) -> list[str]:
+        return [t.term for t in self.why.terms]
 
 
 @dataclass(slots=True)
@@ -276,7 +305,8 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
               since: date | None = None, until: date | None = None, limit: int = 20, threshold: float = 0.0,
               today: date | None = None) -> RecommendResult:
     """Rank papers of a window (`since`..`until`, or the last `days` before the newest paper in the library)
-    by likeness to the researcher's own library; 👍 papers count as library, 👎 and not-interested are left out."""
+    by likeness to the researcher's own library (semantic/ranker.py); 👍 papers count double in it, 👎 and
+    not-interested ones are left out and push their look-alikes down. Each recommendation says why."""
     path = library or lib.settings.library_file
     if not path:
         raise InputError("no library file given: set library_file in the config")
@@ -300,23 +330,73 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
              if i not in skip]
     if not cands:
         return RecommendResult([], n_items, len(matched), unmatched, problems, since, until)
+    from paperscope.semantic.ranker import LIKED_WEIGHT, PaperSet, rank
+
     lib_ids = list(matched)
-    weights = np.array([matched[i] for i in lib_ids], dtype=np.float32)
-    L = v.rows(lib_ids)
-    C = v.rows(cands)
-    sims = C @ L.T
-    weighted = sims * weights[None, :]
-    top = np.argsort(-weighted, axis=1)[:, :3]
-    scores = np.take_along_axis(weighted, top, axis=1).mean(axis=1)
-    order = np.argsort(-scores, kind="stable")
-    titles = {p.id: p.title for p in store.get_papers(lib_ids)}
-    picked = [int(i) for i in order if scores[i] >= threshold][:limit]
-    papers = {p.id: p for p in store.get_papers([cands[i] for i in picked])}
-    recs = [Recommendation(papers[cands[i]], round(float(scores[i]), 4),
-                           [Resemblance(lib_ids[j], titles.get(lib_ids[j], ""), round(float(sims[i, j]), 4))
-                            for j in top[i] if sims[i, j] > 0])
-            for i in picked]
+    liked = {i for i, r in rated.items() if r == "up"}
+    disliked = [i for i in sorted(store.not_interested() | {i for i, r in rated.items() if r == "down"}) if i in v]
+
+    def paper_set(pids: list[str]) -> tuple[PaperSet, dict[str, Paper]]:
+        got = {p.id: p for p in store.get_papers(pids)}
+        pids = [i for i in pids if i in got]
+        ps = [got[i] for i in pids]
+        return PaperSet(pids, [f"{p.title} {p.abstract}" for p in ps], v.rows(pids),  # words only: no tidying
+                        titles=[p.title for p in ps],
+                        weights=[LIKED_WEIGHT if i in liked else 1.0 for i in pids]), got
+
+    positives, _ = paper_set(lib_ids)
+    negatives, _ = paper_set(disliked)
+    candidates, papers = paper_set(cands)
+    if not len(positives):
+        raise InputError(f"{path}: none of its {n_items} items is in the library with a vector "
+                         "(import or fetch those papers, then embed them)")
+    ranked = rank(candidates, positives, negatives, doc_freq=_doc_freq(lib), limit=limit)
+    disliked_title = dict(zip(negatives.ids, negatives.titles or []))
+    recs = [Recommendation(papers[r.id], round(r.score, 4), Why(
+        [Resemblance(i, t, round(sim, 4)) for i, t, sim in r.similar],
+        [WhyTerm(t, round(w, 4)) for t, w in r.terms],
+        round(r.model_score, 4), round(r.neighbour_score, 4),
+        [Resemblance(i, disliked_title.get(i, ""), round(sim, 4)) for i, sim in r.disliked_similar]))
+        for r in ranked if r.score >= threshold]
     return RecommendResult(recs, n_items, len(matched), unmatched, problems, since, until)
+
+
+DF_SAMPLE = 100_000  # papers whose terms say how rare each term is in the field
+
+
+def _doc_freq(lib: Library) -> DocFreq:
+    """Term document frequencies over the library's embedded papers (an evenly spaced sample beyond DF_SAMPLE),
+    saved beside the library and recounted when it has grown by a tenth: a bounded, once-a-while cost."""
+    from paperscope.semantic.ranker import HASH_BITS, DocFreq, term_ids
+
+    v = lib.vectors()
+    stamp = f"{v.model}:{DF_SAMPLE}:{HASH_BITS}b2"
+    path = lib.store.cache_path("recommend-df.npz")
+    if path is not None and path.is_file():
+        try:
+            with np.load(path) as z:
+                # a term's rarity moves slowly: recount when the library has grown by a tenth, not per embed
+                if str(z["stamp"]) == stamp and len(v.ids) <= 1.1 * int(z["papers"]):
+                    return DocFreq(z["terms"], z["counts"], int(z["docs"]))
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache is rebuilt
+    n = len(v.ids)
+    rows = np.unique(np.linspace(0, n - 1, min(n, DF_SAMPLE)).round().astype(np.int64)) if n else np.zeros(0, int)
+    memo: dict[str, int] = {}
+    parts: list[DocFreq] = []
+    for at in range(0, len(rows), 10_000):  # papers in chunks: memory stays small
+        papers = lib.store.get_papers([v.ids[r] for r in rows[at:at + 10_000].tolist()])
+        parts.append(DocFreq.of([term_ids(f"{p.title} {p.abstract}", memo) for p in papers]))
+    df = DocFreq.merge(parts)
+    if path is not None:
+        try:
+            tmp = path.with_name(path.name + ".tmp.npz")
+            np.savez(tmp, stamp=np.array(stamp), terms=df.terms, counts=df.counts, docs=np.array(df.docs),
+                     papers=np.array(n))
+            tmp.replace(path)
+        except OSError:
+            pass  # a read-only disk: recomputed next process
+    return df
 
 
 def library_fit(lib: Library, library: str | Path, ids: Sequence[str]) -> dict[str, float]:
