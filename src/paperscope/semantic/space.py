@@ -121,15 +121,17 @@ class VectorSpace:
         names = self.ids_of([kk for kk, _ in pairs])
         return [(names[kk], s) for kk, s in pairs if kk in names and names[kk] not in exclude][:k]
 
-    def sample(self, n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
-        """Up to n ids with their vectors, drawn at random but reproducibly, in index order."""
+    def sample_ids(self, n: int, seed: int = 0) -> list[str]:
+        """Up to n ids drawn at random but reproducibly, in index order."""
         keys = self.index.keys()
         if len(keys) > n:
             keys = np.sort(np.random.default_rng(seed).choice(keys, n, replace=False))
         names = self.ids_of(keys.tolist())
-        keep = np.array([int(k) in names for k in keys.tolist()], dtype=bool)
-        keys = keys[keep]
-        ids = [names[int(k)] for k in keys.tolist()]
+        return [names[int(k)] for k in keys.tolist() if int(k) in names]
+
+    def sample(self, n: int, seed: int = 0) -> tuple[list[str], np.ndarray]:
+        """Up to n ids with their vectors, drawn at random but reproducibly, in index order."""
+        ids = self.sample_ids(n, seed)
         return ids, self.rows(ids)
 
 

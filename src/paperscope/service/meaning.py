@@ -376,16 +376,16 @@ def _doc_freq(lib: Library) -> DocFreq:
         try:
             with np.load(path) as z:
                 # a term's rarity moves slowly: recount when the library has grown by a tenth, not per embed
-                if str(z["stamp"]) == stamp and len(v.ids) <= 1.1 * int(z["papers"]):
+                if str(z["stamp"]) == stamp and len(v) <= 1.1 * int(z["papers"]):
                     return DocFreq(z["terms"], z["counts"], int(z["docs"]))
         except (OSError, ValueError, KeyError):
             pass  # a damaged cache is rebuilt
-    n = len(v.ids)
-    rows = np.unique(np.linspace(0, n - 1, min(n, DF_SAMPLE)).round().astype(np.int64)) if n else np.zeros(0, int)
+    n = len(v)
+    sample = v.sample_ids(DF_SAMPLE)
     memo: dict[str, int] = {}
     parts: list[DocFreq] = []
-    for at in range(0, len(rows), 10_000):  # papers in chunks: memory stays small
-        papers = lib.store.get_papers([v.ids[r] for r in rows[at:at + 10_000].tolist()])
+    for at in range(0, len(sample), 10_000):  # papers in chunks: memory stays small
+        papers = lib.store.get_papers(sample[at:at + 10_000])
         parts.append(DocFreq.of([term_ids(f"{p.title} {p.abstract}", memo) for p in papers]))
     df = DocFreq.merge(parts)
     if path is not None:
