@@ -21,8 +21,9 @@ from paperscope.store.api import CohortRow, EmbeddingBatch, JSONValue, NoveltyRo
 
 CHUNK = 50_000
 # Lists probed per paper: on the 57,821 real papers of the shared sample, against exact search, novelty is off by
-# 0.004 on average (Spearman 0.997) at 16, by 0.002 at 32 for half the speed (/tmp-free check: bench/scale.py).
-NPROBE = 16
+# 0.004 on average (Spearman 0.997) at 16, 0.008 (0.993) at 8 for 1.2-2x the speed; bench/scale.py measures it again
+# on its library. A first run over a whole library probes 8, a daily run 16.
+NPROBE, BULK_NPROBE, BULK_FROM = 16, 8, 100_000
 FULL_ID_TABLE = 20_000  # from this many papers on, read every id at once instead of the neighbours' ids per chunk
 
 
@@ -65,7 +66,7 @@ def novelty(lib: Library, *, k: int = 10, full: bool = False,
         batch = store.embeddings_since(model, last, limit=CHUNK)
         if not len(batch.keys):
             break
-        rows, cohorts = _score_chunk(lib, batch, k, names)
+        rows, cohorts = _score_chunk(lib, batch, k, names, BULK_NPROBE if total >= BULK_FROM else NPROBE)
         store.save_novelty(model, k, rows, lib.now(), cohorts=cohorts)
         pending |= set(cohorts.values())
         done += len(rows)
@@ -89,13 +90,13 @@ def _years(days: np.ndarray) -> np.ndarray:
     return np.asarray(days, dtype="datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
 
 
-def _score_chunk(lib: Library, batch: EmbeddingBatch, k: int, names: dict[int, str] | None
+def _score_chunk(lib: Library, batch: EmbeddingBatch, k: int, names: dict[int, str] | None, nprobe: int
                  ) -> tuple[list[NoveltyRow], dict[str, str]]:
     from paperscope.semantic.novelty import DUPLICATE_RULES, NOT_ENOUGH_HISTORY, near_duplicate
 
     v = lib.vectors()
     keys, ids, cats, years = batch.keys, batch.ids, batch.categories, _years(batch.days)
-    nb, sims, n_earlier = v.index.nearest_earlier(keys, k, nprobe=NPROBE)
+    nb, sims, n_earlier = v.index.nearest_earlier(keys, k, nprobe=nprobe)
     if names is None:
         wanted = np.unique(nb[nb >= 0]).tolist()
         names = lib.store.ids_for_keys(wanted) if wanted else {}
