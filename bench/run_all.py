@@ -34,6 +34,12 @@ def steps(quick: bool) -> list[list[str]]:
         ["embed_quality.py", "--n", "1000" if quick else "5000"],
         ["ann_recall.py"],
         ["novelty_scale.py", *(["--sizes", "100000"] if quick else [])],
+        ["embed_speed.py", "--papers", "5000" if quick else "20000"],
+        ["score_speed.py", "--n", "2000" if quick else "5000"],
+        ["ivf.py", "--sizes", "real" if quick else "real,1000000"],
+        ["recommend.py", "--max-authors", "20" if quick else "60"],
+        ["neardup_calibration.py"],
+        ["scale.py", "--papers", *(["100000"] if quick else ["100000", "300000", "1000000", "2900000"])],
     ]
 
 

@@ -19,6 +19,12 @@ from paperscope.store.codec import iso
 from paperscope.store.sqlin import select_in
 
 
+# An embedding with what an index keeps beside it: (rowid, paper key, id, vector, first-submitted day, category).
+_EMBEDDED = ("SELECT e.rowid, p.pk, p.arxiv_id, e.vector, "
+             "CAST(julianday(substr(coalesce(p.published, p.updated), 1, 10)) - 2440587.5 AS INTEGER), "
+             "p.primary_category FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id ")
+
+
 class VectorTables:
     conn: Any
     _lock: Any
@@ -121,11 +127,8 @@ class VectorTables:
     def embeddings_since(self, model: str, after: int, *, limit: int = 100_000) -> EmbeddingBatch:
         """Embeddings of `model` written after rowid `after`, oldest first (INSERT OR REPLACE gives a replaced
         vector a new rowid, so a re-embedded paper comes again)."""
-        rows = self.conn.execute(
-            "SELECT e.rowid, p.pk, p.arxiv_id, e.vector, "
-            "CAST(julianday(substr(coalesce(p.published, p.updated), 1, 10)) - 2440587.5 AS INTEGER), "
-            "p.primary_category FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id "
-            "WHERE e.rowid > ? AND e.model = ? ORDER BY e.rowid LIMIT ?", (after, model, limit)).fetchall()
+        rows = self.conn.execute(_EMBEDDED + "WHERE e.rowid > ? AND e.model = ? ORDER BY e.rowid LIMIT ?",
+                                 (after, model, limit)).fetchall()
         return _batch(rows, after)
 
     def embeddings_sample(self, model: str, n: int, *, seed: int = 0) -> EmbeddingBatch:
@@ -133,10 +136,7 @@ class VectorTables:
         top = self.conn.execute("SELECT max(rowid) FROM embeddings").fetchone()[0] or 0
         rng = np.random.default_rng(seed)
         picks = np.unique(rng.integers(1, top + 1, size=min(n, top))) if top else np.zeros(0, np.int64)
-        q = ("SELECT e.rowid, p.pk, p.arxiv_id, e.vector, "
-             "CAST(julianday(substr(coalesce(p.published, p.updated), 1, 10)) - 2440587.5 AS INTEGER), "
-             "p.primary_category FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id "
-             "WHERE e.model = ? AND e.rowid IN ({in})")
+        q = _EMBEDDED + "WHERE e.model = ? AND e.rowid IN ({in})"
         rows = list(select_in(self.conn, q, picks.tolist(), (model,)))
         return _batch(rows, 0)
 
