@@ -253,13 +253,43 @@ def one_size(n: int, keep: bool, n_new: int) -> dict[str, float]:
     return res
 
 
+def report(results: dict[int, dict[str, float]]) -> None:
+    """Every figure of the largest size beside its aim, then each stage per size with its growth per 10x."""
+    import math
+
+    big = max(results)
+    print(f"\nAims (issue #12) at {big:,} papers" + ("" if big >= 2_900_000 else " (aims are for 2.9M)"))
+    for k, (unit, aim) in AIMS.items():
+        got = results[big][k]
+        print(f"  {k:14s} {got:9.2f} {unit:2s}  aim <= {aim:g} {unit}  {'met' if got <= aim else 'NOT met'}")
+    if len(results) > 1:
+        sizes = sorted(results)
+        print("\nGrowth (per size; factor per 10x papers = (t_last / t_first) ** (1 / log10(n_last / n_first)))")
+        print("  " + " " * 12 + "  ".join(f"{n:>9,d}" for n in sizes))
+        for k in ("import", "embed", "novelty", "score", "pipeline", "peak_rss", "disk_gb", "daily", "similar_p50",
+                  "search_p50", "author_p50", "digest_p50", "similar_cold"):
+            if not all(k in results[n] for n in sizes):
+                continue
+            row = "  ".join(f"{results[n][k]:9.2f}" for n in sizes)
+            a1, a2 = sizes[0], sizes[-1]
+            f = (results[a2][k] / max(results[a1][k], 1e-9)) ** (1 / math.log10(a2 / a1))
+            print(f"  {k:12s}{row}   x{f:.1f} per 10x")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--papers", type=int, nargs="+", default=[2_900_000])
     ap.add_argument("--daily", type=int, default=1000, help="new papers in the daily increment")
     ap.add_argument("--keep", action="store_true", help="reuse an existing library of that size (skip no stage)")
     ap.add_argument("--out", type=Path, default=HERE / "out" / "scale.json")
+    ap.add_argument("--report", nargs="*", type=Path, help="only print the figures of these result files, merged")
     a = ap.parse_args()
+    if a.report is not None:
+        merged: dict[int, dict[str, float]] = {}
+        for f in a.report or [a.out]:
+            merged.update({int(k): v for k, v in json.loads(f.read_text()).items()})
+        report(merged)
+        return 0
     results: dict[int, dict[str, float]] = {}
     if a.out.exists():  # sizes measured by earlier runs join the growth table
         results = {int(k): v for k, v in json.loads(a.out.read_text()).items()}
@@ -267,24 +297,7 @@ def main() -> int:
     for n in a.papers:
         results[n] = one_size(n, a.keep, a.daily)
         a.out.write_text(json.dumps({str(k): v for k, v in sorted(results.items())}, indent=1))
-    big = max(results)
-    print(f"\nAims (issue #12) at {big:,} papers" + ("" if big >= 2_900_000 else " (aims are for 2.9M)"))
-    for k, (unit, aim) in AIMS.items():
-        got = results[big][k]
-        shown = got if unit != "ms" else got
-        print(f"  {k:14s} {shown:9.2f} {unit:2s}  aim <= {aim:g} {unit}  {'met' if got <= aim else 'NOT met'}")
-    if len(results) > 1:
-        sizes = sorted(results)
-        print("\nGrowth (time per stage; factor per 10x papers = (t2/t1) ** (1 / log10(n2/n1)))")
-        import math
-
-        for k in ("import", "embed", "novelty", "score", "pipeline", "peak_rss", "disk_gb", "daily", "similar_p50",
-                  "search_p50", "author_p50", "digest_p50", "similar_cold"):
-            row = "  ".join(f"{results[n][k]:9.2f}" for n in sizes)
-            a1, a2 = sizes[0], sizes[-1]
-            f = (results[a2][k] / max(results[a1][k], 1e-9)) ** (1 / math.log10(a2 / a1))
-            print(f"  {k:12s} {row}   x{f:.1f} per 10x")
-        print("  sizes:       " + "  ".join(f"{n:9,d}" for n in sizes))
+    report(results)
     return 0
 
 
