@@ -69,7 +69,7 @@ def run_stage(args: list[str], db: Path, config: Path) -> tuple[float, float, di
 
 def _child_peak_gb() -> float:
     """Peak RSS of the child that just ended: resource reports the largest child so far, so each stage runs in a
-    child of a fresh helper process (see `stage_in_helper`)."""
+    child of a fresh helper process (see `stage`)."""
     import resource
 
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1e6

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from paperscope.library import Library
+from paperscope.semantic.space import VectorSpace
 from paperscope.service.results import Result
 from paperscope.store.api import CohortRow, EmbeddingBatch, JSONValue, NoveltyRow
 
@@ -66,7 +67,7 @@ def novelty(lib: Library, *, k: int = 10, full: bool = False,
         batch = store.embeddings_since(model, last, limit=CHUNK)
         if not len(batch.keys):
             break
-        rows, cohorts = _score_chunk(lib, batch, k, names, BULK_NPROBE if total >= BULK_FROM else NPROBE)
+        rows, cohorts = _score_chunk(lib, v, batch, k, names, BULK_NPROBE if total >= BULK_FROM else NPROBE)
         store.save_novelty(model, k, rows, lib.now(), cohorts=cohorts)
         pending |= set(cohorts.values())
         done += len(rows)
@@ -90,11 +91,10 @@ def _years(days: np.ndarray) -> np.ndarray:
     return np.asarray(days, dtype="datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
 
 
-def _score_chunk(lib: Library, batch: EmbeddingBatch, k: int, names: dict[int, str] | None, nprobe: int
-                 ) -> tuple[list[NoveltyRow], dict[str, str]]:
+def _score_chunk(lib: Library, v: VectorSpace, batch: EmbeddingBatch, k: int, names: dict[int, str] | None,
+                 nprobe: int) -> tuple[list[NoveltyRow], dict[str, str]]:
     from paperscope.semantic.novelty import DUPLICATE_RULES, NOT_ENOUGH_HISTORY, near_duplicate
 
-    v = lib.vectors()
     keys, ids, cats, years = batch.keys, batch.ids, batch.categories, _years(batch.days)
     nb, sims, n_earlier = v.index.nearest_earlier(keys, k, nprobe=nprobe)
     if names is None:
