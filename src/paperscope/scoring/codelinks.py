@@ -54,9 +54,22 @@ _CONT_STOP = {
 _TLDS = r"(?:com|io|co|org|net|ai|edu|science|dev|app|page|me|info|cn|de|fr|uk|jp|kr|ch)"
 
 
+_HREF_RE = re.compile(r"\\href\s*\{([^{}]*)\}\s*\{(?:[^{}]|\{[^{}]*\})*\}")
+_URL_CMD_RE = re.compile(r"\\(?:url|path|texttt|nolinkurl)\s*\{([^{}]*)\}")
+_SPLIT_SCHEME_RE = re.compile(r"\b(https?)\s*:\s*/\s*/\s*", re.IGNORECASE)
+# Lookahead first: it fails at once wherever no "http" starts, so the text is scanned fast.
+_GLUED_URL_RE = re.compile(r"(?=https?://)(?<=\S)")
+_HTTP_RUN_RE = re.compile(r"https?://\S+")
+_NEXT_TOKEN_RE = re.compile(r"\s+(\S+)")
+_PATH_CHAR_RE = re.compile(r"[/_\-0-9A-Z]")
+_CLAUSE_SPLIT_RE = re.compile(r"https?://\S+|(?<=[a-z0-9)\]])[.;!?](?:\s|$)")
+_AFTER_SPLIT_RE = re.compile(r"([.;!?](?:\s|$)|https?://|\b(?:github|gitlab)\.com/)")
+_SCHEME_RE = re.compile(r"https?://", re.IGNORECASE)
+
+
 def _unlatex(t: str) -> str:
-    t = re.sub(r"\\href\s*\{([^{}]*)\}\s*\{(?:[^{}]|\{[^{}]*\})*\}", r" \1 ", t)
-    t = re.sub(r"\\(?:url|path|texttt|nolinkurl)\s*\{([^{}]*)\}", r" \1 ", t)
+    t = _HREF_RE.sub(r" \1 ", t)
+    t = _URL_CMD_RE.sub(r" \1 ", t)
     t = t.replace("$.$", ".").replace("{.}", ".").replace("\\_", "_").replace("\\#", "#")
     t = t.replace("\\%", "%").replace("\\&", "&").replace("\\~{}", "~").replace("$\\sim$", "~")
     t = t.replace("\\textasciitilde{}", "~").replace("\\slash", "/")
@@ -65,17 +78,17 @@ def _unlatex(t: str) -> str:
 
 def _join_breaks(t: str) -> str:
     """Glue URLs that line breaks or stray spaces cut in two."""
-    t = re.sub(r"\b(https?)\s*:\s*/\s*/\s*", r"\1://", t, flags=re.IGNORECASE)
+    t = _SPLIT_SCHEME_RE.sub(r"\1://", t)
     # A URL glued to the word before it ("code:https://", "githubhttps://") starts afresh.
-    t = re.sub(r"(?<=\S)(?=https?://)", " ", t)
+    t = _GLUED_URL_RE.sub(" ", t)
     out: list[str] = []
     pos = 0
-    for m in re.finditer(r"https?://\S+", t):
+    for m in _HTTP_RUN_RE.finditer(t):
         if m.start() < pos:
             continue
         url, end = m.group(), m.end()
         while True:
-            nxt = re.match(r"\s+(\S+)", t[end:])
+            nxt = _NEXT_TOKEN_RE.match(t, end)
             if not nxt or nxt.group(1).startswith("http"):
                 break
             token = nxt.group(1)
@@ -83,7 +96,7 @@ def _join_breaks(t: str) -> str:
             if not bare or bare.lower() in _CONT_STOP:
                 break
             host_open = "/" not in url.split("://", 1)[1]
-            path_like = bool(re.search(r"[/_\-0-9A-Z]", bare)) or bare.endswith(".git")
+            path_like = bool(_PATH_CHAR_RE.search(bare)) or bare.endswith(".git")
             if (
                 # "https://github.\ncom/x", "https://foo.github. io/x"
                 (host_open and url.endswith(".") and re.match(
@@ -94,7 +107,7 @@ def _join_breaks(t: str) -> str:
                 or (url.endswith("/") and (path_like or url.count("/") <= 3))
             ):
                 url += token
-                end += nxt.end()
+                end = nxt.end()
                 continue
             break
         out.append(t[pos:m.start()])
@@ -141,7 +154,7 @@ def _trim(url: str) -> str:
 
 def _normalise(url: str) -> str:
     url = _trim(url)
-    if not re.match(r"https?://", url, flags=re.IGNORECASE):
+    if not _SCHEME_RE.match(url):
         url = "https://" + url
     parts = urlsplit(url)
     host = parts.netloc.lower()
@@ -194,9 +207,9 @@ def _context(text: str, start: int, end: int) -> tuple[str, str]:
     word "Code" belongs to url2, not url1.
     """
     before = text[max(0, start - 120):start]
-    before = re.split(r"https?://\S+|(?<=[a-z0-9)\]])[.;!?](?:\s|$)", before)[-1]
+    before = _CLAUSE_SPLIT_RE.split(before)[-1]
     after = text[end:end + 40]
-    parts = re.split(r"([.;!?](?:\s|$)|https?://|\b(?:github|gitlab)\.com/)", after, maxsplit=1)
+    parts = _AFTER_SPLIT_RE.split(after, maxsplit=1)
     if len(parts) > 1 and not re.match(r"[.;!?]", parts[1]):
         return before, ""
     return before, parts[0]

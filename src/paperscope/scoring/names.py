@@ -75,8 +75,15 @@ def _unmojibake(s: str) -> str:
     return s
 
 
+_LATEX_MARKS = re.compile(r"[\\{}~`'&-]")
+_BACKSLASHES_RE = re.compile(r"\\\\")
+_TILDE_RE = re.compile(r"(?<!\\)~")
+
+
 def latex_to_unicode(s: str) -> str:
     """Turn the LaTeX that arXiv metadata uses for names and places into plain Unicode."""
+    if not _LATEX_MARKS.search(s):  # most names: nothing below can change them
+        return unicodedata.normalize("NFC", s)
     s = _SYMBOL_RE.sub(lambda m: _accent(m, _SYMBOL_ACCENTS), s)
     s = _LETTER_RE.sub(lambda m: _accent(m, _LETTER_ACCENTS), s)
     s = _LETTER_CMD_RE.sub(lambda m: _LATEX_LETTERS[m[1]], s)
@@ -84,12 +91,16 @@ def latex_to_unicode(s: str) -> str:
     s = s.replace("\\&", "&").replace("``", "\u201c").replace("''", "\u201d")
     s = s.replace("---", "\u2014").replace("--", "\u2013")
     # A leftover "\\" is a LaTeX line break; a lone "~" is a non-breaking space.
-    s = re.sub(r"\\\\", " ", s)
-    s = re.sub(r"(?<!\\)~", " ", s)
+    s = _BACKSLASHES_RE.sub(" ", s)
+    s = _TILDE_RE.sub(" ", s)
     s = s.replace("{", "").replace("}", "")
     # Whatever backslash is left belongs to a command we do not know ("St\\ütz" is a typo).
     s = s.replace("\\", "")
     return unicodedata.normalize("NFC", s)
+
+
+_GLUED_INITIAL_RE = re.compile(r"(?<=\b[^\W\d_]\.)(?=[^\W\d_])")
+_SPACES_RE = re.compile(r"\s+")
 
 
 # Pure and called for every name of every candidate paper of an author lookup: cached per process.
@@ -98,8 +109,8 @@ def display_name(name: str) -> str:
     """A name fit to show: LaTeX turned into Unicode, glued initials split, spaces tidied."""
     s = latex_to_unicode(_unmojibake(name))
     # "J.P.Hague" -> "J. P. Hague", but keep "J.-P." and "Ph.D" style dots next to hyphens.
-    s = re.sub(r"(?<=\b[^\W\d_]\.)(?=[^\W\d_])", " ", s)
-    s = re.sub(r"\s+", " ", s).strip()
+    s = _GLUED_INITIAL_RE.sub(" ", s)
+    s = _SPACES_RE.sub(" ", s).strip()
     return s.strip(" ,;\\")
 
 
@@ -127,12 +138,17 @@ def _is_suffix(token: str) -> bool:
     return t.lower() in _SUFFIXES and t not in ("SR", "JR")
 
 
+_INITIALS_RE = re.compile(r"(?:[^\W\d_]\.?-?)+")
+_DOTTED_INITIALS_RE = re.compile(r"(?:[^\W\d_]\.-?)+")
+_GLUED_SUFFIX_RE = re.compile(r"(.+?)-(jr|sr)\.?", re.IGNORECASE)
+
+
 def _is_initial(token: str) -> bool:
     # "J.", "J", "J.-P.", "Ch." are initials; "Jo" without a dot is a name.
     t = token.strip(",")
-    return bool(re.fullmatch(r"(?:[^\W\d_]\.?-?)+", t)) and (
+    return bool(_INITIALS_RE.fullmatch(t)) and (
         len(t.replace(".", "").replace("-", "")) == 1 or (t.endswith(".") and len(t) <= 4)
-        or bool(re.fullmatch(r"(?:[^\W\d_]\.-?)+", t))
+        or bool(_DOTTED_INITIALS_RE.fullmatch(t))
     )
 
 
@@ -145,7 +161,7 @@ def _split_first_last(s: str) -> tuple[str, str, str]:
     suffix = ""
     if len(tokens) > 1 and _is_suffix(tokens[-1]):
         suffix = _SUFFIXES[tokens.pop().strip(".,").lower()]
-    elif m := re.fullmatch(r"(.+?)-(jr|sr)\.?", tokens[-1], flags=re.IGNORECASE):
+    elif m := _GLUED_SUFFIX_RE.fullmatch(tokens[-1]):
         # Brazilian "Rodrigues-Jr" glues the suffix to the last name.
         tokens[-1], suffix = m[1], _SUFFIXES[m[2].lower()]
     if len(tokens) == 1:
@@ -242,7 +258,9 @@ def _index_initial(first: str) -> str:
     return "".join(_compact(p) for p in _given_parts(first))[:1]
 
 
-@functools.lru_cache(maxsize=1 << 16)
+# Called for every author of every imported paper (15M author strings in all of arXiv, many repeated): a large
+# cache, so that a bulk import parses each distinct name about once.
+@functools.lru_cache(maxsize=1 << 19)
 def author_index_keys(name: str) -> tuple[str, ...]:
     """The author-index keys of one author string ('mueller-j', 'muller-j' for "J. Müller")."""
     first, last, _ = parse_name(name)
