@@ -22,6 +22,9 @@ from paperscope.models import Figure, Paper
 from paperscope.service.papers import Neighbour, NoveltyInfo, get_paper, novelty_info
 from paperscope.service.results import Result
 from paperscope.service.novelty import NoveltyRun, novelty
+from paperscope.service.score_workers import CHUNK as SCORE_WORKER_CHUNK
+from paperscope.service.score_workers import PARALLEL_FROM as SCORE_PARALLEL_FROM
+from paperscope.service.score_workers import ScorePool, library_file
 from paperscope.store.api import PaperQuery, ToEmbed
 
 if TYPE_CHECKING:
@@ -483,19 +486,41 @@ def score(lib: Library, *, min_train: int = 200, full: bool = False) -> ScoreRun
     if local:
         return _score_all(lib, v.model, min_train, key, epoch)
     run = ScoreRun(0, str(state.get("method") or "pretrained"), str(state.get("reason") or ""), None, None, 0, 0, 0)
+
+    def save(report: ScoreReport, upto: int) -> None:
+        nonlocal run
+        store.save_scores([(i, float(sc), report.method, report.inputs.get(i, {}))
+                           for i, sc in report.scores.items()], lib.now())
+        run = ScoreRun(run.papers + len(report.scores), report.method, report.reason, report.formula,
+                       report.held_out_spearman, report.n_train, report.n_holdout,
+                       run.with_citations + report.n_with_citations)
+        store.set_state(key, {"epoch": epoch, "rowid": upto, "method": report.method, "reason": report.reason})
+
+    workers = min(os.cpu_count() or 1, 4)
+    db = library_file(lib)
+    if db and workers > 1 and last == 0 and store.count_embedded(v.model) >= SCORE_PARALLEL_FROM:
+        # A first scoring of a big library: chunks go to one process per core, written back in order.
+        with ScorePool(lib, db, workers) as pool:
+            while True:
+                batch = store.embeddings_since(v.model, last, limit=SCORE_WORKER_CHUNK)
+                if not len(batch.keys):
+                    break
+                last = batch.last
+                pool.submit(last, batch.ids, batch.vectors, v.model, min_train)
+                if pool.full():
+                    upto, report = pool.oldest()
+                    save(report, upto)
+            while pool:
+                upto, report = pool.oldest()
+                save(report, upto)
+        return run
     while True:
         batch = store.embeddings_since(v.model, last, limit=SCORE_CHUNK)
         if not len(batch.keys):
             break
         vec_of = dict(zip(batch.ids, batch.vectors))
-        report = _score_papers(lib, batch.ids, vec_of, v.model, min_train)
-        store.save_scores([(i, float(sc), report.method, report.inputs.get(i, {}))
-                           for i, sc in report.scores.items()], lib.now())
+        save(_score_papers(lib, batch.ids, vec_of, v.model, min_train), batch.last)
         last = batch.last
-        run = ScoreRun(run.papers + len(report.scores), report.method, report.reason, report.formula,
-                       report.held_out_spearman, report.n_train, report.n_holdout,
-                       run.with_citations + report.n_with_citations)
-        store.set_state(key, {"epoch": epoch, "rowid": last, "method": report.method, "reason": report.reason})
     return run
 
 
