@@ -29,6 +29,7 @@ def steps(quick: bool) -> list[list[str]]:
         ["bench_parse.py", str(snap)],
         ["bench_import.py", "--n", n, "--file", str(snap), "--db", str(db)],
         ["bench_digest.py", "--db", str(db)],
+        ["search_cost.py", str(db), "--repeat", "3"],
         ["bench_enrich.py"],
         ["codelinks_eval.py"],
         ["embed_quality.py", "--n", "1000" if quick else "5000"],
