@@ -168,17 +168,13 @@ def rerank_cohorts(lib: Library, model: str, touched: Iterable[str]) -> int:
         affected |= {c for c in sizes if level(c) == "all"}
     if not affected:
         return 0
-    to_read = set(affected)
-    if any(level(c) == "all" for c in affected):
-        to_read = set(sizes)
-    else:
-        wide = {_cat(c) for c in affected if level(c) == "cat"}
-        to_read |= {c for c in sizes if _cat(c) in wide}
-    rows = store.novelty_in_cohorts(model, sorted(to_read))
-    by_cohort: dict[str, list[float]] = defaultdict(list)
+    # Full rows only for the papers whose percentile may move; the distributions they rank in are read as bare
+    # values from the cohort index (a category's or the whole library's, for the few papers in small cohorts).
+    rows = store.novelty_in_cohorts(model, sorted(affected))
+    by_cohort: dict[str, list[CohortRow]] = defaultdict(list)
     for r in rows:
         if r.value is not None:
-            by_cohort[r.cohort].append(r.value)
+            by_cohort[r.cohort].append(r)
     dist: dict[tuple[str, str], np.ndarray] = {}
 
     def values(c: str) -> tuple[np.ndarray, str]:
@@ -186,32 +182,31 @@ def rerank_cohorts(lib: Library, model: str, touched: Iterable[str]) -> int:
         key = (lv, c if lv == "year" else _cat(c) if lv == "cat" else "")
         if key not in dist:
             if lv == "year":
-                vals = by_cohort[c]
+                vals = np.array([r.value for r in by_cohort[c]], dtype=np.float64)
             elif lv == "cat":
-                vals = [x for cc, xs in by_cohort.items() if _cat(cc) == key[1] for x in xs]
+                vals = store.novelty_values(model, sorted(cc for cc in sizes if _cat(cc) == key[1]))
             else:
-                vals = [x for xs in by_cohort.values() for x in xs]
-            dist[key] = np.sort(np.asarray(vals, dtype=np.float64))
+                vals = store.novelty_values(model)
+            dist[key] = np.sort(vals)
         cat, _, year = c.rpartition("|")
         label = (f"{cat} papers of {year}" if lv == "year" else f"{cat} papers (all years)" if lv == "cat"
                  else "papers")
         return dist[key], label
 
     changes: list[tuple[str, float | None, str]] = []
-    for r in rows:
-        if r.cohort not in affected or r.value is None:
-            continue
-        vals, label = values(r.cohort)
-        small = level(r.cohort) == "all" and total < MIN_COHORT
-        at_most = int(np.searchsorted(vals, r.value, side="right"))
-        pct = Percentile(100.0 * at_most / len(vals), label, len(vals), small)
-        new_pct, reason = pct.value, ""
-        if r.reason.startswith("near-duplicate"):
-            new_pct, reason = 0.0, r.reason
-        elif pct.small or level(r.cohort) != "year":
-            reason = pct.describe()
-        if _differs(r, new_pct, reason):
-            changes.append((r.id, new_pct, reason))
+    for c, members in by_cohort.items():
+        vals, label = values(c)
+        lv = level(c)
+        small = lv == "all" and total < MIN_COHORT
+        at_most = np.searchsorted(vals, np.array([r.value for r in members], dtype=np.float64), side="right")
+        for r, pct in zip(members, (100.0 * at_most / len(vals)).tolist()):
+            new_pct, reason = pct, ""
+            if r.reason.startswith("near-duplicate"):
+                new_pct, reason = 0.0, r.reason
+            elif small or lv != "year":
+                reason = Percentile(pct, label, len(vals), small).describe()
+            if _differs(r, new_pct, reason):
+                changes.append((r.id, new_pct, reason))
     return store.set_percentiles(model, changes)
 
 

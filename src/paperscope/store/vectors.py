@@ -224,6 +224,16 @@ class VectorTables:
         q = "SELECT arxiv_id, cohort, value, percentile, reason FROM novelty WHERE model = ? AND cohort IN ({in})"
         return [CohortRow(*r) for r in select_in(self.conn, q, list(cohorts), (model,))]
 
+    def novelty_values(self, model: str, cohorts: Sequence[str] | None = None) -> np.ndarray:
+        # From the covering index (model, cohort, value): the wide rows themselves are never read.
+        if cohorts is None:
+            rows: Iterable[tuple[Any, ...]] = self.conn.execute(
+                "SELECT value FROM novelty INDEXED BY novelty_cohort WHERE model = ? AND value IS NOT NULL", (model,))
+        else:
+            rows = select_in(self.conn, "SELECT value FROM novelty INDEXED BY novelty_cohort WHERE model = ? AND "
+                             "cohort IN ({in}) AND value IS NOT NULL", list(cohorts), (model,))
+        return np.fromiter((r[0] for r in rows), dtype=np.float64)
+
     def set_percentiles(self, model: str, rows: Iterable[tuple[str, float | None, str]]) -> int:
         data = [(pct, reason, i, model) for i, pct, reason in rows]
         if not data:
