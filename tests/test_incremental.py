@@ -144,3 +144,21 @@ def test_a_run_killed_after_a_chunk_is_completed_by_the_next(tmp_path: Path, mon
     assert a.keys() == b.keys()
     for pid, row in b.items():  # the completed run's percentiles are a full run's
         assert (a[pid][1] is None) == (row[1] is None) and (row[1] is None or a[pid][1] == pytest.approx(row[1])), pid
+
+
+def test_novelty_values_come_from_the_cohort_index(libs: tuple[Library, Library]) -> None:
+    """The distributions a daily re-ranking reads: bare values of some cohorts, or of every paper."""
+    lib, _ = libs
+    store = lib.store
+    model = store.active_model()
+    assert model
+    rows = store.conn.execute("SELECT cohort, value FROM novelty WHERE model = ?", (model,)).fetchall()  # type: ignore[attr-defined]
+    every = sorted(v for _, v in rows if v is not None)
+    assert sorted(store.novelty_values(model).tolist()) == every and len(every) > 0
+    some = sorted({c for c, _ in rows})[:2]
+    assert sorted(store.novelty_values(model, some).tolist()) == sorted(v for c, v in rows if c in some and v is not None)
+    assert store.novelty_values(model, []).size == 0
+    plan = " ".join(str(r) for r in store.conn.execute(  # type: ignore[attr-defined]
+        "EXPLAIN QUERY PLAN SELECT value FROM novelty INDEXED BY novelty_cohort WHERE model = ? AND value IS NOT NULL",
+        (model,)))
+    assert "COVERING INDEX novelty_cohort" in plan  # the wide rows are never read
