@@ -137,3 +137,61 @@ def test_clustering_by_distinct_spelling_keeps_the_order_rules() -> None:
     got = sorted((i.name, i.paper_ids) for i in merge_identities(recs))
     assert got == [("Wei Wang", ["p6"]), ("X. Wang", ["p3", "p4"]), ("Xiao Wang", ["p2"]),
                    ("Xin Wang", ["p1", "p5"])]
+
+
+def test_a_first_bulk_import_builds_the_index_in_one_sorted_pass(tmp_path: Path) -> None:
+    """A first import into an empty library writes no author rows per batch: the index is marked stale before
+    the first paper and built at the end from the papers, to exactly the rows paper-by-paper writing gives."""
+    import gzip
+    import json
+
+    from paperscope.service.ingest import import_file
+    from paperscope.service.pipeline import sample_path
+    from paperscope.sources.snapshot import record_to_paper
+
+    lines = gzip.open(sample_path(), "rt", encoding="utf-8").read().splitlines()[:600]
+    src = tmp_path / "first.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    bulk = library(tmp_path / "bulk")
+    seen: list[bool] = []
+    real = bulk.fill_author_index
+
+    def fill(**kw):  # type: ignore[no-untyped-def]
+        seen.append(bulk.author_index_stale())  # stale (and empty) until the pass
+        seen.append(bulk.conn.execute("SELECT count(*) FROM paper_authors").fetchone()[0] == 0)
+        return real(**kw)
+
+    bulk.fill_author_index = fill  # type: ignore[method-assign]
+    assert import_file(bulk, src).new == 600
+    assert seen == [True, True]
+    assert not bulk.author_index_stale()
+    one_by_one = library(tmp_path / "plain")
+    for line in lines:
+        one_by_one.upsert_papers([record_to_paper(json.loads(line))])
+    rows = "SELECT name_key, p.arxiv_id, pos, name FROM paper_authors a JOIN papers p USING (sort_key) ORDER BY 1, 2, 3"
+    got, want = bulk.conn.execute(rows).fetchall(), one_by_one.conn.execute(rows).fetchall()
+    assert len(got) > 1000 and got == want
+
+
+def test_a_first_import_killed_before_the_index_pass_leaves_it_stale_for_the_next_writer(tmp_path: Path) -> None:
+    import gzip
+
+    from paperscope.service.ingest import import_file
+    from paperscope.service.pipeline import sample_path
+
+    lines = gzip.open(sample_path(), "rt", encoding="utf-8").read().splitlines()[:200]
+    src = tmp_path / "first.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    store = library(tmp_path / "lib")
+
+    def killed(**kw):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # the process dies between the last batch and the pass
+
+    store.fill_author_index = killed  # type: ignore[method-assign]
+    with pytest.raises(KeyboardInterrupt):
+        import_file(store, src)
+    assert store.author_index_stale()
+    store.close()
+    again = library(tmp_path / "lib")  # the next writer fills it
+    assert not again.author_index_stale()
+    assert again.conn.execute("SELECT count(DISTINCT sort_key) FROM paper_authors").fetchone()[0] == 200

@@ -44,6 +44,7 @@ class AuthorTables:
     # (sort key, author strings) to add to / remove from the author index at the end of an upsert batch
     _ix_add: list[tuple[int, list[str]]]
     _ix_del: list[tuple[int, list[str]]]
+    _authors_deferred: bool
 
     # ---------------------------------------------------------------- the author index
     def _author_rows_changed(self, old_key: int | None, old_authors_json: str | bytes | None, new_key: int,
@@ -55,11 +56,13 @@ class AuthorTables:
 
     def _write_author_index(self) -> None:
         """Write the noted author rows: one executemany each for deletions and insertions (in the caller's
-        transaction, so the index never disagrees with the papers)."""
+        transaction, so the index never disagrees with the papers). While a first bulk import defers the index
+        (`_authors_deferred`), the rows are dropped: the index is marked stale and built in one sorted pass at
+        the end (rows in key order append to the B-tree; in paper order each lands on a random page)."""
         if not self._ix_add and not self._ix_del:
             return
         keys = self.author_keys
-        if keys is None:
+        if keys is None or self._authors_deferred:
             self.conn.execute("INSERT OR IGNORE INTO state(key, value) VALUES (?, 'true')", (AUTHOR_INDEX_STALE,))
         else:
             if self._ix_del:
@@ -74,7 +77,8 @@ class AuthorTables:
         return self.conn.execute("SELECT 1 FROM state WHERE key = ?", (AUTHOR_INDEX_STALE,)).fetchone() is not None
 
     def fill_author_index(self, *, batch: int = 20_000) -> int:
-        """Rebuild the author index from the papers (a library from before it); returns the papers indexed."""
+        """Rebuild the author index from the papers (a library from before it, or after a first bulk import);
+        returns the papers indexed. The rows are gathered in a temporary table and written in key order."""
         keys = self.author_keys
         if keys is None:
             return 0
@@ -82,7 +86,9 @@ class AuthorTables:
         with self._lock:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                self.conn.execute("DELETE FROM paper_authors")
+                self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS author_rows_new (name_key TEXT, sort_key INTEGER, "
+                                  "pos INTEGER, name TEXT)")
+                self.conn.execute("DELETE FROM temp.author_rows_new")
                 while True:
                     rows = self.conn.execute(
                         "SELECT sort_key, authors_json FROM papers WHERE sort_key > ? ORDER BY sort_key LIMIT ?",
@@ -90,9 +96,13 @@ class AuthorTables:
                     if not rows:
                         break
                     last = rows[-1][0]
-                    self.conn.executemany(_INSERT_AUTHOR, [
+                    self.conn.executemany("INSERT INTO temp.author_rows_new VALUES (?,?,?,?)", [
                         (k, sk, i, n) for sk, raw in rows for i, n in enumerate(_names(raw)) for k in keys(n)])
                     done += len(rows)
+                self.conn.execute("DELETE FROM paper_authors")
+                self.conn.execute("INSERT OR REPLACE INTO paper_authors(name_key, sort_key, pos, name) SELECT name_key, "
+                                  "sort_key, pos, name FROM temp.author_rows_new ORDER BY name_key, sort_key, pos")
+                self.conn.execute("DELETE FROM temp.author_rows_new")
                 self.conn.execute("DELETE FROM state WHERE key = ?", (AUTHOR_INDEX_STALE,))
                 self.conn.execute("COMMIT")
             except BaseException:

@@ -25,7 +25,7 @@ import orjson
 from paperscope.errors import NotFound, NotReady, QueryError, StoreError
 from paperscope.models import Author, Paper, UpsertStats, Version
 from paperscope.store.api import AuthorKeyer, ChangeRow, CodeLinkFinder, JSONValue, PaperQuery
-from paperscope.store.authors import AuthorTables
+from paperscope.store.authors import AUTHOR_INDEX_STALE, AuthorTables
 from paperscope.store.codec import iso, no_nul, parse_iso as _parse_iso
 from paperscope.store.fts5 import compile_match
 from paperscope.store.migrations import LATEST, migrate
@@ -186,6 +186,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         self.author_keys = author_keys
         self._ix_add: list[tuple[int, list[str]]] = []
         self._ix_del: list[tuple[int, list[str]]] = []
+        self._authors_deferred = False
         self.readonly = readonly
         memory = self.path == ":memory:"
         if not memory and not Path(self.path).exists():
@@ -504,6 +505,11 @@ class SQLiteStore(AuthorTables, VectorTables):
         fresh = self.path != ":memory:" and self.conn.execute("SELECT 1 FROM papers LIMIT 1").fetchone() is None
         if fresh:
             self._side = self._start_side_build()
+        if self._side is not None and self.author_keys is not None:
+            # A first import: the author index is built in one sorted pass at the end. Marked stale before the
+            # first paper, so a kill at any later point leaves it to be filled by the next writer.
+            self.set_state(AUTHOR_INDEX_STALE, True)
+            self._authors_deferred = True
         if self._side is None:  # merging as we go is wasted work when an optimize follows the import
             self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('automerge', 0)")
         self._in_bulk = True
@@ -516,6 +522,9 @@ class SQLiteStore(AuthorTables, VectorTables):
                     self._adopt_side_index()
                 else:
                     self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('automerge', 4)")
+                if self._authors_deferred:
+                    self._authors_deferred = False
+                    self.fill_author_index()
             finally:
                 self.conn.execute("PRAGMA cache_size = -65536")
                 if switched:
