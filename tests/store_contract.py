@@ -76,6 +76,19 @@ def test_get_papers_keeps_order_and_skips_missing(store: Store) -> None:
     assert store.get_paper("nope") is None
 
 
+def test_titles_and_authors_are_those_of_the_papers(store: Store) -> None:
+    store.upsert_papers([paper("2501.00001", title="On cats", authors=("Ada Lovelace", "Alan Turing")),
+                         Paper(id="2501.00002", version=1, title="Dogs", abstract="x", updated=T0, published=T0,
+                               authors=[Author("Émilie du Châtelet", ["Paris"]), Author("I. Newton")],
+                               categories=["cs.CL"], primary_category="cs.CL", versions=[Version(1, T0)])])
+    got = store.titles_and_authors(["2501.00002", "nope", "2501.00001"])
+    assert got == {"2501.00001": ("On cats", ["Ada Lovelace", "Alan Turing"]),
+                   "2501.00002": ("Dogs", ["Émilie du Châtelet", "I. Newton"])}
+    for p in store.get_papers(["2501.00001", "2501.00002"]):
+        assert got[p.id] == (p.title, p.author_names)
+    assert store.titles_and_authors([]) == {}
+
+
 def test_newest_matching_order_and_ties(store: Store) -> None:
     # Three papers in one second (ties ordered by id, descending) and one a day older.
     store.upsert_papers([paper("2501.00003", title="graph nets"), paper("2501.00001", title="graph nets"),

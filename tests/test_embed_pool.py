@@ -37,3 +37,33 @@ def test_worker_processes_give_the_same_vectors(tmp_path: Path, monkeypatch) -> 
     assert a.keys() == b.keys() == set(ids)
     assert all(np.array_equal(a[i], b[i]) for i in ids)
     assert len(two.vectors()) == 400
+
+
+def test_novelty_with_helper_processes_stores_the_same_rows(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from paperscope.semantic.ivf import ScanHelpers
+    from paperscope.service import novelty as nov
+
+    def table(lib) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+        return lib.store.conn.execute("SELECT arxiv_id, value, percentile, reason, neighbours, cohort FROM novelty "
+                                      "ORDER BY arxiv_id").fetchall()
+
+    monkeypatch.setattr(nov, "CHUNK", 150)  # several chunks (the helpers are kept over all of them)
+    one = _library(tmp_path / "one.db")
+    meaning.embed(one)
+    alone = nov.novelty(one)
+    started: list[int] = []
+
+    class Counted(ScanHelpers):
+        def __init__(self, index, count):  # type: ignore[no-untyped-def]
+            started.append(count)
+            super().__init__(index, count)
+
+    monkeypatch.setattr(nov, "HELP_FROM", 1)
+    monkeypatch.setattr(nov, "_cores", lambda: 2)
+    monkeypatch.setattr(nov, "ScanHelpers", Counted)
+    two = _library(tmp_path / "two.db")
+    meaning.embed(two)
+    helped = nov.novelty(two)
+    assert started == [1]
+    assert (helped.papers, helped.scored) == (alone.papers, alone.scored) == (400, helped.scored)
+    assert table(two) == table(one) and len(table(one)) == 400

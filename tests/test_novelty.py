@@ -286,3 +286,29 @@ def test_cohort_percentiles_skip_unscored_papers_and_check_lengths() -> None:
     assert pct[1].describe() == "no percentile" and pct[0].size == 2
     with pytest.raises(ValueError, match="3 results but 1 cohort lists"):
         cohort_percentiles(rs, [standard_cohorts("cs.CL", 2025)])
+
+
+def test_name_keys_are_those_of_the_per_character_rule() -> None:
+    import random
+
+    from paperscope.semantic.novelty import _name_keys
+
+    def per_character(authors: list[str]) -> set[str]:  # the first definition, kept here as the reference
+        keys = set()
+        for a in authors:
+            parts = [p for p in "".join(c if c.isalpha() or c.isspace() else " " for c in a.lower()).split() if p]
+            if parts:
+                keys.add(f"{parts[-1]} {parts[0][0]}")
+        return keys
+
+    tricky = ["Ada B. Lovelace", "A. Lovelace", "İlker Öztürk", "O'Brien, J.", "Jean-Luc Picard", "J.R.R. Tolkien",
+              "", "  ", "123", "李 小龙", "Ǆemal ǅ", "ß Straße", "x\u00a0y", "a\u2003b", "_a_ b_", "½ Half", "Ⅷ King",
+              "e\u0301mile Zola", "\u200bzero", "ΣΑΣ ΟΔΥΣ", "a\tb\nc", "-", "Müller2 A.", "ﬁne ﬂow"]
+    for name in tricky:
+        assert _name_keys([name]) == per_character([name]), name
+    assert _name_keys(tricky) == per_character(tricky)
+    rnd = random.Random(0)
+    pool = [chr(i) for i in range(0x2400)]
+    for _ in range(3000):
+        name = "".join(rnd.choice(pool) for _ in range(rnd.randint(0, 12)))
+        assert _name_keys([name]) == per_character([name]), repr(name)

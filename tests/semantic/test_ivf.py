@@ -229,3 +229,52 @@ def test_bad_input_and_damaged_folders_are_refused(tmp_path: Path) -> None:
     (tmp_path / "a" / "offsets.1.bin").unlink()
     with pytest.raises(StoreError, match="damaged"):
         IvfIndex.open(tmp_path / "a")
+
+
+@pytest.mark.parametrize("exact_below", [0, 20_000])
+def test_helper_processes_give_the_same_answers_to_the_last_bit(tmp_path: Path, exact_below: int) -> None:
+    from paperscope.semantic import ivf
+    from paperscope.semantic.ivf import ScanHelpers
+
+    idx, _ = build(tmp_path, n=3000, lists=40, exact_below=exact_below)
+    rng = np.random.default_rng(5)
+    idx.add(np.arange(10) * 7 + 3, unit(rng, 10), rng.integers(0, 40, size=10))  # a tail and tombstones
+    keys = idx.keys()[::2]
+    alone = idx.nearest_earlier(keys, k=7, nprobe=6, chunk=400)
+    with ScanHelpers(idx, 2) as helpers:
+        assert helpers.serves(idx)
+        old_block = ivf._PROBE_BLOCK
+        ivf._PROBE_BLOCK = 64  # several probe blocks per chunk, shared out
+        try:
+            helped = idx.nearest_earlier(keys, k=7, nprobe=6, chunk=400, helpers=helpers)
+        finally:
+            ivf._PROBE_BLOCK = old_block
+        assert helpers.usable
+    for a, b in zip(alone, helped):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_helpers_of_another_snapshot_are_not_used_and_a_dead_helper_is_replaced(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    from paperscope.semantic.ivf import ScanHelpers
+
+    idx, _ = build(tmp_path, n=2000, lists=30, exact_below=0)
+    alone = idx.nearest_earlier(k=5, nprobe=5)
+    with ScanHelpers(idx, 1) as helpers:
+        list(helpers._ex.map(abs, [1]))  # started
+        for pid in list(helpers._ex._processes):  # kill -9 the helper: its shares are scanned by the caller
+            os.kill(pid, signal.SIGKILL)
+        helped = idx.nearest_earlier(k=5, nprobe=5, helpers=helpers)
+        assert not helpers.usable
+    for a, b in zip(alone, helped):
+        np.testing.assert_array_equal(a, b)
+    with ScanHelpers(idx, 1) as helpers:
+        rng = np.random.default_rng(9)
+        idx.add(np.array([10**6]), unit(rng, 1), np.array([39]))  # the index moved on: the helpers would not see it
+        assert not helpers.serves(idx)
+        moved = idx.nearest_earlier(k=5, nprobe=5, helpers=helpers)
+        assert len(moved[0]) == len(idx) == 2001  # answered here, over the index as it is now
+        for a, b in zip(idx.nearest_earlier(k=5, nprobe=5), moved):
+            np.testing.assert_array_equal(a, b)

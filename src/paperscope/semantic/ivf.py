@@ -45,10 +45,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Final, cast
+from typing import Final, TypeVar, cast
 
 import numpy as np
 
@@ -60,6 +60,7 @@ LISTS_PER_SQRT: Final = 2.0  # lists = 2 * sqrt(n): short lists keep bulk scans 
 DEFAULT_NPROBE: Final = 32  # recall@10 0.958 on 57,821 real papers (64: 0.979 at 4x the cost)
 _CAND_BUDGET: Final = 1 << 25  # candidate slots held per chunk (12 bytes each: ~400 MB)
 _EXACT_BLOCK: Final = 1 << 16
+_PROBE_BLOCK: Final = 4096  # queries whose list scores are held at once
 _FEW_QUERIES: Final = 4  # up to this many queries, each is answered alone (less overhead)
 _DTYPES: Final = {"float16": np.float16, "int8": np.int8}
 
@@ -72,10 +73,10 @@ def default_lists(n: int) -> int:
 class IvfIndex:
     """Nearest-neighbour search over (int key, unit vector, int day) rows stored in a folder."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, header: dict[str, object] | None = None) -> None:
         """Use `IvfIndex.open(folder)` or `IvfIndex.build(...)`."""
         self.folder = Path(folder)
-        self._load()
+        self._load(header)
 
     # -- construction ----------------------------------------------------------------------
 
@@ -175,10 +176,12 @@ class IvfIndex:
         """Open an index folder: memory-maps the row files, reads only small arrays."""
         return cls(folder)
 
-    def _load(self) -> None:
+    def _load(self, header: dict[str, object] | None = None) -> None:
+        """Map the files as `header` (default: header.json) describes them: a given header opens the snapshot
+        another process has open, whatever was appended since."""
         f = self.folder
         try:
-            h = json.loads((f / "header.json").read_text(encoding="utf-8"))
+            h = dict(header) if header is not None else json.loads((f / "header.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as e:
             raise StoreError(f"cannot read vector index header {f / 'header.json'}: {e}") from e
         if h.get("format") != FORMAT:
@@ -343,17 +346,21 @@ class IvfIndex:
         nprobe: int | None = None,
         chunk: int | None = None,
         threads: int = 1,
+        helpers: ScanHelpers | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each key (default: every live row, in `keys()` order), the k nearest live rows
         dated strictly earlier: (neighbour keys (m, k) -1 pad, sims (m, k), n_earlier (m,)),
         where n_earlier counts the live rows strictly earlier (for a "too little history" rule).
-        `chunk` caps the queries held at once (memory); `threads` > 1 scans lists in parallel.
+        `chunk` caps the queries held at once (memory); `threads` > 1 scans lists in parallel;
+        `helpers` (`ScanHelpers` of this index) take shares of the lists in other processes,
+        with the same answer to the last bit.
         """
         rows = np.flatnonzero(self._alive) if keys is None else self._require_rows(keys)
         limit = np.asarray(self._days[rows], dtype=np.int64)
         nb, sims = self._scan(
-            lambda s, e: self._decode(rows[s:e]), len(rows), limit, k, nprobe, chunk, threads
-        )
+            lambda s, e: self._decode(rows[s:e]), len(rows), limit, k, nprobe, chunk, threads,
+            helpers if helpers is not None and helpers.serves(self) else None, rows,
+        )  # fmt: skip
         return nb, sims, self.count_before(limit)
 
     def count_before(self, days: np.ndarray) -> np.ndarray:
@@ -378,9 +385,11 @@ class IvfIndex:
         nprobe: int | None,
         chunk: int | None = None,
         threads: int = 1,
+        helpers: ScanHelpers | None = None,
+        query_rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         with self._one_blas_thread():
-            return self._scan_lists(get_q, m, limit, k, nprobe, chunk, threads)
+            return self._scan_lists(get_q, m, limit, k, nprobe, chunk, threads, helpers, query_rows)
 
     def _one_blas_thread(self) -> AbstractContextManager[object]:
         """Hold BLAS to one thread while scanning (threadpoolctl, when installed): the
@@ -407,9 +416,13 @@ class IvfIndex:
         nprobe: int | None,
         chunk: int | None = None,
         threads: int = 1,
+        helpers: ScanHelpers | None = None,
+        query_rows: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """List-major scan: per chunk of queries, each probed segment is decoded once and
-        multiplied by all queries that probe it; each keeps its top k per segment."""
+        multiplied by all queries that probe it; each keeps its top k per segment. With
+        `helpers` (and the queries' own `query_rows`), the segments of a chunk are shared
+        out between this process and the helper processes."""
         out_k = np.full((m, k), -1, dtype=np.int64)
         out_s = np.full((m, k), -np.inf, dtype=np.float32)
         if m == 0 or k <= 0 or len(self) == 0:
@@ -432,37 +445,122 @@ class IvfIndex:
         try:
             for s in range(0, m, c):
                 e = min(m, s + c)
+                shared = helpers is not None and query_rows is not None and helpers.usable
                 q = np.ascontiguousarray(get_q(s, e), dtype=np.float32)
                 lim = None if limit is None else limit[s:e]
                 if exact or p >= self.lists:
                     probes = np.broadcast_to(np.arange(p, dtype=np.int64), (e - s, p))
+                elif shared:
+                    assert helpers is not None and query_rows is not None
+                    probes = self._shared_probes(q, query_rows[s:e], p, helpers)
                 else:
-                    probes = np.argpartition(-(q @ self._cents.T), p - 1, axis=1)[:, :p]
+                    probes = self._probes(q, p)
+                groups = _by_segment(probes)
                 cand_r = np.full((e - s, p * k), -1, dtype=np.int64)
                 cand_s = np.full((e - s, p * k), -np.inf, dtype=np.float32)
-                flat = np.ascontiguousarray(probes).ravel()
-                order = np.argsort(flat, kind="stable")
-                seg_sorted = flat[order]
-                bounds = np.flatnonzero(np.r_[True, seg_sorted[1:] != seg_sorted[:-1], True])
-
-                def one(j: int) -> None:
-                    pairs = order[bounds[j] : bounds[j + 1]]
-                    self._scan_segment(
-                        int(seg_sorted[bounds[j]]), exact, q, lim, pairs // p, pairs % p, k,
-                        cand_r, cand_s,
-                    )  # fmt: skip
-
-                jobs = range(len(bounds) - 1)
-                if pool is None:
-                    for j in jobs:
-                        one(j)
-                else:
-                    list(pool.map(one, jobs))
+                jobs: np.ndarray = np.arange(len(groups[2]) - 1)
+                handed: list[tuple[np.ndarray, Future[_Part]]] = []
+                if shared:
+                    assert helpers is not None and query_rows is not None
+                    parts = _share(self._job_costs(groups, exact), helpers.count + 1)
+                    jobs = parts[0]
+                    handed = [(part, helpers.submit(query_rows[s:e], lim, probes, k, p, exact, part))
+                              for part in parts[1:] if len(part)]
+                self._scan_jobs(groups, jobs, exact, q, lim, k, p, cand_r, cand_s, pool)
+                for part, job in handed:
+                    got = helpers.result(job) if helpers is not None else None
+                    if got is None:  # the helper is gone: its share is scanned here
+                        self._scan_jobs(groups, part, exact, q, lim, k, p, cand_r, cand_s, pool)
+                    else:
+                        qi, slot, part_r, part_s = got
+                        cand_r.reshape(e - s, p, k)[qi, slot] = part_r
+                        cand_s.reshape(e - s, p, k)[qi, slot] = part_s
                 out_k[s:e], out_s[s:e] = self._best(cand_r, cand_s, k)
         finally:
             if pool is not None:
                 pool.shutdown()
         return out_k, out_s
+
+    def _probes(self, q: np.ndarray, p: int) -> np.ndarray:
+        """The p best lists of each query, scored in blocks of `_PROBE_BLOCK` queries (bounded memory, and the same
+        products whichever process computes a block)."""
+        out = np.empty((len(q), p), dtype=np.int64)
+        for b in range(0, len(q), _PROBE_BLOCK):
+            cs = q[b : b + _PROBE_BLOCK] @ self._cents.T
+            np.negative(cs, out=cs)
+            out[b : b + _PROBE_BLOCK] = np.argpartition(cs, p - 1, axis=1)[:, :p]
+        return out
+
+    def _shared_probes(self, q: np.ndarray, query_rows: np.ndarray, p: int, helpers: ScanHelpers) -> np.ndarray:
+        """`_probes`, its blocks shared out between this process and the helpers."""
+        blocks = -(-len(q) // _PROBE_BLOCK)
+        cuts = [_PROBE_BLOCK * (blocks * i // (helpers.count + 1)) for i in range(helpers.count + 2)]
+        cuts[-1] = len(q)
+        handed = [(a, b, helpers.submit_probes(query_rows[a:b], p)) for a, b in zip(cuts[1:-1], cuts[2:]) if b > a]
+        out = np.empty((len(q), p), dtype=np.int64)
+        out[: cuts[1]] = self._probes(q[: cuts[1]], p)
+        for a, b, job in handed:
+            got = helpers.result(job)
+            out[a:b] = self._probes(q[a:b], p) if got is None else got
+        return out
+
+    def _scan_jobs(
+        self,
+        groups: tuple[np.ndarray, np.ndarray, np.ndarray],
+        jobs: np.ndarray,
+        exact: bool,
+        q: np.ndarray,
+        lim: np.ndarray | None,
+        k: int,
+        p: int,
+        cand_r: np.ndarray,
+        cand_s: np.ndarray,
+        pool: ThreadPoolExecutor | None = None,
+    ) -> None:
+        """Scan the segments `jobs` (positions in `groups`, from `_by_segment`) for the queries that probe them."""
+        order, seg_sorted, bounds = groups
+
+        def one(j: int) -> None:
+            pairs = order[bounds[j] : bounds[j + 1]]
+            self._scan_segment(
+                int(seg_sorted[bounds[j]]), exact, q, lim, pairs // p, pairs % p, k, cand_r, cand_s,
+            )  # fmt: skip
+
+        if pool is None:
+            for j in jobs.tolist():
+                one(j)
+        else:
+            list(pool.map(one, jobs.tolist()))
+
+    def _job_costs(self, groups: tuple[np.ndarray, np.ndarray, np.ndarray], exact: bool) -> np.ndarray:
+        """The work of each segment of `groups`: the queries probing it times its rows."""
+        _, seg_sorted, bounds = groups
+        segs = seg_sorted[bounds[:-1]]
+        if exact:
+            sizes = np.minimum(self._n, (segs + 1) * _EXACT_BLOCK) - segs * _EXACT_BLOCK
+        else:
+            sizes = (self._offsets[segs + 1] - self._offsets[segs]) + (
+                self._tail_offsets[segs + 1] - self._tail_offsets[segs]
+            )
+        out: np.ndarray = np.diff(bounds) * np.maximum(sizes, 1)
+        return out
+
+    def _scan_part(
+        self, query_rows: np.ndarray, lim: np.ndarray | None, probes: np.ndarray, k: int, p: int, exact: bool,
+        jobs: np.ndarray,
+    ) -> _Part:
+        """A helper's share of one chunk: the segments `jobs` for these queries, as (query, probe slot) pairs with
+        their k candidates, exactly as `_scan_lists` would have written them."""
+        with self._one_blas_thread():
+            q = np.ascontiguousarray(self._decode(query_rows), dtype=np.float32)
+            groups = _by_segment(probes)
+            cand_r = np.full((len(q), p * k), -1, dtype=np.int64)
+            cand_s = np.full((len(q), p * k), -np.inf, dtype=np.float32)
+            self._scan_jobs(groups, jobs, exact, q, lim, k, p, cand_r, cand_s)
+        order, _, bounds = groups
+        pairs = np.concatenate([order[bounds[j] : bounds[j + 1]] for j in jobs.tolist()])
+        qi, slot = pairs // p, pairs % p
+        return qi, slot, cand_r.reshape(len(q), p, k)[qi, slot], cand_s.reshape(len(q), p, k)[qi, slot]
 
     def _scan_segment(
         self,
@@ -602,6 +700,115 @@ class IvfIndex:
         if (rows < 0).any():
             raise KeyError(int(k_arr[np.flatnonzero(rows < 0)[0]]))
         return rows
+
+
+# -- helper processes ------------------------------------------------------------------------
+
+_Part = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # query, probe slot, k keys' rows, k sims per pair
+T = TypeVar("T")
+
+
+class ScanHelpers:
+    """Processes that take shares of `nearest_earlier`'s scan, each over the same index snapshot (its files mapped
+    read-only): the scan is numpy calls between lines of Python, which one process runs on one core.
+
+        with ScanHelpers(idx, 1) as helpers:
+            nb, sims, n_earlier = idx.nearest_earlier(keys, helpers=helpers)
+
+    Should a helper die, its share is scanned in the calling process (and the helpers are not used again).
+    """
+
+    def __init__(self, index: IvfIndex, count: int) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        self.count = max(1, int(count))
+        self._folder, self._header = index.folder.resolve(), dict(index._h)
+        # spawn, not fork: the caller holds SQLite connections and threads a fork would copy mid-use
+        self._ex = ProcessPoolExecutor(self.count, mp_context=get_context("spawn"), initializer=_helper_start,
+                                       initargs=(str(self._folder), self._header))
+        self.usable = True
+
+    def serves(self, index: IvfIndex) -> bool:
+        """Whether these helpers have `index` open as it is now (same folder, same header)."""
+        return self.usable and index.folder.resolve() == self._folder and index._h == self._header
+
+    def submit(self, query_rows: np.ndarray, lim: np.ndarray | None, probes: np.ndarray, k: int, p: int,
+               exact: bool, jobs: np.ndarray) -> Future[_Part]:
+        return self._submit(_helper_scan, np.asarray(query_rows), lim, np.ascontiguousarray(probes), k, p, exact,
+                            jobs)
+
+    def submit_probes(self, query_rows: np.ndarray, p: int) -> Future[np.ndarray]:
+        return self._submit(_helper_probes, np.asarray(query_rows), p)
+
+    def _submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self._ex.submit(fn, *args)
+        except BrokenProcessPool as e:  # a helper died earlier: the answer says so, and the caller scans it
+            self.usable = False
+            failed: Future[T] = Future()
+            failed.set_exception(e)
+            return failed
+
+    def result(self, job: Future[T]) -> T | None:
+        """A share's answer; None when the helper process is gone."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return job.result()
+        except BrokenProcessPool:
+            self.usable = False
+            return None
+
+    def close(self) -> None:
+        self._ex.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> ScanHelpers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+_HELPER_INDEX: IvfIndex | None = None
+
+
+def _helper_start(folder: str, header: dict[str, object]) -> None:
+    global _HELPER_INDEX
+    _HELPER_INDEX = IvfIndex(Path(folder), header)
+
+
+def _helper_scan(query_rows: np.ndarray, lim: np.ndarray | None, probes: np.ndarray, k: int, p: int, exact: bool,
+                 jobs: np.ndarray) -> _Part:
+    assert _HELPER_INDEX is not None
+    return _HELPER_INDEX._scan_part(query_rows, lim, probes, k, p, exact, jobs)
+
+
+def _helper_probes(query_rows: np.ndarray, p: int) -> np.ndarray:
+    assert _HELPER_INDEX is not None
+    with _HELPER_INDEX._one_blas_thread():
+        return _HELPER_INDEX._probes(np.ascontiguousarray(_HELPER_INDEX._decode(query_rows), dtype=np.float32), p)
+
+
+def _by_segment(probes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The (query, probe slot) pairs of a chunk grouped by segment: (pair order, segments in that order, bounds of
+    each segment's run); pair i*p + j is query i's j-th probe."""
+    flat = np.ascontiguousarray(probes).ravel()
+    order = np.argsort(flat, kind="stable")
+    seg_sorted = flat[order]
+    bounds = np.flatnonzero(np.r_[True, seg_sorted[1:] != seg_sorted[:-1], True])
+    return order, seg_sorted, bounds
+
+
+def _share(costs: np.ndarray, parts: int) -> list[np.ndarray]:
+    """Job positions split into `parts` runs of about equal cost (in job order: neighbouring segments)."""
+    if parts <= 1 or len(costs) == 0:
+        return [np.arange(len(costs))]
+    cum = np.cumsum(costs, dtype=np.float64)
+    cuts = np.searchsorted(cum, cum[-1] * np.arange(1, parts) / parts, side="left")
+    return np.split(np.arange(len(costs)), cuts)
 
 
 # -- helpers ---------------------------------------------------------------------------------

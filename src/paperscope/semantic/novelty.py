@@ -12,6 +12,7 @@ exactly the earlier days, then join it.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -235,14 +236,36 @@ class DuplicateCheck:
     reason: str = ""
 
 
+class _LettersAndSpaces(dict[int, str]):
+    """A `str.translate` table that keeps letters and white space and makes every other character a space; each
+    code point is looked at once, then remembered."""
+
+    def __missing__(self, code: int) -> str:
+        c = chr(code)
+        out = c if c.isalpha() or c.isspace() else " "
+        self[code] = out
+        return out
+
+
+_LETTERS = _LettersAndSpaces()
+
+
+@functools.lru_cache(maxsize=1 << 18)
+def _name_key(author: str) -> str | None:
+    """'Ada B. Lovelace' -> 'lovelace a' (None for a name without letters)."""
+    parts = author.lower().translate(_LETTERS).split()
+    return f"{parts[-1]} {parts[0][0]}" if parts else None
+
+
 def _name_keys(authors: Sequence[str]) -> set[str]:
     """'Ada B. Lovelace' -> 'lovelace a': surname and first initial, so 'A. Lovelace' matches."""
-    keys = set()
-    for a in authors:
-        parts = [p for p in "".join(c if c.isalpha() or c.isspace() else " " for c in a.lower()).split() if p]
-        if parts:
-            keys.add(f"{parts[-1]} {parts[0][0]}")
-    return keys
+    return {key for a in authors if (key := _name_key(a)) is not None}
+
+
+def _share_an_author(authors: Sequence[str], earlier_authors: Sequence[str]) -> bool:
+    """Whether `_name_keys` of the two lists meet (stopping at the first shared name)."""
+    theirs = _name_keys(earlier_authors)
+    return any(key in theirs for a in authors if (key := _name_key(a)) is not None)
 
 
 def _title_tokens(title: str) -> set[str]:
@@ -276,8 +299,7 @@ def near_duplicate(
     with_author, title_only = DUPLICATE_RULES.get(model, (0.9, 0.95))
     where = f" of {earlier_id}" if earlier_id else ""
     if authors and earlier_authors:
-        shared = _name_keys(authors) & _name_keys(earlier_authors)
-        if shared and similarity >= with_author:
+        if similarity >= with_author and _share_an_author(authors, earlier_authors):
             return DuplicateCheck(True, f"near-duplicate{where} (similarity {similarity:.2f}, shared author)")
         return DuplicateCheck(False)
     if similarity >= title_only and title and earlier_title and title_similarity(title, earlier_title) >= TITLE_MATCH:

@@ -9,6 +9,7 @@ chunk, with the cohorts still to re-rank, so a run killed at any point is comple
 
 from __future__ import annotations
 
+import os
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from paperscope.library import Library
+from paperscope.semantic.ivf import ScanHelpers
 from paperscope.semantic.space import VectorSpace
 from paperscope.service.results import Result
 from paperscope.store.api import CohortRow, EmbeddingBatch, JSONValue, NoveltyRow
@@ -25,6 +27,9 @@ CHUNK = 50_000
 # 0.004 on average (Spearman 0.997) at 16, 0.008 (0.993) at 8 for 1.2-2x the speed; bench/scale.py measures it again
 # on its library. A first run over a whole library probes 8, a daily run 16.
 NPROBE, BULK_NPROBE, BULK_FROM = 16, 8, 100_000
+# From this many papers in a chunk on, helper processes (one per further core, at most MAX_HELPERS) scan shares of
+# the index beside this one: each costs ~0.5 s to start and a chunk of 20,000 papers scans for seconds.
+HELP_FROM, MAX_HELPERS = 20_000, 3
 FULL_ID_TABLE = 20_000  # from this many papers on, read every id at once instead of the neighbours' ids per chunk
 
 
@@ -63,22 +68,37 @@ def novelty(lib: Library, *, k: int = 10, full: bool = False,
         names = dict(zip(keys.tolist(), ids))
     done = scored = 0
     last = after
-    while True:
-        batch = store.embeddings_since(model, last, limit=CHUNK)
-        if not len(batch.keys):
-            break
-        rows, cohorts = _score_chunk(lib, v, batch, k, names, BULK_NPROBE if total >= BULK_FROM else NPROBE)
-        store.save_novelty(model, k, rows, lib.now(), cohorts=cohorts)
-        pending |= set(cohorts.values())
-        done += len(rows)
-        scored += sum(1 for r in rows if r[1] is not None)
-        last = batch.last
-        _save_state(lib, model, epoch, k, last, pending)
-        if progress:
-            progress(done, max(total, done))
+    helpers: ScanHelpers | None = None
+    try:
+        while True:
+            batch = store.embeddings_since(model, last, limit=CHUNK)
+            if not len(batch.keys):
+                break
+            if helpers is None and done == 0 and len(batch.keys) >= HELP_FROM and _cores() > 1:
+                helpers = ScanHelpers(v.index, min(_cores() - 1, MAX_HELPERS))
+            rows, cohorts = _score_chunk(lib, v, batch, k, names, BULK_NPROBE if total >= BULK_FROM else NPROBE,
+                                         helpers)
+            store.save_novelty(model, k, rows, lib.now(), cohorts=cohorts)
+            pending |= set(cohorts.values())
+            done += len(rows)
+            scored += sum(1 for r in rows if r[1] is not None)
+            last = batch.last
+            _save_state(lib, model, epoch, k, last, pending)
+            if progress:
+                progress(done, max(total, done))
+    finally:
+        if helpers is not None:
+            helpers.close()
     reranked = rerank_cohorts(lib, model, pending) if pending else 0
     _save_state(lib, model, epoch, k, last, set())
     return NoveltyRun(done, scored, k, model, reranked, after == 0)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _save_state(lib: Library, model: str, epoch: int, k: int, rowid: int, pending: set[str]) -> None:
@@ -92,46 +112,62 @@ def _years(days: np.ndarray) -> np.ndarray:
 
 
 def _score_chunk(lib: Library, v: VectorSpace, batch: EmbeddingBatch, k: int, names: dict[int, str] | None,
-                 nprobe: int) -> tuple[list[NoveltyRow], dict[str, str]]:
+                 nprobe: int, helpers: ScanHelpers | None = None) -> tuple[list[NoveltyRow], dict[str, str]]:
     from paperscope.semantic.novelty import DUPLICATE_RULES, NOT_ENOUGH_HISTORY, near_duplicate
 
-    keys, ids, cats, years = batch.keys, batch.ids, batch.categories, _years(batch.days)
-    nb, sims, n_earlier = v.index.nearest_earlier(keys, k, nprobe=nprobe)
+    keys, ids, cats, years = batch.keys, batch.ids, batch.categories, _years(batch.days).tolist()
+    nb, sims, n_earlier = v.index.nearest_earlier(keys, k, nprobe=nprobe, helpers=helpers)
     if names is None:
         wanted = np.unique(nb[nb >= 0]).tolist()
         names = lib.store.ids_for_keys(wanted) if wanted else {}
     floor = min(DUPLICATE_RULES.get(v.model, (0.9, 0.95)))
     # The index compares compressed vectors (off by up to ~0.01 in cosine): the pairs near a near-duplicate threshold
     # are measured again at full precision before the rule reads them.
-    close = {r: names.get(int(nb[r, 0])) for r in range(len(ids)) if nb[r, 0] >= 0 and sims[r, 0] >= floor - 0.02}
+    first = nb[:, 0].tolist()
+    close = {r: names.get(first[r]) for r in np.flatnonzero((nb[:, 0] >= 0) & (sims[:, 0] >= floor - 0.02)).tolist()}
     exact = v.vectors_of(sorted({ids[r] for r in close} | {x for x in close.values() if x}))
     top_sim: dict[int, float] = {}
     for r, near_id in close.items():
         if near_id and ids[r] in exact and near_id in exact:
             top_sim[r] = float(exact[ids[r]] @ exact[near_id])
-    texts = {p.id: p for p in lib.store.get_papers(sorted({ids[r] for r in top_sim if top_sim[r] >= floor}
-                                                           | {str(close[r]) for r in top_sim if top_sim[r] >= floor}))}
+    suspects = [r for r, s in top_sim.items() if s >= floor]
+    texts = lib.store.titles_and_authors(sorted({ids[r] for r in suspects} | {str(close[r]) for r in suspects}))
+    ss = sims.astype(np.float64)
+    for r, s in top_sim.items():
+        ss[r, 0] = s
+    ok = nb >= 0
+    full_np = np.asarray(ok.all(axis=1))
+    # A row's mean over its k columns, as np.mean of the row alone would give it (same summation); the rows with
+    # fewer neighbours than k are averaged one by one below.
+    means: list[float] = np.where(full_np, ss.mean(axis=1), np.nan).tolist()
+    full: list[bool] = full_np.tolist()
+    has_any: list[bool] = np.asarray(ok.any(axis=1)).tolist()
+    nb_rows: list[list[int]] = nb.tolist()
+    ss_rows: list[list[float]] = ss.tolist()
+    ok_rows: list[list[bool]] = ok.tolist()
+    earlier: list[int] = n_earlier.tolist()
     rows: list[NoveltyRow] = []
     cohorts: dict[str, str] = {}
     for r, pid in enumerate(ids):
-        cohorts[pid] = f"{cats[r]}|{int(years[r])}"
-        ok = nb[r] >= 0
-        if n_earlier[r] < k or n_earlier[r] == 0 or not ok.any():
+        cohorts[pid] = f"{cats[r]}|{years[r]}"
+        if earlier[r] < k or earlier[r] == 0 or not has_any[r]:
             rows.append((pid, None, None, NOT_ENOUGH_HISTORY, []))
             continue
-        ss = sims[r][ok].astype(np.float64)
-        if r in top_sim:
-            ss[0] = top_sim[r]
-        neighbours = [(names[int(key)], float(s)) for key, s in zip(nb[r][ok].tolist(), ss.tolist())
-                      if int(key) in names]
-        value = 1.0 - float(np.mean(ss))
+        pairs: Iterable[tuple[int, float]]
+        if full[r]:
+            mean = means[r]
+            pairs = zip(nb_rows[r], ss_rows[r])
+        else:
+            mean = float(np.mean(ss[r][ok[r]]))
+            pairs = ((key, s) for key, s, o in zip(nb_rows[r], ss_rows[r], ok_rows[r]) if o)
+        neighbours = [(name, s) for key, s in pairs if (name := names.get(key)) is not None]
+        value = 1.0 - mean
         reason = ""
         if neighbours:
             a, b = texts.get(pid), texts.get(neighbours[0][0])
             if a is not None and b is not None:
-                check = near_duplicate(neighbours[0][1], model=v.model, title=a.title, earlier_title=b.title,
-                                       authors=a.author_names, earlier_authors=b.author_names,
-                                       earlier_id=neighbours[0][0])
+                check = near_duplicate(neighbours[0][1], model=v.model, title=a[0], earlier_title=b[0],
+                                       authors=a[1], earlier_authors=b[1], earlier_id=neighbours[0][0])
                 if check.duplicate:
                     reason = check.reason
         rows.append((pid, value, 0.0 if reason else None, reason, neighbours))

@@ -85,6 +85,11 @@ def _authors_from_json(raw: str | bytes) -> list[Author]:
     return out
 
 
+def _author_names_from_json(raw: str | bytes) -> list[str]:
+    """The names of `_authors_from_json`, without building an `Author` each."""
+    return [item if isinstance(item, str) else item[0] for item in orjson.loads(raw)]
+
+
 def _versions_json(versions: list[Version]) -> bytes:
     return orjson.dumps([[v.version, iso(v.created)] for v in versions])
 
@@ -766,6 +771,11 @@ class SQLiteStore(AuthorTables, VectorTables):
         """Papers for the ids that are in the library, in the order asked."""
         found = {row[1]: row for row in self._rows_where("arxiv_id", list(arxiv_ids))}
         return [self._paper(found[i]) for i in arxiv_ids if i in found]
+
+    def titles_and_authors(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
+        """(title, author names) by id for the ids in the library: two columns, no `Paper` built."""
+        sql = "SELECT arxiv_id, title, authors_json FROM papers WHERE arxiv_id IN ({in})"
+        return {pid: (title, _author_names_from_json(raw)) for pid, title, raw in select_in(self.conn, sql, arxiv_ids)}
 
     def _rows_where(self, column: str, values: list[Any]) -> Iterator[tuple[Any, ...]]:
         return select_in(self.conn, f"{_SELECT} WHERE {column} IN ({{in}})", values)
