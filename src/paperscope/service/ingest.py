@@ -23,8 +23,10 @@ from pathlib import Path
 from paperscope.errors import PaperscopeError
 from paperscope.library import Library
 from paperscope.models import Paper, Topic, UpsertStats
+from paperscope.service.codes_ahead import CodeLinksAhead, worth_reading_ahead
 from paperscope.service.results import Result, as_str
 from paperscope.store.api import FollowRecord, PaperQuery, Store
+from paperscope.store.codec import no_nul
 
 OVERLAP = timedelta(days=1)
 MAX_BACKFILL = 30_000
@@ -84,16 +86,22 @@ def import_file(store: Store, path: str | Path, *, show_progress: bool = False) 
 
     fmt = detect_format(path)
     problems: list[str] = []
-    with store.bulk():
-        stats = bulk_upsert(store, read_file(path, on_error=lambda issue: problems.append(str(issue)),
-                                             progress=show_progress))
+    ahead = CodeLinksAhead(path) if worth_reading_ahead(path, getattr(store, "code_links", None)) else None
+    try:
+        with store.bulk():
+            stats = bulk_upsert(store, read_file(path, on_error=lambda issue: problems.append(str(issue)),
+                                                 progress=show_progress), ahead=ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
     return ImportedFile(str(path), fmt, stats.new, stats.updated, stats.unchanged, len(problems), problems)
 
 
-def bulk_upsert(store: Store, papers: Iterable[Paper]) -> UpsertStats:
+def bulk_upsert(store: Store, papers: Iterable[Paper], *, ahead: CodeLinksAhead | None = None) -> UpsertStats:
     """Upsert with parsing and writing overlapped: a reader thread parses while SQLite writes.
 
-    SQLite releases the GIL while it builds index pages, so the two threads really run side by side.
+    SQLite releases the GIL while it builds index pages, so the two threads really run side by side. With
+    `ahead`, the code links come from the process reading the same file ahead (each chunk waits for its own).
     """
     q: queue.Queue[list[Paper] | None | BaseException] = queue.Queue(maxsize=8)
     stop = threading.Event()
@@ -127,13 +135,15 @@ def bulk_upsert(store: Store, papers: Iterable[Paper]) -> UpsertStats:
                 return
             if isinstance(item, BaseException):
                 raise item
+            if ahead is not None:
+                ahead.cover([no_nul(p.id) for p in item])
             yield from item
 
     try:
         # One call, so the store groups papers into its own big transactions (few commits, few index segments).
         # Code links are found as the rows are built (a cheap text check first, the detector on about one
         # paper in five): rewriting every row afterwards to store them cost more than finding them.
-        stats = store.upsert_papers(parsed())
+        stats = store.upsert_papers(parsed(), code_urls=ahead)
     finally:
         gc.set_threshold(*old_gc)
         stop.set()

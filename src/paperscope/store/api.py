@@ -145,9 +145,9 @@ class PaperStore(Protocol):
     readonly: bool
 
     def upsert_papers(self, papers: Iterable[Paper], *, progress: Progress | None = None,
-                      detect_code: bool = True) -> UpsertStats:
+                      detect_code: bool = True, code_urls: Mapping[str, str] | None = None) -> UpsertStats:
         """Add or update papers: a newer version replaces the text and joins the history; an older or equal
-        one never overwrites (it may only fill empty fields)."""
+        one never overwrites (it may only fill empty fields). `code_urls`: code links already found, by id."""
         ...
     def bulk(self) -> AbstractContextManager[None]:
         """A context for one big import (upserts inside it may defer index work to its end)."""

@@ -15,7 +15,7 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -162,6 +162,13 @@ def _without_nul(p: Paper) -> Paper:
         authors=[Author(no_nul(a.name), [no_nul(f) for f in a.affiliations]) for a in p.authors])
 
 
+def stored_code_url(p: Paper, finder: CodeLinkFinder) -> str:
+    """The code link this store keeps for `p` when it finds links with `finder` ('' for none): what a second
+    process reading the same file can work out ahead of the writer (`upsert_papers(code_urls=...)`)."""
+    q = _without_nul(p)
+    return q.code_url or _code_url_text(q.abstract, q.comment, finder) or ""
+
+
 def merge_versions(old: list[Version], new: list[Version]) -> list[Version]:
     """Union of two version histories by number; a known date beats an unknown one, the older record wins ties."""
     by_num: dict[int, Version] = {v.version: v for v in old}
@@ -192,6 +199,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._ix_add: list[tuple[int, list[str]]] = []
         self._ix_del: list[tuple[int, list[str]]] = []
         self._authors_deferred = False
+        self._known_code: Mapping[str, str] | None = None
         self.readonly = readonly
         memory = self.path == ":memory:"
         if not memory and not Path(self.path).exists():
@@ -309,7 +317,7 @@ class SQLiteStore(AuthorTables, VectorTables):
         return (sec << SLOT_BITS) | nxt
 
     @staticmethod
-    def _row(p: Paper, key: int, finder: CodeLinkFinder | None = None) -> tuple[Any, ...]:
+    def _row(p: Paper, key: int, finder: CodeLinkFinder | None = None, known: str | None = None) -> tuple[Any, ...]:
         return (
             p.id,
             key,
@@ -329,11 +337,12 @@ class SQLiteStore(AuthorTables, VectorTables):
             iso(p.updated),
             _authors_json(p.authors),
             _versions_json(p.versions or [Version(p.version, p.updated)]),
-            p.code_url or _code_url_text(p.abstract, p.comment, finder),
+            known if known is not None else p.code_url or _code_url_text(p.abstract, p.comment, finder),
         )
 
     def upsert_papers(
-        self, papers: Iterable[Paper], *, progress: Callable[[int], None] | None = None, detect_code: bool = True
+        self, papers: Iterable[Paper], *, progress: Callable[[int], None] | None = None, detect_code: bool = True,
+        code_urls: Mapping[str, str] | None = None,
     ) -> UpsertStats:
         """Add or update papers; every TXN_ROWS papers are one transaction (earlier ones stay if a later fails).
 
@@ -341,8 +350,10 @@ class SQLiteStore(AuthorTables, VectorTables):
         a newer one (it may only fill fields that are empty, such as a DOI added later).
         `detect_code=False` leaves code-link detection to the first read of each paper and to `finish_import`'s
         pass over the change log (bulk imports find them as they write: storing them later rewrites every row).
+        `code_urls` holds links already found (`stored_code_url` with this store's finder) by id, '' for none.
         """
         self._detect_code = detect_code
+        self._known_code = code_urls
         stats = UpsertStats()
         batch: list[Paper] = []
         in_txn = 0
@@ -366,6 +377,8 @@ class SQLiteStore(AuthorTables, VectorTables):
                 self._slots.clear()
                 self._all_keys_cached = False
                 raise
+            finally:
+                self._known_code = None
         return stats
 
     def _flush(self, batch: list[Paper], stats: UpsertStats, in_txn: int,
@@ -426,7 +439,8 @@ class SQLiteStore(AuthorTables, VectorTables):
         for p in folded.values():
             old = existing.get(p.id)
             if old is None:
-                row = self._row(p, self._sort_key(p.updated), self.code_links if self._detect_code else None)
+                row = self._row(p, self._sort_key(p.updated), self.code_links if self._detect_code else None,
+                                self._known_code.get(p.id) if self._known_code is not None else None)
                 new_rows.append(row)
                 self._fts_pending[row[1]] = (row[1], row[3], row[4], row[5], row[6], row[7])
                 self._ix_add.append((row[1], [a.name for a in p.authors]))

@@ -1,0 +1,115 @@
+"""Code links of a big snapshot found by a second process that reads the same file ahead of the writer.
+
+Finding code links is the largest pure-Python cost of a first import (about 40 us per paper, on the writer's
+core), while the full-text index is built by its own process. So a snapshot of many papers is read twice: this
+process parses it and finds each paper's link exactly as the store would (`stored_code_url` with the same
+finder), and the writer takes them by id as it writes. When the reader falls behind or dies the writer waits
+for it or, once it is gone, finds the missing links itself: the links stored are the same either way.
+"""
+
+from __future__ import annotations
+
+import queue
+from collections import deque
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.context import SpawnProcess
+
+AHEAD_FROM = 64 * 1024 * 1024  # bytes of snapshot from which the second reader pays for its start (~1 s)
+CHUNK = 2000
+QUEUE_CHUNKS = 64  # how far (in chunks) the reader may run ahead
+KEEP = 20_000  # papers' links kept behind the newest pulled (the writer asks 2,000 at a time, then writes them)
+
+
+def _find(path: str, out: Any, chunk: int) -> None:
+    """The reader process: (ids, links) per chunk of the file, in file order, then None."""
+    from paperscope.scoring.codelinks import primary_code_url
+    from paperscope.sources.detect import read_file
+    from paperscope.store.codec import no_nul
+    from paperscope.store.sqlite import stored_code_url
+
+    ids: list[str] = []
+    links: list[str] = []
+    for p in read_file(path):
+        url = stored_code_url(p, primary_code_url)
+        ids.append(no_nul(p.id))
+        links.append(url)
+        if len(ids) >= chunk:
+            out.put((ids, links))
+            ids, links = [], []
+    if ids:
+        out.put((ids, links))
+    out.put(None)
+
+
+class CodeLinksAhead(Mapping[str, str]):
+    """Links found ahead by the reader process, by paper id ('' for none); `cover(ids)` waits for them."""
+
+    def __init__(self, path: str | Path) -> None:
+        from multiprocessing import get_context
+
+        ctx = get_context("spawn")  # not fork: the writer holds an open SQLite connection
+        self._q: Any = ctx.Queue(maxsize=QUEUE_CHUNKS)
+        self._proc: SpawnProcess = ctx.Process(target=_find, args=(str(path), self._q, CHUNK), daemon=True,
+                                               name="paperscope-codelinks")
+        self._proc.start()
+        self._found: dict[str, str] = {}
+        self._chunks: deque[list[str]] = deque()
+        self._ended = False
+
+    def cover(self, ids: list[str]) -> None:
+        """Wait until the reader has passed these papers (or has ended); forget what lies far behind."""
+        while not self._ended and not all(i in self._found for i in ids):
+            self._pull()
+        while len(self._chunks) > 1 and len(self._found) - len(self._chunks[0]) >= KEEP:
+            for i in self._chunks.popleft():
+                self._found.pop(i, None)
+
+    def _pull(self) -> None:
+        try:
+            item = self._q.get(timeout=1.0)
+        except queue.Empty:
+            if not self._proc.is_alive():
+                self._ended = True  # died: the writer finds what is missing itself
+            return
+        if item is None:
+            self._ended = True
+            return
+        ids, links = item
+        self._found.update(zip(ids, links))
+        self._chunks.append(ids)
+
+    def close(self) -> None:
+        self._ended = True
+        if self._proc.is_alive():
+            self._proc.terminate()
+        self._proc.join(5)
+        self._q.close()
+
+    def __getitem__(self, key: str) -> str:
+        return self._found[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._found
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        return self._found.get(key, default)
+
+    def __iter__(self) -> Any:
+        return iter(self._found)
+
+    def __len__(self) -> int:
+        return len(self._found)
+
+
+def worth_reading_ahead(path: str | Path, finder: Callable[..., Any] | None) -> bool:
+    """A big snapshot going into a store that finds links with the standard finder."""
+    from paperscope.scoring.codelinks import primary_code_url
+    from paperscope.sources.detect import detect_format
+
+    p = Path(path)
+    return (finder is primary_code_url and p.is_file() and p.stat().st_size >= AHEAD_FROM
+            and detect_format(p) == "snapshot")

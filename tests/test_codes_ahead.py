@@ -1,0 +1,84 @@
+"""A big snapshot's code links are found by a second process reading the file ahead of the writer: the library
+stores exactly what finding them while writing stores, also when that process dies."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from paperscope.scoring.codelinks import primary_code_url
+from paperscope.scoring.names import author_index_keys
+from paperscope.service import codes_ahead, ingest
+from paperscope.service.pipeline import sample_path
+from paperscope.store.sqlite import SQLiteStore
+
+
+def _snapshot(tmp_path: Path) -> Path:
+    lines = gzip.open(sample_path(), "rt", encoding="utf-8").read().splitlines()[:3000]
+    out = tmp_path / "snap.jsonl"
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def _store(path: Path) -> SQLiteStore:
+    return SQLiteStore(path, code_links=primary_code_url, author_keys=author_index_keys)
+
+
+def _codes(store: SQLiteStore) -> dict[str, str | None]:
+    return dict(store.conn.execute("SELECT arxiv_id, code_url FROM papers"))
+
+
+@pytest.fixture()
+def reference(tmp_path: Path) -> dict[str, str | None]:
+    store = _store(tmp_path / "ref.db")
+    assert not codes_ahead.worth_reading_ahead(_snapshot(tmp_path), store.code_links)  # small: no second reader
+    ingest.import_file(store, _snapshot(tmp_path))
+    codes = _codes(store)
+    assert len(codes) == 3000 and sum(1 for c in codes.values() if c) > 100 and None not in codes.values()
+    return codes
+
+
+def test_links_found_ahead_are_the_links_found_while_writing(tmp_path: Path, reference, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(codes_ahead, "AHEAD_FROM", 0)
+    monkeypatch.setattr(codes_ahead, "CHUNK", 100)
+    asked: list[int] = []
+    missing: list[int] = []
+    real = codes_ahead.CodeLinksAhead.cover
+
+    def cover(self, ids):  # type: ignore[no-untyped-def]
+        real(self, ids)
+        asked.append(len(ids))
+        missing.append(sum(1 for i in ids if i not in self))
+
+    monkeypatch.setattr(codes_ahead.CodeLinksAhead, "cover", cover)
+    store = _store(tmp_path / "ahead.db")
+    ingest.import_file(store, _snapshot(tmp_path))
+    assert sum(asked) == 3000 and sum(missing) == 0  # every paper's link came from the reader ahead
+    assert _codes(store) == reference
+
+
+def test_a_reader_that_dies_leaves_the_writer_to_find_the_rest(tmp_path: Path, reference, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(codes_ahead, "AHEAD_FROM", 0)
+    monkeypatch.setattr(codes_ahead, "CHUNK", 100)
+    monkeypatch.setattr(codes_ahead, "QUEUE_CHUNKS", 2)  # it cannot have run far ahead when it dies
+    real = codes_ahead.CodeLinksAhead.cover
+    calls = {"n": 0}
+    missing: list[int] = []
+
+    def cover(self, ids):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:  # the reader is killed after the first chunk
+            os.kill(self._proc.pid, signal.SIGKILL)
+            self._proc.join(10)
+        real(self, ids)
+        missing.append(sum(1 for i in ids if i not in self))
+
+    monkeypatch.setattr(codes_ahead.CodeLinksAhead, "cover", cover)
+    store = _store(tmp_path / "dead.db")
+    ingest.import_file(store, _snapshot(tmp_path))
+    assert calls["n"] >= 2 and sum(missing) > 500  # the links it never sent were found by the writer itself
+    assert _codes(store) == reference
