@@ -537,13 +537,15 @@ class SQLiteStore(AuthorTables, VectorTables):
         finally:
             self._in_bulk = False
             try:
-                if self._side is not None:
-                    self._adopt_side_index()
-                else:
-                    self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('automerge', 4)")
-                if self._authors_deferred:
-                    self._authors_deferred = False
-                    self.fill_author_index()
+                try:
+                    if self._authors_deferred:  # while the side process still merges its index
+                        self._authors_deferred = False
+                        self.fill_author_index()
+                finally:
+                    if self._side is not None:
+                        self._adopt_side_index()
+                    else:
+                        self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('automerge', 4)")
             finally:
                 self.conn.execute("PRAGMA cache_size = -65536")
                 if switched:
