@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import queue
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from multiprocessing.context import SpawnProcess
+
+    from paperscope.store.api import CodeLinkFinder
 
 AHEAD_FROM = 64 * 1024 * 1024  # bytes of snapshot from which the second reader pays for its start (~1 s)
 CHUNK = 2000
@@ -95,17 +97,14 @@ class CodeLinksAhead(Mapping[str, str]):
     def __contains__(self, key: object) -> bool:
         return key in self._found
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return self._found.get(key, default)
-
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[str]:
         return iter(self._found)
 
     def __len__(self) -> int:
         return len(self._found)
 
 
-def worth_reading_ahead(path: str | Path, finder: Callable[..., Any] | None) -> bool:
+def worth_reading_ahead(path: str | Path, finder: CodeLinkFinder | None) -> bool:
     """A big snapshot going into a store that finds links with the standard finder."""
     from paperscope.scoring.codelinks import primary_code_url
     from paperscope.sources.detect import detect_format

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -50,9 +50,9 @@ class ScorePool:
         self._ex = ProcessPoolExecutor(workers, mp_context=get_context("spawn"), initializer=_start,
                                        initargs=(db, lib.settings))
         self.workers = workers
-        self._pending: deque[tuple[Any, Future[ScoreReport]]] = deque()
+        self._pending: deque[tuple[int, Future[ScoreReport]]] = deque()
 
-    def submit(self, tag: Any, ids: list[str], vectors: np.ndarray, model: str, min_train: int) -> None:
+    def submit(self, tag: int, ids: list[str], vectors: np.ndarray, model: str, min_train: int) -> None:
         self._pending.append((tag, self._ex.submit(_score, ids, np.ascontiguousarray(vectors), model, min_train)))
 
     def full(self) -> bool:
@@ -61,7 +61,7 @@ class ScorePool:
     def __bool__(self) -> bool:
         return bool(self._pending)
 
-    def oldest(self) -> tuple[Any, ScoreReport]:
+    def oldest(self) -> tuple[int, ScoreReport]:
         """The first submitted chunk's tag and report (waiting for it)."""
         tag, fut = self._pending.popleft()
         return tag, fut.result()
