@@ -33,7 +33,8 @@ def _years(raw: str) -> dict[int, int]:
     return {int(k): v for k, v in orjson.loads(raw).items()}
 
 
-def _names(raw: str | bytes) -> list[str]:
+def author_names(raw: str | bytes) -> list[str]:
+    """The author names of a stored `authors_json`, in order, without building an `Author` each."""
     return [a if isinstance(a, str) else a[0] for a in orjson.loads(raw)]
 
 
@@ -51,7 +52,7 @@ class AuthorTables:
                              names: list[str]) -> None:
         """Note one paper's author strings (and those it had, under its old sort key) for the index."""
         if old_key is not None and old_authors_json is not None:
-            self._ix_del.append((old_key, _names(old_authors_json)))
+            self._ix_del.append((old_key, author_names(old_authors_json)))
         self._ix_add.append((new_key, names))
 
     def _write_author_index(self) -> None:
@@ -89,9 +90,8 @@ class AuthorTables:
             self.conn.execute("PRAGMA temp_store = FILE")
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS author_rows_new (name_key TEXT, sort_key INTEGER, "
-                                  "pos INTEGER, name TEXT)")
-                self.conn.execute("DELETE FROM temp.author_rows_new")
+                self.conn.execute("CREATE TEMP TABLE author_rows_new (name_key TEXT, sort_key INTEGER, pos INTEGER, "
+                                  "name TEXT)")
                 while True:
                     rows = self.conn.execute(
                         "SELECT sort_key, authors_json FROM papers WHERE sort_key > ? ORDER BY sort_key LIMIT ?",
@@ -100,12 +100,11 @@ class AuthorTables:
                         break
                     last = rows[-1][0]
                     self.conn.executemany("INSERT INTO temp.author_rows_new VALUES (?,?,?,?)", [
-                        (k, sk, i, n) for sk, raw in rows for i, n in enumerate(_names(raw)) for k in keys(n)])
+                        (k, sk, i, n) for sk, raw in rows for i, n in enumerate(author_names(raw)) for k in keys(n)])
                     done += len(rows)
                 self.conn.execute("DELETE FROM paper_authors")
                 self.conn.execute("INSERT OR REPLACE INTO paper_authors(name_key, sort_key, pos, name) SELECT name_key, "
                                   "sort_key, pos, name FROM temp.author_rows_new ORDER BY name_key, sort_key, pos")
-                self.conn.execute("DELETE FROM temp.author_rows_new")
                 self.conn.execute("DELETE FROM state WHERE key = ?", (AUTHOR_INDEX_STALE,))
                 self.conn.execute("COMMIT")
             except BaseException:

@@ -25,7 +25,7 @@ import orjson
 from paperscope.errors import NotFound, NotReady, QueryError, StoreError
 from paperscope.models import Author, Paper, UpsertStats, Version
 from paperscope.store.api import AuthorKeyer, ChangeRow, CodeLinkFinder, JSONValue, PaperQuery
-from paperscope.store.authors import AUTHOR_INDEX_STALE, AuthorTables
+from paperscope.store.authors import AUTHOR_INDEX_STALE, AuthorTables, author_names
 from paperscope.store.codec import iso, no_nul, parse_iso as _parse_iso
 from paperscope.store.fts5 import compile_match
 from paperscope.store.migrations import LATEST, migrate
@@ -83,11 +83,6 @@ def _authors_from_json(raw: str | bytes) -> list[Author]:
         else:
             out.append(Author(item[0], list(item[1])))
     return out
-
-
-def _author_names_from_json(raw: str | bytes) -> list[str]:
-    """The names of `_authors_from_json`, without building an `Author` each."""
-    return [item if isinstance(item, str) else item[0] for item in orjson.loads(raw)]
 
 
 def _versions_json(versions: list[Version]) -> bytes:
@@ -791,7 +786,7 @@ class SQLiteStore(AuthorTables, VectorTables):
     def titles_and_authors(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
         """(title, author names) by id for the ids in the library: two columns, no `Paper` built."""
         sql = "SELECT arxiv_id, title, authors_json FROM papers WHERE arxiv_id IN ({in})"
-        return {pid: (title, _author_names_from_json(raw)) for pid, title, raw in select_in(self.conn, sql, arxiv_ids)}
+        return {pid: (title, author_names(raw)) for pid, title, raw in select_in(self.conn, sql, arxiv_ids)}
 
     def _rows_where(self, column: str, values: list[Any]) -> Iterator[tuple[Any, ...]]:
         return select_in(self.conn, f"{_SELECT} WHERE {column} IN ({{in}})", values)
