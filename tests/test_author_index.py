@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import dt, make_paper
+from conftest import dt, make_library, make_paper
 
 from paperscope.scoring.names import (
     author_index_keys,
@@ -195,3 +195,64 @@ def test_a_first_import_killed_before_the_index_pass_leaves_it_stale_for_the_nex
     again = library(tmp_path / "lib")  # the next writer fills it
     assert not again.author_index_stale()
     assert again.conn.execute("SELECT count(DISTINCT sort_key) FROM paper_authors").fetchone()[0] == 200
+
+
+def crowd(tmp_path: Path) -> SQLiteStore:
+    """A library where the surname Wang is written by many people, each with their own number of papers."""
+    store = library(tmp_path)
+    given = ["Xin", "Xiao", "Xue", "Xia", "Xun", "Wei", "Yu", "Yan", "Hao", "Jun", "Lei", "Ming"]
+    papers, n = [], 0
+    for i, g in enumerate(given):
+        for _ in range(len(given) - i):  # Xin Wang writes most, Ming Wang least
+            n += 1
+            papers.append(make_paper(f"2401.{n:05d}", authors=[f"{g} Wang", "Sepp Hochreiter"],
+                                     updated=dt(2024, 1, 1 + n % 27)))
+    papers.append(make_paper("2402.00001", authors=["Wang"], updated=dt(2024, 2, 1)))
+    store.upsert_papers(papers)
+    return store
+
+
+def test_a_broad_name_is_answered_from_its_exact_and_most_frequent_spellings(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperscope.service import people
+
+    store = crowd(tmp_path)
+    whole = {p.name: len(p.paper_ids) for p in find_people(store, "X. Wang")}
+    assert whole == {"Xin Wang": 12, "Xiao Wang": 11, "Xue Wang": 10, "Xia Wang": 9, "Xun Wang": 8, "Wang": 1}
+    monkeypatch.setattr(people, "BROAD_ROWS", 20)
+    monkeypatch.setattr(people, "BROAD_SAMPLE", 30)
+    monkeypatch.setattr(people, "BROAD_SPELLINGS", 2)
+    # 51 rows fit "X. Wang" (a bare "Wang" fits too): only the most frequent spellings, until 30 rows, are grouped into people
+    assert {p.name: len(p.paper_ids) for p in find_people(store, "X. Wang")} == {
+        "Xin Wang": 12, "Xiao Wang": 11, "Xue Wang": 10}
+    with pytest.raises(people.AmbiguousAuthor) as err:
+        find_author(store, "X. Wang")
+    assert err.value.breadth == people.Breadth(spellings=6, rows=51)
+    assert "'X. Wang' fits 51 author entries under 6 spellings; the most frequent are 3 people: Xin Wang (12" \
+        in str(err.value)
+    # a spelling written exactly as asked is always among those grouped, however rare, and is the answer
+    assert find_author(store, "Wang").names == ["Wang"]
+    assert find_author(store, "Ming Wang").paper_ids == [f"2401.{n:05d}" for n in range(78, 79)]
+    # a name below the bound is grouped whole, as before
+    assert len(find_author(store, "Sepp Hochreiter").paper_ids) == 78
+
+
+def test_a_broad_name_with_an_id_or_followed_is_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperscope.service import people
+    from paperscope.sources.citations import Authorship, PaperCitations
+
+    store = crowd(tmp_path)
+    rare = [p.id for p in store.get_papers([f"2401.{n:05d}" for n in range(1, 79)])
+            if p.authors[0].name == "Xun Wang"]
+    store.save_citations([PaperCitations(i, "openalex", dt(2025, 1, 1), 3, {}, None,
+                                         [Authorship(0, "Xun Wang", "A123", None)], None, None) for i in rare])
+    monkeypatch.setattr(people, "BROAD_ROWS", 20)
+    monkeypatch.setattr(people, "BROAD_SAMPLE", 30)
+    monkeypatch.setattr(people, "BROAD_SPELLINGS", 2)
+    # Xun Wang is not among the spellings a broad "X. Wang" groups, but an id finds them among all of them
+    assert "Xun Wang" not in {p.name for p in find_people(store, "X. Wang")}
+    person = find_author(store, "X. Wang", author_id="https://openalex.org/A123")
+    assert sorted(person.paper_ids) == sorted(rare) and len(rare) == 8
+    store.follow("wang-x", "X. Wang", dt(2024, 1, 1))
+    followed = people.followed_papers(make_library(store), since=dt(2023, 1, 1))
+    assert {p.id for p, _, _ in followed} >= set(rare) and len(followed) == 51  # and bare "Wang"

@@ -174,9 +174,15 @@ class PaperStore(Protocol):
     def author_candidates(self, surname_tokens: Sequence[str], *,
                           limit: int = 200_000) -> list[tuple[str, list[str]]]: ...
     def author_index(self, keys: Sequence[str], prefixes: Sequence[str] = (),
-                     keep: Callable[[str], bool] | None = None) -> list[tuple[str, int, str]] | None:
+                     keep: Callable[[str], bool] | None = None, *,
+                     names: Sequence[str] | None = None) -> list[tuple[str, int, str]] | None:
         """(arxiv_id, author position, author string) under the author-index keys (or key prefixes) whose
-        string `keep` accepts, oldest update first; None while the index is not filled (use `author_candidates`)."""
+        string `keep` accepts (and, given `names`, is one of them), oldest update first; None while the index is
+        not filled (use `author_candidates`)."""
+        ...
+    def author_name_counts(self, keys: Sequence[str], prefixes: Sequence[str] = ()) -> list[tuple[str, int]] | None:
+        """Each distinct author string under the author-index keys (or key prefixes) with its number of rows there
+        (a string under two of the keys counts under each); None while the index is not filled."""
         ...
     def integrity_check(self) -> None:
         """Raise StoreError when the stored data or its full-text index is damaged."""

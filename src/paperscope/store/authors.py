@@ -33,6 +33,24 @@ def _years(raw: str) -> dict[int, int]:
     return {int(k): v for k, v in orjson.loads(raw).items()}
 
 
+def _key_queries(columns: str, tail: str, keys: Sequence[str], prefixes: Sequence[str],
+                 names: Sequence[str] | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """(sql, parameters) reading `columns` of the author-index rows under each key and each key prefix."""
+    among: tuple[str, ...] = ()
+    where_names = ""
+    if names is not None:
+        among = tuple(dict.fromkeys(names))
+        if not among:
+            return []
+        where_names = f" AND name IN ({','.join('?' * len(among))})"
+    out = [(f"SELECT {columns} FROM paper_authors WHERE name_key = ?{where_names}{tail}", (k, *among))
+           for k in dict.fromkeys(keys)]
+    # Keys never hold '-' inside the surname: [prefix, prefix with its last character bumped) is the range.
+    out += [(f"SELECT {columns} FROM paper_authors WHERE name_key >= ? AND name_key < ?{where_names}{tail}",
+             (p, p[:-1] + chr(ord(p[-1]) + 1), *among)) for p in dict.fromkeys(prefixes) if p]
+    return out
+
+
 def author_names(raw: str | bytes) -> list[str]:
     """The author names of a stored `authors_json`, in order, without building an `Author` each."""
     return [a if isinstance(a, str) else a[0] for a in orjson.loads(raw)]
@@ -116,20 +134,16 @@ class AuthorTables:
         return done
 
     def author_index(self, keys: Sequence[str], prefixes: Sequence[str] = (),
-                     keep: Callable[[str], bool] | None = None) -> list[tuple[str, int, str]] | None:
+                     keep: Callable[[str], bool] | None = None, *,
+                     names: Sequence[str] | None = None) -> list[tuple[str, int, str]] | None:
         """(arxiv_id, author position, author string) of index rows under `keys` or starting with `prefixes`
-        whose author string `keep` accepts (asked once per distinct string), in sort-key order (the order the
-        full-text index returns papers in); None while the index is stale."""
+        whose author string `keep` accepts (asked once per distinct string) and, given `names`, is one of them,
+        in sort-key order (the order the full-text index returns papers in); None while the index is stale."""
         if self.author_index_stale():
             return None
         found: dict[tuple[int, int], str] = {}
-        queries = [("SELECT sort_key, pos, name FROM paper_authors WHERE name_key = ?", (k,))
-                   for k in dict.fromkeys(keys)]
-        # Keys never hold '-' inside the surname: [prefix, prefix with its last character bumped) is the range.
-        queries += [("SELECT sort_key, pos, name FROM paper_authors WHERE name_key >= ? AND name_key < ?",
-                     (p, p[:-1] + chr(ord(p[-1]) + 1))) for p in dict.fromkeys(prefixes) if p]
         verdict: dict[str, bool] = {}
-        for sql, params in queries:
+        for sql, params in _key_queries("sort_key, pos, name", "", keys, prefixes, names):
             for sk, pos, name in self.conn.execute(sql, params):
                 ok = verdict.get(name)
                 if ok is None:
@@ -139,6 +153,17 @@ class AuthorTables:
         ids = dict(select_in(self.conn, "SELECT sort_key, arxiv_id FROM papers WHERE sort_key IN ({in})",
                              list(dict.fromkeys(sk for sk, _ in found))))
         return [(ids[sk], pos, found[(sk, pos)]) for sk, pos in sorted(found) if sk in ids]
+
+    def author_name_counts(self, keys: Sequence[str], prefixes: Sequence[str] = ()) -> list[tuple[str, int]] | None:
+        """Each distinct author string under `keys` or starting with `prefixes`, with its number of index rows
+        there (counted by SQLite: a bare surname fits hundreds of thousands of rows); None while stale."""
+        if self.author_index_stale():
+            return None
+        counts: dict[str, int] = {}
+        for sql, params in _key_queries("name, count(*)", " GROUP BY name", keys, prefixes):
+            for name, n in self.conn.execute(sql, params):
+                counts[name] = counts.get(name, 0) + n
+        return list(counts.items())
 
     # ---------------------------------------------------------------- papers by author
     def author_candidates(self, surname_tokens: Sequence[str], *, limit: int = 200_000) -> list[tuple[str, list[str]]]:
