@@ -254,3 +254,14 @@ def test_a_failed_side_index_falls_back_to_a_rebuild(tmp_path: Path, monkeypatch
             s.upsert_papers([make_paper(f"2501.{i:05d}", title="rebuilt words") for i in range(5)])
         s.integrity_check()
         assert s.count_matching(pq('"rebuilt"')) == 5
+
+
+def test_author_and_version_lists_are_stored_as_text_on_insert_and_update(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001", authors=["Ada Lovelace"]), make_paper("2501.00002")])
+    store.upsert_papers([make_paper("2501.00001", 2, title="revised", updated=dt(2025, 6, 1))])
+    kinds = store.conn.execute("SELECT arxiv_id, typeof(authors_json), typeof(versions_json) FROM papers "
+                               "ORDER BY arxiv_id").fetchall()
+    assert kinds == [("2501.00001", "text", "text"), ("2501.00002", "text", "text")]
+    assert store.conn.execute("SELECT authors_json->>0 FROM papers WHERE arxiv_id = '2501.00001'").fetchone() == (
+        "Ada Lovelace",)
+    assert [v.version for v in store.get_papers(["2501.00001"])[0].versions] == [1, 2]

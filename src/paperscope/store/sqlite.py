@@ -58,11 +58,10 @@ _COLUMNS = (
     "journal_ref, doi, license, report_no, submitter, published, updated, authors_json, versions_json, code_url"
 )
 _FTS_COLUMNS = ("title", "abstract", "authors", "comment", "categories")
+# One row a step (executemany): 7 us a paper, where one INSERT ... SELECT over a JSON array of the batch cost 25-30 us
+# (SQLite parses the row's JSON again for each of its 19 columns). A second busy Python thread would make each
+# step wait for the GIL, so imports parse and write in turn in one thread (service.ingest.bulk_upsert).
 _INSERT = f"INSERT INTO papers ({_COLUMNS}) VALUES ({', '.join('?' * 19)})"
-# Many rows in one statement: SQLite then runs a whole batch without taking Python's GIL back row by row.
-# (executemany hands the GIL back and forth for every row; next to a busy parser thread that convoy made
-# a 2 s index build take minutes.)
-_INSERT_JSON = f"INSERT INTO papers ({_COLUMNS}) SELECT {', '.join(f'value->>{i}' for i in range(19))} FROM json_each(?)"
 _INSERT_FTS = "INSERT INTO papers_fts(rowid, title, abstract, authors, comment, categories) VALUES (?,?,?,?,?,?)"
 _DELETE_FTS = (
     "INSERT INTO papers_fts(papers_fts, rowid, title, abstract, authors, comment, categories) "
@@ -71,8 +70,8 @@ _DELETE_FTS = (
 _SELECT = f"SELECT pk, {_COLUMNS} FROM papers"
 
 
-def _authors_json(authors: list[Author]) -> bytes:
-    return orjson.dumps([[a.name, a.affiliations] if a.affiliations else a.name for a in authors])
+def _authors_json(authors: list[Author]) -> str:
+    return orjson.dumps([[a.name, a.affiliations] if a.affiliations else a.name for a in authors]).decode()
 
 
 def _authors_from_json(raw: str | bytes) -> list[Author]:
@@ -85,8 +84,8 @@ def _authors_from_json(raw: str | bytes) -> list[Author]:
     return out
 
 
-def _versions_json(versions: list[Version]) -> bytes:
-    return orjson.dumps([[v.version, iso(v.created)] for v in versions])
+def _versions_json(versions: list[Version]) -> str:
+    return orjson.dumps([[v.version, iso(v.created)] for v in versions]).decode()
 
 
 def _versions_from_json(raw: str | bytes) -> list[Version]:
@@ -103,17 +102,6 @@ def _maybe_code(text: str) -> bool:
     if any(h in t for h in _CODE_HOSTS):
         return True
     return ("http" in t or "www." in t) and any(w in t for w in _CODE_WORDS)
-
-
-def _fragment(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return orjson.Fragment(value)  # already JSON (authors, versions): embedded as is
-    raise TypeError(f"cannot store {type(value).__name__}")
-
-
-def rows_json(rows: Sequence[tuple[Any, ...]]) -> bytes:
-    """Rows as one JSON array for `INSERT ... SELECT value->>i FROM json_each(?)`."""
-    return orjson.dumps(rows, default=_fragment)
 
 
 def _code_url_text(abstract: str, comment: str, finder: CodeLinkFinder | None) -> str | None:
@@ -450,7 +438,7 @@ class SQLiteStore(AuthorTables, VectorTables):
             # Keys are handed out above the highest one (no writer can come between: BEGIN IMMEDIATE), so the
             # rows just added are those above it; their change-log rows go in the same transaction.
             top = 0 if self._empty else self.conn.execute("SELECT max(pk) FROM papers").fetchone()[0] or 0
-            self.conn.execute(_INSERT_JSON, (rows_json(new_rows),))
+            self.conn.executemany(_INSERT, new_rows)
             self.conn.execute("INSERT INTO changes(pk) SELECT pk FROM papers WHERE pk > ? ORDER BY pk", (top,))
         self._write_author_index()
         self._empty = False
