@@ -256,3 +256,24 @@ def test_a_broad_name_with_an_id_or_followed_is_read_whole(tmp_path: Path, monke
     store.follow("wang-x", "X. Wang", dt(2024, 1, 1))
     followed = people.followed_papers(make_library(store), since=dt(2023, 1, 1))
     assert {p.id for p, _, _ in followed} >= set(rare) and len(followed) == 51  # and bare "Wang"
+
+
+def test_the_cli_says_how_broad_an_ambiguous_name_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from paperscope.cli import main
+    from paperscope.service import people
+
+    crowd(tmp_path).close()
+    db = str(tmp_path / "lib.db")
+    res = CliRunner().invoke(main, ["--db", db, "author", "X. Wang", "--json"])
+    assert res.exit_code == 1 and "spellings" not in json.loads(res.output)  # below the bound: every person listed
+    assert len(json.loads(res.output)["candidates"]) == 6
+    monkeypatch.setattr(people, "BROAD_ROWS", 20)
+    monkeypatch.setattr(people, "BROAD_SAMPLE", 30)
+    monkeypatch.setattr(people, "BROAD_SPELLINGS", 2)
+    out = json.loads(CliRunner().invoke(main, ["--db", db, "author", "X. Wang", "--json"]).output)
+    assert (out["ambiguous"], out["spellings"], out["author_entries"]) == (True, 6, 51)
+    assert [c["name"] for c in out["candidates"]] == ["Xin Wang", "Xiao Wang", "Xue Wang"]

@@ -31,7 +31,8 @@ def author(ctx: Ctx, name: str, author_id: str | None, order: str, view: str, fm
         profile = author_profile(ctx.library(readonly=True), name, author_id=author_id, order=order)
     except AmbiguousAuthor as e:
         if as_json:
-            emit_json({"ambiguous": True, "candidates": people_to_dicts(e.people)})
+            broad = {"spellings": e.breadth.spellings, "author_entries": e.breadth.rows} if e.breadth else {}
+            emit_json({"ambiguous": True, "candidates": people_to_dicts(e.people), **broad})
             sys.exit(1)
         raise
     text = render_profile(profile, "json" if as_json else fmt, view=view)
