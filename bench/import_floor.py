@@ -105,9 +105,11 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "src"))
     lines = read_lines(args.snapshot, args.n)
     n = len(lines)
-    # The import's own collector setting (service.ingest.bulk_upsert): with the default one, the cyclic GC
-    # scanning the records and Papers held in memory doubles what decoding and building cost.
-    gc.set_threshold(50_000, 20, 100)
+    # The import's own collector setting: with the default one, the cyclic GC scanning the records and Papers held
+    # in memory doubles what decoding and building cost.
+    from paperscope.service.ingest import IMPORT_GC
+
+    gc.set_threshold(*IMPORT_GC)
     decode, paper, fts = [], [], []
     for _ in range(args.repeat):
         secs, recs = time_decode(lines)

@@ -95,6 +95,12 @@ def import_file(store: Store, path: str | Path, *, show_progress: bool = False) 
     return ImportedFile(str(path), fmt, stats.new, stats.updated, stats.unchanged, len(problems), problems)
 
 
+CHUNK = 2000  # papers whose code links are asked of the reader ahead at once
+# Batches of papers in flight make the cyclic GC scan millions of young objects over and over: an import collects
+# rarely (bench/import_floor.py measures with the same setting).
+IMPORT_GC = (50_000, 20, 100)
+
+
 def bulk_upsert(store: Store, papers: Iterable[Paper], *, ahead: CodeLinksAhead | None = None) -> UpsertStats:
     """Upsert in bulk, parsing and writing in turn in this one thread.
 
@@ -113,9 +119,8 @@ def bulk_upsert(store: Store, papers: Iterable[Paper], *, ahead: CodeLinksAhead 
                 chunk = []
         yield from _covered(chunk, ahead)
 
-    # Batches of papers in flight make the cyclic GC scan millions of young objects over and over.
     old_gc = gc.get_threshold()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(*IMPORT_GC)
     try:
         # One call, so the store groups papers into its own big transactions (few commits, few index segments).
         # Code links are found as the rows are built (a cheap text check first, the detector on about one
@@ -123,9 +128,6 @@ def bulk_upsert(store: Store, papers: Iterable[Paper], *, ahead: CodeLinksAhead 
         return store.upsert_papers(chunked(), code_urls=ahead)
     finally:
         gc.set_threshold(*old_gc)
-
-
-CHUNK = 2000  # papers whose code links are asked of the reader ahead at once
 
 
 def _covered(chunk: list[Paper], ahead: CodeLinksAhead | None) -> list[Paper]:

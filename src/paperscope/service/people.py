@@ -38,7 +38,7 @@ ORDERS = ("citations", "newest", "novelty")
 class AmbiguousAuthor(Ambiguous):
     """A name that fits several people; `candidates` lists them (Identity records)."""
 
-    def __init__(self, name: str, candidates: list[Identity], breadth: "Breadth | None" = None) -> None:
+    def __init__(self, name: str, candidates: list[Identity], breadth: Breadth | None = None) -> None:
         lines = [f"{c.name} ({len(c.paper_ids)} papers{', OpenAlex ' + c.openalex_id if c.openalex_id else ''})"
                  for c in candidates[:10]]
         if breadth is None:
@@ -82,12 +82,13 @@ def _fitting(store: Store, name: str, *, whole: bool = False) -> tuple[list[tupl
     if counts is not None:
         fitting = [(n, c) for n, c in counts if fits(n)]
         total = sum(c for _, c in fitting)
-        if total <= BROAD_ROWS or whole:
-            rows = store.author_index(keys, prefixes, fits)
-        else:
+        broad = total > BROAD_ROWS and not whole
+        if broad:
             rows = store.author_index(keys, prefixes, names=_likeliest(name, fitting))
+        else:  # every fitting spelling, already judged above
+            rows = store.author_index(keys, prefixes, {n for n, _ in fitting}.__contains__)
         if rows is not None:
-            return rows, (None if total <= BROAD_ROWS or whole else Breadth(len(fitting), total))
+            return rows, Breadth(len(fitting), total) if broad else None
     # The author index is not filled yet: every author string on the papers that have the surname's words.
     _, last, _ = parse_name(display_name(name))
     return [(arxiv_id, pos, n) for arxiv_id, names in store.author_candidates(surname_tokens(last or name))
