@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -29,6 +30,7 @@ from paperscope.store.authors import AUTHOR_INDEX_STALE, AuthorTables, author_na
 from paperscope.store.codec import iso, no_nul, parse_iso as _parse_iso
 from paperscope.store.fts5 import compile_match
 from paperscope.store.migrations import LATEST, migrate
+from paperscope.store import rankindex
 from paperscope.store.sideindex import SideBuildBusy, SideIndex, build_running, remove_scratch
 from paperscope.store.sqlin import select_in
 from paperscope.store.vectors import VectorTables
@@ -52,6 +54,11 @@ CODE_SEQ_KEY = "code:seq"
 OPTIMIZE_MIN_ROWS = 50_000
 OPTIMIZE_SHARE = 0.1
 MERGE_PAGES = 2000  # bounded merge work after a small import (pages of 4 KiB written at most)
+# Relevance search of big libraries ranks by its own lists (`store/rankindex.py`): built once a library holds
+# RANK_MIN_PAPERS papers (below that FTS5's bm25() answers in milliseconds), and used for a query whose words
+# hold at least RANK_FTS_POSTINGS list entries (fewer: FTS5's own ranking costs no more).
+RANK_MIN_PAPERS = 200_000
+RANK_FTS_POSTINGS = 50_000
 
 _COLUMNS = (
     "arxiv_id, sort_key, version, title, abstract, authors, comment, categories, primary_category, "
@@ -212,6 +219,8 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._code_checked = False  # the open transaction finds every code link, and the pass is up to date
         self._unmerged = 0  # index rows written with automerge off (in-place bulk imports) since the last merge
         self._in_bulk = False
+        self._rank: rankindex.RankIndex | None = None
+        self._rank_lock = threading.Lock()
         if not readonly and auto_repair:
             try:
                 self.repair_index()
@@ -656,7 +665,20 @@ class SQLiteStore(AuthorTables, VectorTables):
             self.optimize()
         elif self._unmerged:
             self.merge_index(MERGE_PAGES)
-        return self.fill_code_urls(progress=progress)
+        checked = self.fill_code_urls(progress=progress)
+        self.update_rank_index(progress=progress)
+        return checked
+
+    def update_rank_index(self, *, progress: Callable[[int], None] | None = None,
+                          workers: int | None = None) -> bool:
+        """Bring the relevance-ranking lists up to the papers (a first build once the library is big enough:
+        in one worker process per core). False when there is none (a small or in-memory library)."""
+        path = self.cache_path("rank")
+        if path is None or self.readonly:
+            return False
+        return rankindex.update(rankindex.RankIndex(path), self.path, self.conn, self.change_seq(),
+                                min_papers=RANK_MIN_PAPERS, workers=workers or os.cpu_count() or 1,
+                                progress=progress)
 
     def _top_pk(self) -> int:
         return int(self.conn.execute("SELECT max(pk) FROM papers").fetchone()[0] or 0)
@@ -690,6 +712,11 @@ class SQLiteStore(AuthorTables, VectorTables):
         if self.code_links is not None:
             mine = self.get_state(CODE_SEQ_KEY)
             upto = min(upto, mine if isinstance(mine, int) else 0)
+        path = self.cache_path("rank")
+        if path is not None:  # nor those the ranking lists have yet to read
+            listed = rankindex.RankIndex(path).read()
+            if listed is not None:
+                upto = min(upto, int(listed["seq"]))  # type: ignore[call-overload]
         with self._lock:
             return int(self.conn.execute("DELETE FROM changes WHERE seq <= ?", (upto,)).rowcount)
 
@@ -699,9 +726,13 @@ class SQLiteStore(AuthorTables, VectorTables):
             self.conn.execute("INSERT INTO papers_fts(papers_fts) VALUES ('rebuild')")
 
     def rebuild_index(self) -> None:
-        """Rebuild the full-text index from the papers (repair)."""
+        """Rebuild the full-text index and the ranking lists from the papers (repair)."""
         self.rebuild_fts()
         self._clear_side_marker()
+        path = self.cache_path("rank")
+        if path is not None and path.exists():
+            shutil.rmtree(path, ignore_errors=True)
+            self.update_rank_index()
 
     def scratch_files(self) -> list[Path]:
         if self.path == ":memory:" or build_running(self.path):
@@ -868,14 +899,68 @@ class SQLiteStore(AuthorTables, VectorTables):
             return self.newest_matching(q, limit)
         if limit <= 0:
             return []
-        rows = self._match(
-            "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? "
-            "ORDER BY bm25(papers_fts, 8.0, 1.0, 4.0, 0.5, 0.0) LIMIT ?",
-            (match, limit),
-        ).fetchall()
-        keys = [r[0] for r in rows]
+        ranked = self._rank_search(q, match, limit)
+        if ranked is not None:
+            keys = ranked
+        else:
+            rows = self._match(
+                "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? "
+                "ORDER BY bm25(papers_fts, 8.0, 1.0, 4.0, 0.5, 0.0) LIMIT ?",
+                (match, limit),
+            ).fetchall()
+            keys = [r[0] for r in rows]
         by_key = {r[2]: r for r in self._rows_where("sort_key", keys)}
         return [self._paper(by_key[k]) for k in keys if k in by_key]
+
+    def _rank_search(self, q: PaperQuery, match: str, limit: int) -> list[int] | None:
+        """The best `limit` papers' sort keys by the ranking lists, or None where FTS5 ranks instead (no lists,
+        lists too far behind, a query they cannot plan, or one cheap for FTS5)."""
+        path = self.cache_path("rank")
+        if path is None:
+            return None
+        with self._rank_lock:
+            if self._rank is None:
+                self._rank = rankindex.RankIndex(path)
+            index = self._rank
+            if not index.refresh():
+                return None
+            try:
+                plan = rankindex.plan_query(q.query.root if q.query else None, q.categories, q.title_words,
+                                            index.terms)
+            except rankindex.Unplannable:
+                return None
+            if not index.catch_up(self.change_seq(), self._changed_rows):
+                return None
+            if index.estimate(plan) < RANK_FTS_POSTINGS:
+                return None
+            docs, tokens = index.totals
+
+            def verify(keys: list[int]) -> set[int]:
+                return {k for (k,) in select_in(
+                    self.conn, "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN ({in})",
+                    keys, (match,))}
+
+            return index.search(plan, limit, self._keys_of_pks, self._texts_of_pks, verify,
+                                docs=docs, tokens=tokens)
+
+    def _keys_of_pks(self, pks: list[int]) -> dict[int, int]:
+        return {pk: key for pk, key in select_in(self.conn, "SELECT pk, sort_key FROM papers WHERE pk IN ({in})",
+                                                 pks)}
+
+    def _texts_of_pks(self, pks: list[int]) -> dict[int, rankindex.Texts]:
+        sql = "SELECT pk, sort_key, title, abstract, authors, comment FROM papers WHERE pk IN ({in})"
+        return {r[0]: (r[1], r[2], r[3], r[4], r[5]) for r in select_in(self.conn, sql, pks)}
+
+    def _changed_rows(self, after: int, upto: int) -> list[rankindex.Row] | None:
+        """The rows of papers changed after change `after` up to `upto`; None when over rankindex.TAIL_MAX."""
+        pks = [pk for (pk,) in self.conn.execute(
+            "SELECT DISTINCT pk FROM changes WHERE seq > ? AND seq <= ? LIMIT ?",
+            (after, upto, rankindex.TAIL_MAX + 1))]
+        if len(pks) > rankindex.TAIL_MAX:
+            return None
+        rows: list[rankindex.Row] = list(select_in(self.conn, rankindex.ROWS_SQL + " WHERE pk IN ({in})", pks))
+        rows.sort(key=lambda r: r[0])
+        return rows
 
     def get_state(self, key: str, default: JSONValue = None) -> JSONValue:
         row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
@@ -906,7 +991,9 @@ class SQLiteStore(AuthorTables, VectorTables):
                 self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('integrity-check', 1)")
         except sqlite3.DatabaseError as e:
             return str(e)
-        return None
+        path = self.cache_path("rank")
+        lists = rankindex.problem(rankindex.RankIndex(path), self.change_seq()) if path is not None else None
+        return f"ranking lists {path}: {lists}" if lists else None
 
     def integrity_check(self) -> None:
         """Raise StoreError if the database is damaged or the full-text index disagrees with the papers table."""

@@ -1,0 +1,279 @@
+"""The ranking lists of big libraries (store/rankindex.py): the same answers as FTS5's bm25(), kept up to date by
+imports (a segment per import, the unindexed tail in memory), and a first build that a killed process resumes.
+
+The lists are built here for small libraries by lowering the store's size limits; the 2.9M-paper figures are
+bench/scale.py's."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from conftest import dt, make_library, make_paper, pq
+from paperscope.store import rankindex, sqlite as sqlite_store
+from paperscope.store.sqlite import SQLiteStore
+
+SAMPLE = Path(__file__).resolve().parent.parent / "src" / "paperscope" / "data" / "sample.jsonl.gz"
+BM25 = "bm25(papers_fts, 8.0, 1.0, 4.0, 0.5, 0.0)"
+
+
+@pytest.fixture
+def lists_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every library gets the lists and every plannable query uses them."""
+    monkeypatch.setattr(sqlite_store, "RANK_MIN_PAPERS", 1)
+    monkeypatch.setattr(sqlite_store, "RANK_FTS_POSTINGS", 0)
+
+
+@pytest.fixture(scope="module")
+def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled sample (3,737 real papers) imported, lists built."""
+    from paperscope.library import Library
+    from paperscope.service.ingest import import_files
+
+    path = tmp_path_factory.mktemp("rank") / "lib.db"
+    mp = pytest.MonkeyPatch()
+    mp.setattr(sqlite_store, "RANK_MIN_PAPERS", 1)
+    try:
+        lib = Library.open(str(path))
+        import_files(lib, [SAMPLE], embed=False)
+        lib.close()
+    finally:
+        mp.undo()
+    return path
+
+
+def fts5_ranking(store: SQLiteStore, query: str, categories: tuple[str, ...] = (), limit: int = 20) -> list[int]:
+    from paperscope.store.fts5 import compile_match
+
+    match = compile_match(pq(query, categories))
+    return [k for (k,) in store.conn.execute(
+        f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY {BM25} LIMIT ?", (match, limit))]
+
+
+def lists_ranking(store: SQLiteStore, query: str, categories: tuple[str, ...] = (), limit: int = 20) -> list[int]:
+    from paperscope.store.fts5 import compile_match
+
+    q = pq(query, categories)
+    keys = store._rank_search(q, compile_match(q) or "", limit)
+    assert keys is not None, f"{query!r} was not ranked by the lists"
+    return keys
+
+
+EXACT = ["transformer", "graph neural network", "transformer AND segmentation", "reinforcement learning NOT survey",
+         "diffusion OR flow", "(vision OR image) segmentation -medical", "retrieval cat:cs.CL", "language models",
+         "Learning"]
+PHRASES = ['"diffusion model"', '"large language model"', '"reward model" NOT survey', "state-of-the-art"]
+
+
+@pytest.mark.parametrize("query", EXACT + PHRASES)
+def test_lists_rank_as_fts5_bm25(sample_db: Path, lists_always: None, query: str) -> None:
+    store = SQLiteStore(sample_db, readonly=True)
+    try:
+        theirs = fts5_ranking(store, query)
+        assert len(theirs) >= 5, "a query the sample answers"
+        assert lists_ranking(store, query) == theirs
+    finally:
+        store.close()
+
+
+def test_categories_filter_and_scores_are_fts5s(sample_db: Path, lists_always: None) -> None:
+    store = SQLiteStore(sample_db, readonly=True)
+    try:
+        ours = lists_ranking(store, "attention", ("cs.CV", "cs.RO"))
+        assert ours == fts5_ranking(store, "attention", ("cs.CV", "cs.RO"))
+        cats = dict(store.conn.execute(
+            f"SELECT sort_key, categories FROM papers WHERE sort_key IN ({','.join(map(str, ours))})"))
+        assert all({"cs.CV", "cs.RO"} & set(cats[k].split()) for k in ours)
+    finally:
+        store.close()
+
+
+def test_phrase_with_words_keeps_fts5s_top(sample_db: Path, lists_always: None) -> None:
+    """A phrase beside other words: its document count is estimated from a sample, so only near-ties may swap."""
+    store = SQLiteStore(sample_db, readonly=True)
+    try:
+        for query in ('"large language model" hallucination', '"neural network" pruning'):
+            theirs, ours = fts5_ranking(store, query), lists_ranking(store, query)
+            assert len(set(theirs) & set(ours)) >= len(theirs) - 2, query
+    finally:
+        store.close()
+
+
+def test_terms_are_fts5s_own(tmp_path: Path) -> None:
+    """Words the Python side splits differently (dashes, diacritics, case) get FTS5's terms."""
+    terms = rankindex.Terms()
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{rankindex.TOKENIZE}')")
+    conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, instance)")
+    text = "Naïve Über-models, state-of-the-art—ish LLMs' ‘quoted’ 3D-GS networks running ÆON café"
+    conn.execute("INSERT INTO t(x) VALUES (?)", (text,))
+    fts = [term for (term,) in conn.execute("SELECT term FROM v ORDER BY offset")]
+    ours = [t for ws in terms.words_terms(text) for t in ws]
+    names = {tid: name for name, tid in terms._ids.items()}
+    assert [names[t] for t in ours] == fts
+
+
+def test_small_library_has_no_lists(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001", title="Graph transformers")])
+    store.finish_import()
+    assert not Path(f"{store.path}.rank").exists()
+    assert [p.id for p in store.search(pq("graph"))] == ["2501.00001"]
+
+
+def _papers(n: int, start: int = 0, word: str = "graph") -> list:  # type: ignore[type-arg]
+    return [make_paper(f"2501.{i:05d}", title=f"{word} study {i}", abstract=f"We study {word} number {i}.",
+                       updated=dt(2025, 1, 1 + i % 28, i % 24)) for i in range(start, start + n)]
+
+
+def test_an_import_adds_a_segment_and_leaves_the_others(store: SQLiteStore, lists_always: None) -> None:
+    store.upsert_papers(_papers(30))
+    store.finish_import()
+    rank = Path(f"{store.path}.rank")
+    first = json.loads((rank / "manifest.json").read_text())
+    seg = first["segments"][0]
+    before = (rank / f"{seg}.docs.npy").stat()
+    store.upsert_papers(_papers(5, 30, word="lattice"))
+    store.finish_import()
+    after = json.loads((rank / "manifest.json").read_text())
+    assert after["segments"][0] == seg and len(after["segments"]) == 2
+    assert (rank / f"{seg}.docs.npy").stat().st_ino == before.st_ino  # not rewritten
+    assert after["docs"] == 35 and after["seq"] == store.change_seq()
+    found = {p.id for p in store.search(pq("lattice"))}
+    assert found == {f"2501.{i:05d}" for i in range(30, 35)}
+
+
+def test_new_version_moves_a_paper_to_its_new_words(store: SQLiteStore, lists_always: None) -> None:
+    store.upsert_papers(_papers(20))
+    store.finish_import()
+    p = make_paper("2501.00003", version=2, title="Lattice gauge theory", abstract="Nothing of the old words.",
+                   updated=dt(2025, 3, 1))
+    store.upsert_papers([p])
+    store.finish_import()
+    assert "2501.00003" not in {x.id for x in store.search(pq("graph"), limit=50)}
+    assert [x.id for x in store.search(pq("lattice"))] == ["2501.00003"]
+    manifest = json.loads(Path(f"{store.path}.rank/manifest.json").read_text())
+    assert manifest["docs"] == 20  # the paper counts once, in its newest segment
+
+
+def test_papers_written_since_the_lists_are_ranked_from_memory(store: SQLiteStore, lists_always: None) -> None:
+    store.upsert_papers(_papers(20))
+    store.finish_import()
+    store.upsert_papers(_papers(3, 20, word="lattice"))  # no finish_import: a fetch, a harvest page
+    assert json.loads(Path(f"{store.path}.rank/manifest.json").read_text())["seq"] < store.change_seq()
+    q = pq("lattice")
+    keys = store._rank_search(q, "lattice", 20)
+    assert keys is not None and len(keys) == 3
+    assert {p.id for p in store.search(q)} == {"2501.00020", "2501.00021", "2501.00022"}
+
+
+def test_lists_too_far_behind_leave_ranking_to_fts5(store: SQLiteStore, lists_always: None,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    store.upsert_papers(_papers(20))
+    store.finish_import()
+    store.upsert_papers(_papers(5, 20, word="lattice"))
+    monkeypatch.setattr(rankindex, "TAIL_MAX", 2)
+    assert store._rank_search(pq("lattice"), "lattice", 20) is None
+    assert len(store.search(pq("lattice"))) == 5
+
+
+def test_unplannable_queries_go_to_fts5(store: SQLiteStore, lists_always: None) -> None:
+    store.upsert_papers(_papers(10))
+    store.finish_import()
+    assert store._rank_search(pq("ti:graph"), "x", 5) is None
+    assert len(store.search(pq("ti:graph"))) == 10
+
+
+def test_a_killed_first_build_is_resumed(store: SQLiteStore, lists_always: None,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rankindex, "SEGMENT_PAPERS", 10)
+    store.upsert_papers(_papers(40))
+    built: list[str] = []
+    real = rankindex.build_part
+
+    def dies_on_third(db, path, name, lo, hi, pks):  # type: ignore[no-untyped-def]
+        if len(built) == 2:
+            raise KeyboardInterrupt  # the process killed half-way through its first build
+        built.append(name)
+        return real(db, path, name, lo, hi, pks)
+
+    monkeypatch.setattr(rankindex, "build_part", dies_on_third)
+    with pytest.raises(KeyboardInterrupt):
+        store.update_rank_index(workers=1)
+    manifest = json.loads(Path(f"{store.path}.rank/manifest.json").read_text())
+    assert not manifest["complete"] and manifest["done"] == built
+    assert store._rank_search(pq("graph"), "graph", 5) is None  # an unfinished build is not read
+    again: list[str] = []
+    monkeypatch.setattr(rankindex, "build_part",
+                        lambda db, path, name, lo, hi, pks: (again.append(name), real(db, path, name, lo, hi, pks))[1])
+    assert store.update_rank_index(workers=1)
+    assert again == ["b00002", "b00003"]
+    manifest = json.loads(Path(f"{store.path}.rank/manifest.json").read_text())
+    assert manifest["complete"] and manifest["docs"] == 40 and len(manifest["segments"]) == 4
+    assert len(store.search(pq("graph"), limit=50)) == 40
+
+
+def test_first_build_in_worker_processes(store: SQLiteStore, lists_always: None,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rankindex, "SEGMENT_PAPERS", 15)
+    store.upsert_papers(_papers(40))
+    assert store.update_rank_index(workers=2)
+    manifest = json.loads(Path(f"{store.path}.rank/manifest.json").read_text())
+    assert manifest["segments"] == ["b00000", "b00001", "b00002"] and manifest["docs"] == 40
+    assert {p.id for p in store.search(pq("graph"), limit=50)} == {f"2501.{i:05d}" for i in range(40)}
+
+
+def test_small_segments_are_merged(store: SQLiteStore, lists_always: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rankindex, "MAX_SMALL", 2)
+    store.upsert_papers(_papers(10))
+    store.finish_import()
+    for k in range(3):
+        store.upsert_papers(_papers(2, 10 + 2 * k, word="lattice"))
+        store.finish_import()
+    manifest = json.loads(Path(f"{store.path}.rank/manifest.json").read_text())
+    assert len(manifest["segments"]) == 2 and manifest["segments"][1].startswith("m")
+    files = {p.name.split(".", 1)[0] for p in Path(f"{store.path}.rank").glob("*.npy")}
+    assert files == set(manifest["segments"])  # the merged ones are gone
+    assert len(store.search(pq("lattice"))) == 6 and manifest["docs"] == 16
+
+
+def test_prune_keeps_changes_the_lists_have_not_read(store: SQLiteStore, lists_always: None) -> None:
+    store.upsert_papers(_papers(5))
+    store.finish_import()
+    mark = store.change_seq()
+    store.upsert_papers(_papers(3, 5, word="lattice"))
+    store.prune_changes(store.change_seq())
+    assert [s for s, _, _ in store.changed_since(0)] == [mark + 1, mark + 2, mark + 3]
+
+
+def test_the_search_service_answers_through_the_lists(store: SQLiteStore, lists_always: None,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from paperscope.service import papers
+
+    store.upsert_papers(_papers(12) + _papers(4, 12, word="lattice"))
+    store.finish_import()
+    calls: list[int] = []
+    real = rankindex.RankIndex.search
+    monkeypatch.setattr(rankindex.RankIndex, "search",
+                        lambda self, plan, limit, *a, **k: (calls.append(limit), real(self, plan, limit, *a, **k))[1])
+    hits = papers.search(make_library(store), "lattice study", limit=7).hits
+    assert calls == [7]
+    assert {h.paper.id for h in hits} == {f"2501.{i:05d}" for i in range(12, 16)}
+
+
+def test_check_finds_a_torn_segment_and_repair_rebuilds(store: SQLiteStore, lists_always: None) -> None:
+    from paperscope.service.check import check
+
+    store.upsert_papers(_papers(12))
+    store.finish_import()
+    lib = make_library(store)
+    assert check(lib).findings == []
+    rank = Path(f"{store.path}.rank")
+    seg = json.loads((rank / "manifest.json").read_text())["segments"][0]
+    (rank / f"{seg}.docs.npy").unlink()
+    found = check(lib, repair=True).findings
+    assert len(found) == 1 and found[0].part == "index" and "ranking lists" in found[0].problem
+    assert found[0].repaired
+    assert check(lib).findings == [] and len(store.search(pq("graph"))) == 12
