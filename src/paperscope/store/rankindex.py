@@ -8,18 +8,22 @@ scores them with numpy by FTS5's very formula (k1 1.2, b 0.75, the store's colum
 authors 4, comment 0.5; categories count to a paper's length only).
 
 - Words are FTS5's own: each distinct surface word is handed once to an in-memory FTS5 table with the library's
-  tokenizer, and its terms (stemmed, case- and diacritic-folded) are read back from `fts5vocab`.
-- A phrase is scored as its words together (its weight the least of theirs, its document count that of the papers
-  holding all of them); the papers it returns are then checked by the library's FTS5 index, which holds positions
-  and decides every match. Queries of single words and categories need no check: the lists are exact.
+  tokenizer, and its terms (stemmed, case- and diacritic-folded) are read back from `fts5vocab`. So a query of
+  single words and categories is scored from the lists exactly as FTS5 scores it, and needs no other check.
+- A phrase (or a word FTS5 splits, "state-of-the-art") has no list of its own: its words' lists give the papers
+  holding all of them and an upper bound of its weight (it occurs no more often than its rarest word). Papers are
+  then read in the order of their bound, checked by the library's FTS5 index (which holds positions and decides
+  every match) and scored exactly from their text, until the last of the top scores beats every bound left. Its
+  document count is that of its words together times the share of a sample of those papers holding the phrase.
 - Segments: the first build writes one per SEGMENT_PAPERS papers (in pk order); each later import adds one for the
   papers it wrote, and what changed since the last segment is indexed in memory at search time (up to TAIL_MAX
   changes), so a search never misses a paper. A paper rewritten by a new version lives in the newest segment
   holding its pk; older entries are ignored. Small segments are merged (re-read from the papers) when there are
   more than MAX_SMALL of them.
 - Crash safety: segment files are written under temporary names and renamed; `manifest.json` is replaced
-  atomically and names the segments and the change number indexed; a killed build leaves the previous manifest and
-  the next build completes it. Files no manifest names are removed by the next build.
+  atomically and names the segments and the change number indexed. A killed first build has a manifest that says
+  so (searches use FTS5 meanwhile) and lists the segments it finished: the next import builds only the others. A
+  killed later update leaves the previous manifest, and the next one redoes it. Files no manifest names are removed.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import math
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain, repeat
 from pathlib import Path
@@ -199,29 +203,44 @@ _EMPTY_TF = np.zeros(0, dtype=np.uint8)
 Row = tuple[int, str, str, str, str, str]  # pk, title, abstract, authors, comment, categories
 
 
+TOKENIZE_ROWS = 10_000  # papers whose words are Python objects at once (the rest of a segment is numpy arrays)
+
+
 def build_segment(rows: Sequence[Row], terms: Terms, name: str = "") -> Segment:
     """The arrays of one segment for these rows (sorted by pk)."""
     n = len(rows)
     pks = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
-    doc_numbers = np.arange(n, dtype=np.int64)
-    tids, docs, weights = [], [], []
+    tids: list[np.ndarray] = []
+    docs: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
     dl = np.zeros(n, dtype=np.int64)
-    for col in range(4):
-        per_doc = [_words(cast(str, r[col + 1])) for r in rows]
-        counts = np.fromiter(map(len, per_doc), dtype=np.int64, count=n)
-        ids, owner = terms.expand(terms.ids(list(chain.from_iterable(per_doc))), np.repeat(doc_numbers, counts))
-        tids.append(ids)
-        docs.append(owner)
-        weights.append(np.full(len(ids), col, dtype=np.int64))
-        dl += np.bincount(owner, minlength=n)
-    cats = [r[5].split() for r in rows]
-    dl += np.fromiter((len(_words(r[5])) for r in rows), dtype=np.int64, count=n)
-    cat_ids = [terms.term_id(category_term(c)) for cs in cats for c in cs]
-    tids.append(np.asarray(cat_ids, dtype=np.int64))
-    docs.append(np.repeat(doc_numbers, [len(cs) for cs in cats]))
-    weights.append(np.full(len(cat_ids), CATEGORY_COL, dtype=np.int64))
-    return _segment_arrays(name, terms, np.concatenate(tids), np.concatenate(docs), np.concatenate(weights), pks,
+    for start in range(0, n, TOKENIZE_ROWS):
+        part = rows[start:start + TOKENIZE_ROWS]
+        numbers = np.arange(start, start + len(part), dtype=np.int64)
+        for col in range(4):
+            per_doc = [_words(cast(str, r[col + 1])) for r in part]
+            counts = np.fromiter(map(len, per_doc), dtype=np.int64, count=len(part))
+            ids, owner = terms.expand(terms.ids(list(chain.from_iterable(per_doc))), np.repeat(numbers, counts))
+            del per_doc
+            tids.append(ids.astype(np.int32))
+            docs.append(owner.astype(np.int32))
+            cols.append(np.full(len(ids), col, dtype=np.int8))
+            dl[start:start + len(part)] += np.bincount(owner - start, minlength=len(part))
+        cats = [r[5].split() for r in part]
+        dl[start:start + len(part)] += np.fromiter((len(_words(r[5])) for r in part), dtype=np.int64,
+                                                   count=len(part))
+        cat_ids = [terms.term_id(category_term(c)) for cs in cats for c in cs]
+        tids.append(np.asarray(cat_ids, dtype=np.int32))
+        docs.append(np.repeat(numbers, [len(cs) for cs in cats]).astype(np.int32))
+        cols.append(np.full(len(cat_ids), CATEGORY_COL, dtype=np.int8))
+    return _segment_arrays(name, terms, _join(tids, np.int32), _join(docs, np.int32), _join(cols, np.int8), pks,
                            np.minimum(dl, 65535).astype(np.uint16))
+
+
+def _join(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    out = np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+    parts.clear()
+    return out
 
 
 def _segment_arrays(name: str, terms: Terms, tids: np.ndarray, docs: np.ndarray, cols: np.ndarray,
@@ -235,7 +254,12 @@ def _segment_arrays(name: str, terms: Terms, tids: np.ndarray, docs: np.ndarray,
     order = np.argsort(hashes, kind="stable")
     rank = np.zeros(int(present[-1]) + 1, dtype=np.int64)
     rank[present[order]] = np.arange(len(present), dtype=np.int64)
-    keys = ((rank[tids] * ndocs + docs) << 3) | cols
+    keys = rank[tids]
+    keys *= ndocs
+    keys += docs
+    keys <<= 3
+    keys |= cols
+    del tids, docs, cols
     keys.sort()
     pair = keys >> 3
     starts = np.flatnonzero(np.concatenate(([True], pair[1:] != pair[:-1])))
@@ -544,13 +568,9 @@ class RankIndex:
             bound += idf[u] * (f[u] * (K1 + 1)) / (f[u] + norm)
         if not plan.needs_check:
             return self._best(pks, bound, limit, keys_of)
-        order = np.lexsort((-pks, -bound))
         top: list[tuple[float, int]] = []  # (-score, sort key)
-        i, step = 0, max(limit, FIRST_BATCH)
-        while i < len(order):
-            chunk = order[i:i + step].tolist()
-            i += step
-            step *= 2
+        step = max(limit, FIRST_BATCH)
+        for chunk, next_bound in _descending(bound, step):
             texts = texts_of([int(pks[j]) for j in chunk])
             matched = verify([t[0] for t in texts.values()])
             for j in chunk:
@@ -564,7 +584,7 @@ class RankIndex:
                 top.append((-score, t[0]))
             top.sort()
             del top[limit:]
-            if len(top) >= limit and i < len(order) and -top[-1][0] > bound[order[i]]:
+            if len(top) >= limit and -top[-1][0] > next_bound:
                 break
         return [key for _, key in top]
 
@@ -679,6 +699,25 @@ class RankIndex:
     def totals(self) -> tuple[int, int]:
         """Papers and tokens of the live entries (each paper counted once, in its newest segment)."""
         return getattr(self, "_totals", (self.docs, self.tokens))
+
+
+def _descending(values: np.ndarray, first: int) -> Iterator[tuple[list[int], float]]:
+    """Positions in descending order of `values`, in chunks of `first`, then twice, four times as many...; each
+    with the largest value not yet given (-inf at the end). Only what is given is sorted."""
+    left = np.arange(len(values))
+    size = first
+    while len(left):
+        if len(left) > size:
+            pick = np.argpartition(-values[left], size - 1)[:size]
+            chunk = left[pick]
+            rest = np.ones(len(left), dtype=bool)
+            rest[pick] = False
+            left = left[rest]
+        else:
+            chunk, left = left, left[:0]
+        chunk = chunk[np.argsort(-values[chunk], kind="stable")]
+        yield chunk.tolist(), float(values[left].max()) if len(left) else -math.inf
+        size *= 2
 
 
 def _overlapping(seg: Segment, others: Sequence[Segment]) -> list[Segment]:
