@@ -277,3 +277,48 @@ def test_check_finds_a_torn_segment_and_repair_rebuilds(store: SQLiteStore, list
     assert len(found) == 1 and found[0].part == "index" and "ranking lists" in found[0].problem
     assert found[0].repaired
     assert check(lib).findings == [] and len(store.search(pq("graph"))) == 12
+
+
+def test_a_first_build_killed_by_sigkill_is_completed_by_the_next(store: SQLiteStore, lists_always: None,
+                                                                  tmp_path: Path) -> None:
+    """A real process, killed (SIGKILL) between segments of its first build: the next build finishes the job."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    store.upsert_papers(_papers(60))
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parent.parent / "src")!r})
+from paperscope.store import rankindex, sqlite as sqlite_store
+from paperscope.store.sqlite import SQLiteStore
+sqlite_store.RANK_MIN_PAPERS = 1
+rankindex.SEGMENT_PAPERS = 5
+real = rankindex.build_part
+def slow(*a):
+    out = real(*a)
+    time.sleep(0.3)
+    return out
+rankindex.build_part = slow
+SQLiteStore({store.path!r}).update_rank_index(workers=1)
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script])
+    manifest = Path(f"{store.path}.rank/manifest.json")
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if manifest.exists() and len(json.loads(manifest.read_text()).get("done", [])) >= 3:
+            break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    half = json.loads(manifest.read_text())
+    assert not half["complete"] and 3 <= len(half["done"]) < 12
+    assert store._rank_search(pq("graph"), "graph", 5) is None  # FTS5 ranks until the build is complete
+    assert store.update_rank_index(workers=1)
+    whole = json.loads(manifest.read_text())
+    assert whole["complete"] and len(whole["segments"]) == 12 and whole["docs"] == 60
+    assert not list(Path(f"{store.path}.rank").glob("*.tmp*"))
+    assert store.index_problem() is None
+    assert {p.id for p in store.search(pq("graph"), limit=100)} == {f"2501.{i:05d}" for i in range(60)}

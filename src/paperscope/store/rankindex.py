@@ -376,7 +376,7 @@ def _unit_hits(seg: Segment, unit: Unit) -> _Hits:
     lists = [seg.postings(h) for h in unit.hashes]
     lists.sort(key=lambda x: len(x[0]))
     docs, tf = lists[0]
-    f = tf.astype(np.float64)
+    f = tf.astype(np.float64)  # twice the weighted count, at most 255 (a count past 127 is as good as saturated)
     for other_docs, other_tf in lists[1:]:
         docs, a, b = _meet(docs, other_docs)
         f = np.minimum(f[a], other_tf[b])
@@ -549,7 +549,8 @@ class RankIndex:
         hits = [_take(h, keep) if keep is not None else h for h, keep in zip(hits, live)]
         n = max(docs if docs is not None else self.docs, 1)
         avgdl = (tokens if tokens is not None else self.tokens) / n or 1.0
-        idf = {u: self._idf(u, segs, cached, n, texts_of) for u in plan.units}
+        # One unit alone: its IDF scales every score alike, so a phrase's is not worth estimating.
+        idf = {u: self._idf(u, segs, cached, n, texts_of if len(plan.units) > 1 else None) for u in plan.units}
         pk_parts: list[np.ndarray] = []
         dl_parts: list[np.ndarray] = []
         f_parts: dict[Unit, list[np.ndarray]] = {u: [] for u in plan.units}
@@ -607,12 +608,12 @@ class RankIndex:
             want *= 4
 
     def _idf(self, u: Unit, segs: list[Segment], cached: list[dict[Unit, _Hits]], n: int,
-             texts_of: TextsOf) -> float:
+             texts_of: TextsOf | None) -> float:
         """FTS5's IDF of a unit: from its papers over the whole index, whatever else the query asks. A phrase's
         papers are estimated: those holding all its words, times the share of a sample that holds the phrase."""
         per = [c[u] if u in c else _unit_hits(seg, u) for seg, c in zip(segs, cached)]
         hit = float(sum(len(h.docs) for h in per))
-        if len(u.tids) > 1 and hit:
+        if len(u.tids) > 1 and hit and texts_of is not None:
             pks = np.concatenate([np.asarray(seg.pks[h.docs]) for seg, h in zip(segs, per)])
             pick = pks[np.unique(np.linspace(0, len(pks) - 1, min(PHRASE_SAMPLE, len(pks))).astype(np.int64))]
             texts = texts_of(pick.tolist())
