@@ -322,3 +322,33 @@ SQLiteStore({store.path!r}).update_rank_index(workers=1)
     assert not list(Path(f"{store.path}.rank").glob("*.tmp*"))
     assert store.index_problem() is None
     assert {p.id for p in store.search(pq("graph"), limit=100)} == {f"2501.{i:05d}" for i in range(60)}
+
+
+def test_descending_gives_every_position_best_first_with_the_next_bound() -> None:
+    import numpy as np
+
+    values = np.random.default_rng(7).random(5_000).round(2)  # ties too
+    seen: list[int] = []
+    for chunk, next_best in rankindex._descending(values, 8):
+        seen += chunk
+        rest = np.delete(values, seen)
+        assert next_best == (rest.max() if len(rest) else float("-inf"))
+        assert values[chunk].min() >= next_best
+    assert sorted(seen) == list(range(5_000))
+    assert list(values[seen]) == sorted(values, reverse=True)
+
+
+def test_meet_by_search_and_by_address_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    a = np.unique(rng.integers(0, 10_000, 3_000)).astype(np.uint32)
+    b = np.unique(rng.integers(0, 10_000, 6_000)).astype(np.uint32)
+    answers = []
+    for how in (0, 1 << 40):  # 0: always binary search; huge: always direct address
+        monkeypatch.setattr(rankindex, "MEET_SEARCH", how)
+        docs, i, j = rankindex._meet(a, b, 10_000)
+        assert list(docs) == sorted(set(a.tolist()) & set(b.tolist()))
+        assert list(a[i]) == list(docs) and list(b[j]) == list(docs)
+        answers.append(list(docs))
+    assert answers[0] == answers[1]

@@ -61,6 +61,7 @@ MAX_SMALL = 8
 PHRASE_SAMPLE = 64  # papers read to estimate the share of those holding a phrase's words that hold the phrase
 FIRST_BATCH = 64  # phrase queries: candidates checked in the first round (doubling after)
 TAIL_MAX = 20_000
+MEET_SEARCH = 32  # intersecting two lists: binary search when one is this many times the other
 ARRAYS = ("terms", "offsets", "docs", "tf", "pks", "dl")
 _CAT = "\x00cat "
 
@@ -378,23 +379,30 @@ def _unit_hits(seg: Segment, unit: Unit) -> _Hits:
     docs, tf = lists[0]
     f = tf.astype(np.float64)  # twice the weighted count, at most 255 (a count past 127 is as good as saturated)
     for other_docs, other_tf in lists[1:]:
-        docs, a, b = _meet(docs, other_docs)
+        docs, a, b = _meet(docs, other_docs, len(seg.pks))
         f = np.minimum(f[a], other_tf[b])
     return _Hits(docs, {unit: f * 0.5})
 
 
-def _meet(small: np.ndarray, big: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The docs in both sorted arrays, with their positions in each."""
+def _meet(small: np.ndarray, big: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The docs in both sorted arrays (doc numbers below `n`), with their positions in each."""
     if len(small) > len(big):
-        docs, b, a = _meet(big, small)
+        docs, b, a = _meet(big, small, n)
         return docs, a, b
     if len(small) == 0 or len(big) == 0:
         empty = np.zeros(0, dtype=np.int64)
         return small[:0], empty, empty
-    pos = np.searchsorted(big, small)
-    pos[pos >= len(big)] = len(big) - 1
-    keep = np.asarray(big[pos] == small)
-    a = np.flatnonzero(keep)
+    if len(small) * MEET_SEARCH < len(big):  # a few into many: binary search
+        pos = np.searchsorted(big, small)
+        pos[pos >= len(big)] = len(big) - 1
+        a = np.flatnonzero(np.asarray(big[pos] == small))
+        return small[a], a, pos[a]
+    # Lists of like sizes: each doc's position in `big` by direct address, one pass over each list (2.1x faster
+    # than binary search for the words of "large language model" at 2.9M papers).
+    where = np.full(n, -1, dtype=np.int32)
+    where[big] = np.arange(len(big), dtype=np.int32)
+    pos = where[small]
+    a = np.flatnonzero(pos >= 0)
     return small[a], a, pos[a]
 
 
@@ -411,7 +419,7 @@ def _evaluate(seg: Segment, node: PlanNode, units: dict[Unit, _Hits]) -> _Hits:
         parts = sorted((_evaluate(seg, i, units) for i in node.items), key=lambda h: len(h.docs))
         acc = parts[0]
         for other in parts[1:]:
-            docs, a, b = _meet(acc.docs, other.docs)
+            docs, a, b = _meet(acc.docs, other.docs, len(seg.pks))
             merged = _take(acc, a)
             for u, f in other.f.items():
                 merged.f[u] = np.maximum(merged.f[u], f[b]) if u in merged.f else f[b]
@@ -432,7 +440,7 @@ def _evaluate(seg: Segment, node: PlanNode, units: dict[Unit, _Hits]) -> _Hits:
     if _exact(node.exclude):  # a phrase excluded is left to FTS5: its words together are not the phrase
         exc = _evaluate(seg, node.exclude, units)
         if len(exc.docs) and len(inc.docs):
-            _, a, _ = _meet(inc.docs, exc.docs)
+            _, a, _ = _meet(inc.docs, exc.docs, len(seg.pks))
             keep = np.ones(len(inc.docs), dtype=bool)
             keep[a] = False
             inc = _take(inc, np.flatnonzero(keep))
@@ -573,16 +581,22 @@ class RankIndex:
         step = max(limit, FIRST_BATCH)
         for chunk, next_bound in _descending(bound, step):
             texts = texts_of([int(pks[j]) for j in chunk])
-            matched = verify([t[0] for t in texts.values()])
+            scored: list[tuple[float, int]] = []
             for j in chunk:
                 t = texts.get(int(pks[j]))
-                if t is None or t[0] not in matched:
+                if t is None:
                     continue
                 score = 0.0
                 for u in plan.units:
                     fu = phrase_weight(t[1:], u.tids, self.terms) if len(u.tids) > 1 else float(f[u][j])
                     score += idf[u] * (fu * (K1 + 1)) / (fu + norm[j])
-                top.append((-score, t[0]))
+                scored.append((-score, t[0]))
+            # FTS5 checks only the papers that would enter the top: a check can only drop a paper, so one that
+            # scores below the current last of the top never enters it.
+            last = -top[-1][0] if len(top) >= limit else -math.inf
+            hopeful = [x for x in scored if -x[0] > last]
+            matched = verify([key for _, key in hopeful]) if hopeful else set()
+            top.extend(x for x in hopeful if x[1] in matched)
             top.sort()
             del top[limit:]
             if len(top) >= limit and -top[-1][0] > next_bound:
@@ -703,22 +717,29 @@ class RankIndex:
 
 
 def _descending(values: np.ndarray, first: int) -> Iterator[tuple[list[int], float]]:
-    """Positions in descending order of `values`, in chunks of `first`, then twice, four times as many...; each
-    with the largest value not yet given (-inf at the end). Only what is given is sorted."""
+    """Positions in descending order of `values`, in batches of `first`, twice, four times as many...; each with
+    the largest value not yet given (-inf at the end). Only what is given is sorted: the best 16 batches' worth
+    at a time."""
     left = np.arange(len(values))
-    size = first
+    batch = first
     while len(left):
+        size = 16 * batch
         if len(left) > size:
             pick = np.argpartition(-values[left], size - 1)[:size]
-            chunk = left[pick]
+            block = left[pick]
             rest = np.ones(len(left), dtype=bool)
             rest[pick] = False
             left = left[rest]
         else:
-            chunk, left = left, left[:0]
-        chunk = chunk[np.argsort(-values[chunk], kind="stable")]
-        yield chunk.tolist(), float(values[left].max()) if len(left) else -math.inf
-        size *= 2
+            block, left = left, left[:0]
+        block = block[np.argsort(-values[block], kind="stable")]
+        after = float(values[left].max()) if len(left) else -math.inf
+        i = 0
+        while i < len(block):
+            chunk = block[i:i + batch]
+            i += len(chunk)
+            batch *= 2
+            yield chunk.tolist(), float(values[block[i]]) if i < len(block) else after
 
 
 def _overlapping(seg: Segment, others: Sequence[Segment]) -> list[Segment]:
