@@ -352,3 +352,18 @@ def test_meet_by_search_and_by_address_agree(monkeypatch: pytest.MonkeyPatch) ->
         assert list(a[i]) == list(docs) and list(b[j]) == list(docs)
         answers.append(list(docs))
     assert answers[0] == answers[1]
+
+
+def test_damaged_lists_leave_search_to_fts5(store: SQLiteStore, lists_always: None) -> None:
+    store.upsert_papers(_papers(12))
+    store.finish_import()
+    rank = Path(f"{store.path}.rank")
+    seg = json.loads((rank / "manifest.json").read_text())["segments"][0]
+    (rank / f"{seg}.terms.npy").write_bytes(b"not an array")
+    fresh = SQLiteStore(store.path, readonly=True)
+    try:
+        assert fresh._rank_search(pq("graph"), "graph", 5) is None
+        assert len(fresh.search(pq("graph"))) == 12
+        assert "ranking lists" in (fresh.index_problem() or "")
+    finally:
+        fresh.close()

@@ -517,14 +517,14 @@ class RankIndex:
         stamp = (st.st_ino, st.st_mtime_ns)
         if stamp == self._stamp:
             return True
-        data = self.read()
-        if data is None or not data.get("complete"):  # a first build not finished yet: FTS5 ranks meanwhile
-            self.segments, self._stamp = [], None
-            return False
         try:
+            data = self.read()
+            if data is None or not data.get("complete"):  # a first build not finished yet: FTS5 ranks meanwhile
+                self.segments, self._stamp = [], None
+                return False
             self.segments = [self._open(str(n)) for n in data["segments"]]  # type: ignore[attr-defined]
-        except FileNotFoundError:  # replaced meanwhile by a merge: the next search reads the new manifest
-            self.segments, self._stamp = [], None
+        except (OSError, ValueError):  # replaced meanwhile by a merge (the next search reads the new manifest),
+            self.segments, self._stamp = [], None  # or damaged (`paperscope check` says so): FTS5 ranks
             return False
         self.seq, self.docs, self.tokens = (int(data[k]) for k in ("seq", "docs", "tokens"))  # type: ignore[call-overload]
         self._stamp = stamp
