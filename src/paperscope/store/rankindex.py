@@ -504,9 +504,6 @@ class RankIndex:
     def manifest(self) -> Path:
         return self.path / "manifest.json"
 
-    def exists(self) -> bool:
-        return self.manifest.exists()
-
     def refresh(self) -> bool:
         """Load the manifest (again when it was replaced); False when there is no index."""
         try:
