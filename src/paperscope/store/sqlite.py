@@ -59,6 +59,7 @@ MERGE_PAGES = 2000  # bounded merge work after a small import (pages of 4 KiB wr
 # hold at least RANK_FTS_POSTINGS list entries (fewer: FTS5's own ranking costs no more).
 RANK_MIN_PAPERS = 200_000
 RANK_FTS_POSTINGS = 50_000
+RANK_WORKERS_MAX = 3  # each builds a segment of 100k papers at a peak of ~1.5 GB
 
 _COLUMNS = (
     "arxiv_id, sort_key, version, title, abstract, authors, comment, categories, primary_category, "
@@ -672,12 +673,14 @@ class SQLiteStore(AuthorTables, VectorTables):
     def update_rank_index(self, *, progress: Callable[[int], None] | None = None,
                           workers: int | None = None) -> bool:
         """Bring the relevance-ranking lists up to the papers (a first build once the library is big enough:
-        in one worker process per core). False when there is none (a small or in-memory library)."""
+        in one worker process per core, at most RANK_WORKERS_MAX). False when there is none (a small or in-memory
+        library)."""
         path = self.cache_path("rank")
         if path is None or self.readonly:
             return False
         return rankindex.update(rankindex.RankIndex(path), self.path, self.conn, self.change_seq(),
-                                min_papers=RANK_MIN_PAPERS, workers=workers or os.cpu_count() or 1,
+                                min_papers=RANK_MIN_PAPERS,
+                                workers=workers or min(os.cpu_count() or 1, RANK_WORKERS_MAX),
                                 progress=progress)
 
     def _top_pk(self) -> int:
