@@ -367,3 +367,22 @@ def test_damaged_lists_leave_search_to_fts5(store: SQLiteStore, lists_always: No
         assert "ranking lists" in (fresh.index_problem() or "")
     finally:
         fresh.close()
+
+
+def test_a_harvest_brings_the_lists_up_to_date(store: SQLiteStore, lists_always: None) -> None:
+    """Papers that come by OAI-PMH (or a fetch), not by an import, get their segment at the end of the run."""
+    from conftest import FIXTURES
+    from oai_server import OAIServer, PagedOAI
+
+    from paperscope.config import Config
+    from paperscope.service.ingest import harvest
+
+    store.upsert_papers(_papers(10))
+    store.finish_import()
+    pages = [(FIXTURES / "oai" / f"arxivraw_page{i}.xml").read_bytes() for i in (1, 2, 3)]
+    with OAIServer(PagedOAI(pages)) as server:
+        cfg = Config(None, {"arxiv_pace": 0.0, "http_retries": 0, "arxiv_oai_url": server.url})
+        harvest(make_library(store, cfg), prefix="arXivRaw")
+    manifest = json.loads(Path(f"{store.path}.rank/manifest.json").read_text())
+    assert manifest["seq"] == store.change_seq() and len(manifest["segments"]) == 2
+    assert manifest["docs"] == store.count() == 17

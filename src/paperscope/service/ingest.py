@@ -321,6 +321,7 @@ def fetch(lib: Library, topic_names: Sequence[str] = (), *, embed: bool = True,
         report.authors.append(res)
         if log:
             log(res.line())
+    store.finish_import()  # what the store derives from the papers (code links, ranking lists) catches up
     if embed:
         from paperscope.service.meaning import embed as embed_new
 
@@ -396,6 +397,7 @@ def harvest(lib: Library, *, set_: str | None = None, prefix: str = "arXiv", fro
 
     result = run_harvest(lib.sources.oai, state, prefix=prefix, set_=set_, from_=from_, until=until,
                          on_page=on_page)
+    store.finish_import()
     return HarvestResult(result.pages, result.papers, result.deleted, result.resumed, result.complete,
                          str(result.next_from) if result.next_from else None, totals.new, totals.updated,
                          totals.unchanged)
