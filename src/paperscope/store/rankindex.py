@@ -16,10 +16,10 @@ authors 4, comment 0.5; categories count to a paper's length only).
   every match) and scored exactly from their text, until the last of the top scores beats every bound left. Its
   document count is that of its words together times the share of a sample of those papers holding the phrase.
 - Segments: the first build writes one per SEGMENT_PAPERS papers (in pk order); each later import, fetch or harvest
-  adds one for the papers it wrote (the store's `finish_import`), and what changed since the last segment is
-  indexed in memory at search time (up to TAIL_MAX changes), so a search never misses a paper. A paper rewritten by a new version lives in the newest segment
-  holding its pk; older entries are ignored. Small segments are merged (re-read from the papers) when there are
-  more than MAX_SMALL of them.
+  adds one for the papers it wrote (the store's `finish_import`), and what changed since the last segment is indexed
+  in memory at search time (up to TAIL_MAX changes), so a search never misses a paper. A paper rewritten by a new
+  version lives in the newest segment holding its pk; older entries are ignored. Small segments are merged (re-read
+  from the papers) when there are more than MAX_SMALL of them.
 - Crash safety: segment files are written under temporary names and renamed; `manifest.json` is replaced
   atomically and names the segments and the change number indexed. A killed first build has a manifest that says
   so (searches use FTS5 meanwhile) and lists the segments it finished: the next import builds only the others. A
