@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import mmap
 import os
 import sqlite3
 import threading
@@ -191,11 +192,34 @@ class Segment:
             return self.docs[a:b], self.tf[a:b]
         return _EMPTY_DOCS, _EMPTY_TF
 
+    def prefetch(self, hashes: Iterable[int]) -> None:
+        """Ask the kernel to read these terms' lists ahead, all at once (a search's first touch of lists not in the
+        page cache then waits for one round of reads, not one per page)."""
+        for h in hashes:
+            i = int(np.searchsorted(self.terms, np.uint64(h)))
+            if i < len(self.terms) and int(self.terms[i]) == h:
+                a, b = int(self.offsets[i]), int(self.offsets[i + 1])
+                _will_need(self.docs, a, b)
+                _will_need(self.tf, a, b)
+
     def df(self, h: int) -> int:
         i = int(np.searchsorted(self.terms, np.uint64(h)))
         if i < len(self.terms) and int(self.terms[i]) == h:
             return int(self.offsets[i + 1] - self.offsets[i])
         return 0
+
+
+def _will_need(arr: np.ndarray, a: int, b: int) -> None:
+    mm = getattr(arr, "_mmap", None)
+    if mm is None or b <= a or not hasattr(mm, "madvise"):
+        return
+    base = int(getattr(arr, "offset", 0)) % mmap.ALLOCATIONGRANULARITY  # where the array starts in its mapping
+    start = base + a * arr.itemsize
+    aligned = start - start % mmap.PAGESIZE
+    try:
+        mm.madvise(mmap.MADV_WILLNEED, aligned, start - aligned + (b - a) * arr.itemsize)
+    except (OSError, ValueError):  # advice only
+        pass
 
 
 _EMPTY_DOCS = np.zeros(0, dtype=np.uint32)
@@ -548,6 +572,9 @@ class RankIndex:
         taken in that order, checked by FTS5 and scored exactly from their text, until the `limit`-th exact score
         beats every bound left."""
         segs = self.all_segments()
+        words = [h for u in plan.units for h in u.hashes]
+        for seg in segs:
+            seg.prefetch(words)
         cached: list[dict[Unit, _Hits]] = [{} for _ in segs]
         hits = [_evaluate(seg, plan.root, c) for seg, c in zip(segs, cached)]
         live = [self._live(i, seg, h.docs) for i, (seg, h) in enumerate(zip(segs, hits))]
