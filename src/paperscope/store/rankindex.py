@@ -185,28 +185,28 @@ class Segment:
     def pk_range(self) -> tuple[int, int]:
         return (int(self.pks[0]), int(self.pks[-1])) if len(self.pks) else (0, -1)
 
-    def postings(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+    def _slot(self, h: int) -> tuple[int, int]:
+        """Where term `h`'s entries lie in `docs`/`tf` (an empty range when the segment lacks it)."""
         i = int(np.searchsorted(self.terms, np.uint64(h)))
         if i < len(self.terms) and int(self.terms[i]) == h:
-            a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-            return self.docs[a:b], self.tf[a:b]
-        return _EMPTY_DOCS, _EMPTY_TF
+            return int(self.offsets[i]), int(self.offsets[i + 1])
+        return 0, 0
+
+    def postings(self, h: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self._slot(h)
+        return (self.docs[a:b], self.tf[a:b]) if b > a else (_EMPTY_DOCS, _EMPTY_TF)
 
     def prefetch(self, hashes: Iterable[int]) -> None:
         """Ask the kernel to read these terms' lists ahead, all at once (a search's first touch of lists not in the
         page cache then waits for one round of reads, not one per page)."""
         for h in hashes:
-            i = int(np.searchsorted(self.terms, np.uint64(h)))
-            if i < len(self.terms) and int(self.terms[i]) == h:
-                a, b = int(self.offsets[i]), int(self.offsets[i + 1])
-                _will_need(self.docs, a, b)
-                _will_need(self.tf, a, b)
+            a, b = self._slot(h)
+            _will_need(self.docs, a, b)
+            _will_need(self.tf, a, b)
 
     def df(self, h: int) -> int:
-        i = int(np.searchsorted(self.terms, np.uint64(h)))
-        if i < len(self.terms) and int(self.terms[i]) == h:
-            return int(self.offsets[i + 1] - self.offsets[i])
-        return 0
+        a, b = self._slot(h)
+        return b - a
 
 
 def _will_need(arr: np.ndarray, a: int, b: int) -> None:
@@ -514,7 +514,7 @@ class RankIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.terms = Terms()
+        self._terms: Terms | None = None
         self.segments: list[Segment] = []
         self.seq = 0
         self.docs = 0
@@ -522,6 +522,14 @@ class RankIndex:
         self._stamp: tuple[int, int] | None = None
         self.tail: Segment | None = None
         self.tail_seq = -1
+        self._totals = (0, 0)
+
+    @property
+    def terms(self) -> Terms:
+        """The word-to-term cache of searches (an FTS5 connection: made on the first search, not by every open)."""
+        if self._terms is None:
+            self._terms = Terms()
+        return self._terms
 
     # ---- reading
     @property
@@ -736,8 +744,9 @@ class RankIndex:
 
     @property
     def totals(self) -> tuple[int, int]:
-        """Papers and tokens of the live entries (each paper counted once, in its newest segment)."""
-        return getattr(self, "_totals", (self.docs, self.tokens))
+        """Papers and tokens of the live entries, tail included (each paper counted once, in its newest segment):
+        set by `catch_up`."""
+        return self._totals
 
 
 def _descending(values: np.ndarray, first: int) -> Iterator[tuple[list[int], float]]:
@@ -814,7 +823,16 @@ ROWS_SQL = "SELECT pk, title, abstract, authors, comment, categories FROM papers
 _WORKER_TERMS: Terms | None = None
 
 
-def _rows_for(conn: sqlite3.Connection, pks: Sequence[int]) -> list[Row]:
+def changed_pks(conn: sqlite3.Connection, after: int, upto: int, limit: int | None = None) -> list[int]:
+    """The papers changed after change `after` up to `upto`, in pk order (at most `limit`)."""
+    sql = "SELECT DISTINCT pk FROM changes WHERE seq > ? AND seq <= ? ORDER BY pk"
+    args: tuple[int, ...] = (after, upto)
+    if limit is not None:
+        sql, args = sql + " LIMIT ?", (after, upto, limit)
+    return [pk for (pk,) in conn.execute(sql, args)]
+
+
+def rows_for(conn: sqlite3.Connection, pks: Sequence[int]) -> list[Row]:
     rows: list[Row] = list(select_in(conn, ROWS_SQL + " WHERE pk IN ({in})", pks))
     rows.sort(key=lambda r: r[0])
     return rows
@@ -827,7 +845,7 @@ def build_part(db: str, path: str, name: str, lo: int, hi: int, pks: Sequence[in
         _WORKER_TERMS = Terms()
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
-        rows = (_rows_for(conn, pks) if pks is not None else
+        rows = (rows_for(conn, pks) if pks is not None else
                 conn.execute(ROWS_SQL + " WHERE pk >= ? AND pk < ? ORDER BY pk", (lo, hi)).fetchall())
     finally:
         conn.close()
@@ -896,8 +914,7 @@ def update(index: RankIndex, db: str, conn: sqlite3.Connection, seq: int, *, min
             index.write(data)
         mark = int(data["seq"])  # type: ignore[call-overload]
         if seq > mark:
-            changed = sorted({pk for (pk,) in conn.execute(
-                "SELECT DISTINCT pk FROM changes WHERE seq > ? AND seq <= ?", (mark, seq))})
+            changed = changed_pks(conn, mark, seq)
             names = list(data["segments"])  # type: ignore[call-overload]
             groups = [changed[i:i + SEGMENT_PAPERS] for i in range(0, len(changed), SEGMENT_PAPERS)]
             parts: list[Part] = [(f"i{seq:012d}{j:03d}", 0, 0, g) for j, g in enumerate(groups)]
@@ -945,10 +962,11 @@ def _set_totals(index: RankIndex, data: dict[str, object]) -> None:
 
 def _merge_small(index: RankIndex, db: str, names: list[str], seq: int) -> list[str]:
     """More than MAX_SMALL small segments: read their papers again into one (current texts, the newest)."""
-    small = [n for n in names if len(index._open(n).pks) < SEGMENT_PAPERS // 2 and not n.startswith("b")]
+    opened = {n: index._open(n) for n in names if not n.startswith("b")}
+    small = [n for n, seg in opened.items() if len(seg.pks) < SEGMENT_PAPERS // 2]
     if len(small) <= MAX_SMALL:
         return names
-    pks = sorted(set().union(*(index._open(n).pks.tolist() for n in small)))
+    pks = sorted(set().union(*(opened[n].pks.tolist() for n in small)))
     name = f"m{seq:012d}"
     build_part(db, str(index.path), name, 0, 0, pks)
     return [n for n in names if n not in small] + [name]

@@ -956,14 +956,8 @@ class SQLiteStore(AuthorTables, VectorTables):
 
     def _changed_rows(self, after: int, upto: int) -> list[rankindex.Row] | None:
         """The rows of papers changed after change `after` up to `upto`; None when over rankindex.TAIL_MAX."""
-        pks = [pk for (pk,) in self.conn.execute(
-            "SELECT DISTINCT pk FROM changes WHERE seq > ? AND seq <= ? LIMIT ?",
-            (after, upto, rankindex.TAIL_MAX + 1))]
-        if len(pks) > rankindex.TAIL_MAX:
-            return None
-        rows: list[rankindex.Row] = list(select_in(self.conn, rankindex.ROWS_SQL + " WHERE pk IN ({in})", pks))
-        rows.sort(key=lambda r: r[0])
-        return rows
+        pks = rankindex.changed_pks(self.conn, after, upto, rankindex.TAIL_MAX + 1)
+        return None if len(pks) > rankindex.TAIL_MAX else rankindex.rows_for(self.conn, pks)
 
     def get_state(self, key: str, default: JSONValue = None) -> JSONValue:
         row = self.conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
