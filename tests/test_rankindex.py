@@ -10,6 +10,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import dt, make_library, make_paper, pq
@@ -114,6 +115,80 @@ def test_terms_are_fts5s_own(tmp_path: Path) -> None:
     ours = [t for ws in terms.words_terms(text) for t in ws]
     names = {tid: name for name, tid in terms._ids.items()}
     assert [names[t] for t in ours] == fts
+
+
+TEXTS = ["Naïve Über-models, state-of-the-art—ish LLMs' ‘quoted’ 3D-GS networks", "", "  ... !!! ",
+         "Graph neural networks for graph problems", "x" * 300 + " tail", "dog god odg GOD Dog", "café CAFÉ cafe",
+         "A. Smith, B. Jones and 王小明", "see https://github.com/foo/bar-baz_2 (code)"]
+
+
+def _by_word(terms: rankindex.Terms, texts: list[str]) -> tuple[list[tuple[str, ...]], list[int]]:
+    """Each word's terms (by name) and text number, found word by word: what `text_ids` must give."""
+    per_text = [terms.words_terms(t) for t in texts]
+    names = {tid: name for name, tid in terms._ids.items()}
+    out, owner = [], []
+    for i, words in enumerate(per_text):
+        for ws in words:
+            out.append(tuple(names[x] for x in ws))
+            owner.append(i)
+    return out, owner
+
+
+def _hashed(terms: rankindex.Terms, texts: list[str]) -> tuple[list[tuple[str, ...]], list[int]]:
+    ids, owner = terms.text_ids(texts)
+    names = {tid: name for name, tid in terms._ids.items()}
+    words = [tuple(names[x] for x in (terms.compounds[i - rankindex.COMPOUND] if i >= rankindex.COMPOUND else (i,)))
+             for i in ids.tolist()]
+    return words, owner.tolist()
+
+
+def test_text_ids_are_the_word_by_word_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The hashed tokenizer of segment builds gives every text's words as `words_terms` does, across calls
+    (words met before come from the table) and when the texts are cut into several hashed pieces."""
+    terms = rankindex.Terms()
+    assert _hashed(terms, TEXTS) == _by_word(rankindex.Terms(), TEXTS)
+    assert _hashed(terms, TEXTS[::-1]) == _by_word(rankindex.Terms(), TEXTS[::-1])
+    monkeypatch.setattr(rankindex, "TEXT_BYTES", 40)  # a piece per text or two
+    many = TEXTS * 30
+    assert _hashed(rankindex.Terms(), many) == _by_word(rankindex.Terms(), many)
+    assert rankindex.Terms().text_ids([])[0].tolist() == []
+
+
+def test_words_sharing_a_hash_fall_back_to_word_by_word(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a first multiplier of 1 the first hash is the sum of a word's bytes, so anagrams share it: the second
+    hash tells, and those texts are read word by word, within one call and across calls."""
+    monkeypatch.setattr(rankindex, "_Q", (1, rankindex._Q[1]))
+    monkeypatch.setattr(rankindex, "_POWERS", [])
+    calls = []
+    real = rankindex.Terms.ids
+    monkeypatch.setattr(rankindex.Terms, "ids", lambda self, words: calls.append(len(words)) or real(self, words))
+    terms = rankindex.Terms()
+
+    def fell_back(text: str) -> bool:
+        want = _by_word(rankindex.Terms(), [text])
+        calls.clear()
+        assert _hashed(terms, [text]) == want
+        return bool(calls)
+
+    assert fell_back("dog and god")  # within one call
+    assert not fell_back("the dog")  # no two words alike: hashed
+    assert fell_back("a god")  # "god" meets the stored "dog"
+
+
+def test_word_table_grows_and_finds_every_word() -> None:
+    table = rankindex._WordTable(bits=4)
+    rng = np.random.default_rng(0)
+    h1 = np.unique(rng.integers(1, 2**63, 5000, dtype=np.int64).astype(np.uint64))
+    h2 = h1 ^ np.uint64(12345)
+    for part in np.array_split(np.arange(len(h1)), 7):
+        table.add(h1[part], h2[part], part.astype(np.int64))
+    got, same = table.find(h1, h2)
+    assert same and got.tolist() == list(range(len(h1)))
+    assert 2 * table.used <= len(table.key)
+    missing, same = table.find(np.asarray([7, 8], dtype=np.uint64), np.asarray([0, 0], dtype=np.uint64))
+    assert same and missing.tolist() == [-1, -1]
+    _, same = table.find(h1[:1], h2[:1] + np.uint64(1))
+    assert not same
 
 
 def test_small_library_has_no_lists(store: SQLiteStore) -> None:

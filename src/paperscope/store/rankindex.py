@@ -10,6 +10,9 @@ authors 4, comment 0.5; categories count to a paper's length only).
 - Words are FTS5's own: each distinct surface word is handed once to an in-memory FTS5 table with the library's
   tokenizer, and its terms (stemmed, case- and diacritic-folded) are read back from `fts5vocab`. So a query of
   single words and categories is scored from the lists exactly as FTS5 scores it, and needs no other check.
+  A segment build makes no Python object per word: two 64-bit polynomial hashes of each word come from prefix sums
+  over a text's folded bytes, and a table of numpy arrays maps the first to the word's id. Where two different
+  words share the first hash, the second one tells, and those texts are split word by word instead.
 - A phrase (or a word FTS5 splits, "state-of-the-art") has no list of its own: its words' lists give the papers
   holding all of them and an upper bound of its weight (it occurs no more often than its rarest word). Papers are
   then read in the order of their bound, checked by the library's FTS5 index (which holds positions and decides
@@ -82,8 +85,109 @@ _TABLE = bytes(c if (48 <= c <= 57 or 97 <= c <= 122 or c >= 128) else 32 for c 
 COMPOUND = 1 << 40  # word ids from here on name a word of several terms (or none): `Terms.compounds`
 
 
+_FOLD = bytes(c + 32 if 65 <= c <= 90 else _TABLE[c] for c in range(256))  # lower() and _TABLE in one pass
+TEXT_BYTES = 1 << 22  # text hashed at once by `Terms.text_ids` (a few arrays of 8 bytes per byte of text)
+# Two odd multipliers (mod 2**64) of the word hashes, and their inverses.
+_Q = (0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F)
+_POWERS: list[np.ndarray] = []
+
+
 def _words(text: str) -> list[bytes]:
-    return text.encode().lower().translate(_TABLE).split()
+    return text.encode().translate(_FOLD).split()
+
+
+def _powers(n: int) -> list[np.ndarray]:
+    """q**i and q**-i mod 2**64 for i < n, for both multipliers (kept and grown)."""
+    global _POWERS
+    if not _POWERS or len(_POWERS[0]) < n:
+        size = max(n, 2 * len(_POWERS[0]) if _POWERS else 1 << 16)
+        out = []
+        for q in _Q:
+            for m in (q, pow(q, -1, 1 << 64)):
+                p = np.full(size, m, dtype=np.uint64)
+                p[0] = 1
+                out.append(np.cumprod(p, dtype=np.uint64))  # integer arrays wrap: the products are mod 2**64
+        _POWERS = out
+    return _POWERS
+
+
+class _WordTable:
+    """Word ids by a word's first hash, in an open-addressing table of numpy arrays (linear probing, at most half
+    full), with its second hash to tell two words sharing the first apart. Looked up and filled array-wise."""
+
+    MIX = np.uint64(0x9E3779B97F4A7C15)  # multiplicative hashing: the slot comes from the high bits of h * MIX
+
+    def __init__(self, bits: int = 16) -> None:
+        self.bits = bits
+        self.key = np.zeros(1 << bits, dtype=np.uint64)  # 0: empty (a first hash of 0 is not stored)
+        self.wid = np.zeros(1 << bits, dtype=np.int64)
+        self.check = np.zeros(1 << bits, dtype=np.uint64)
+        self.used = 0
+
+    def _home(self, h: np.ndarray) -> np.ndarray:
+        mixed: np.ndarray = np.multiply(h, self.MIX)
+        return (mixed >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def find(self, h1: np.ndarray, h2: np.ndarray) -> tuple[np.ndarray, bool]:
+        """The word id of each hash pair (-1 where the table lacks it), and whether every stored first hash met
+        came with the stored second hash."""
+        out = np.full(len(h1), -1, dtype=np.int64)
+        todo = np.arange(len(h1))
+        pos = self._home(h1)
+        mask = (1 << self.bits) - 1
+        while len(todo):
+            slot = pos[todo]
+            k = self.key[slot]
+            hit = k == h1[todo]
+            if hit.any():
+                hs, ht = slot[hit], todo[hit]
+                if not np.array_equal(self.check[hs], h2[ht]):
+                    return out, False
+                out[ht] = self.wid[hs]
+            go = ~hit & (k != 0)
+            todo = todo[go]
+            pos[todo] = (slot[go] + 1) & mask
+        return out, True
+
+    def add(self, h1: np.ndarray, h2: np.ndarray, wids: np.ndarray) -> None:
+        """Store these words (distinct first hashes, none stored yet)."""
+        if 2 * (self.used + len(h1)) > len(self.key):
+            old = self.key != 0
+            keys, checks, ids = self.key[old], self.check[old], self.wid[old]
+            bits = self.bits
+            while 2 * (self.used + len(h1)) > (1 << bits):
+                bits += 1
+            self.bits, self.used = bits, 0
+            self.key = np.zeros(1 << bits, dtype=np.uint64)
+            self.wid = np.zeros(1 << bits, dtype=np.int64)
+            self.check = np.zeros(1 << bits, dtype=np.uint64)
+            self._place(keys, checks, ids)
+        self._place(h1, h2, wids)
+
+    def _place(self, h1: np.ndarray, h2: np.ndarray, wids: np.ndarray) -> None:
+        mask = (1 << self.bits) - 1
+        pos = self._home(h1)
+        todo = np.arange(len(h1))
+        while len(todo):
+            slot = pos[todo]
+            free = self.key[slot] == 0
+            _, first = np.unique(slot[free], return_index=True)  # one new word per free slot each round
+            win = todo[free][first]
+            ws = pos[win]
+            self.key[ws], self.check[ws], self.wid[ws] = h1[win], h2[win], wids[win]
+            placed = np.zeros(len(h1), dtype=bool)
+            placed[win] = True
+            todo = todo[~placed[todo]]  # each left has its slot taken now (by an older word or a winner)
+            pos[todo] = (pos[todo] + 1) & mask
+        self.used += len(h1)
+
+
+def _span_hash(data: np.ndarray, p: np.ndarray, inv: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """sum(b[i] * q**(i - s)) mod 2**64 over each span [s, e) of the bytes: prefix sums, differences, a shift."""
+    prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+    np.cumsum(np.multiply(data, p[:len(data)]), out=prefix[1:])
+    out: np.ndarray = (prefix[ends] - prefix[starts]) * inv[starts]
+    return out
 
 
 class Terms:
@@ -98,7 +202,7 @@ class Terms:
         self._ids: dict[str, int] = {}
         self.hashes: list[int] = []
         self._lock = threading.Lock()
-
+        self._table = _WordTable()  # the words `text_ids` met, by hash
     def term_id(self, term: str) -> int:
         tid = self._ids.get(term)
         if tid is None:
@@ -148,6 +252,61 @@ class Terms:
         if max(seq) >= COMPOUND:
             seq = [t for x in seq for t in (self.compounds[x - COMPOUND] if x >= COMPOUND else (x,))]
         return seq
+
+    def text_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The word ids of every text's words in order, and the number of the text each comes from: what
+        `ids(_words(t))` gives text by text, found with no Python object per word (a segment build's hot path)."""
+        ids: list[np.ndarray] = []
+        owners: list[np.ndarray] = []
+        ends = np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)) + 1)
+        first = 0
+        while first < len(texts):
+            # texts up to TEXT_BYTES at a time, so the hash arrays stay small (at least one text each time)
+            base = int(ends[first - 1]) if first else 0
+            last = max(first + 1, int(np.searchsorted(ends, base + TEXT_BYTES, side="right")))
+            part = texts[first:last]
+            got = self._hashed_ids(part)
+            if got is None:  # two words share a first hash: word by word, as `ids` does
+                words = [_words(t) for t in part]
+                got = (self.ids(list(chain.from_iterable(words))),
+                       np.repeat(np.arange(len(part), dtype=np.int64), [len(w) for w in words]))
+            ids.append(got[0])
+            owners.append(got[1] + first)
+            first = last
+        return _join(ids, np.int64), _join(owners, np.int64)
+
+    def _hashed_ids(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray] | None:
+        """`text_ids` of a few texts by two polynomial hashes of each word, computed from prefix sums over the
+        folded bytes; None when two different words share the first hash (the second one tells)."""
+        encoded = [t.encode() for t in texts]
+        joined = b" ".join(encoded).translate(_FOLD)
+        if not joined.strip():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        a = np.frombuffer(joined, dtype=np.uint8)
+        edge = np.diff((a != 32).view(np.int8), prepend=np.int8(0), append=np.int8(0))
+        starts = np.flatnonzero(edge == 1)
+        ends = np.flatnonzero(edge == -1)
+        p1, q1, p2, q2 = _powers(len(a))
+        h1 = _span_hash(a, p1, q1, starts, ends)
+        h2 = _span_hash(a, p2, q2, starts, ends)
+        if not h1.all():
+            return None
+        got, same = self._table.find(h1, h2)
+        if not same:
+            return None
+        new = np.flatnonzero(got < 0)
+        if len(new):  # words met for the first time: one of each to FTS5, then stored
+            h1n, first = np.unique(h1[new], return_index=True)
+            at = new[first]
+            words = [joined[s:e] for s, e in zip(starts[at].tolist(), ends[at].tolist())]
+            self.learn(words)
+            ids = np.asarray([self.wid[w] for w in words], dtype=np.int64)
+            if not np.array_equal(h2[new], h2[at][np.searchsorted(h1n, h1[new])]):
+                return None
+            self._table.add(h1n, h2[at], ids)
+            got[new] = ids[np.searchsorted(h1n, h1[new])]
+        text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
+        return got, np.searchsorted(text_starts, starts, side="right") - 1
 
     def words_terms(self, text: str) -> list[tuple[int, ...]]:
         """The terms of each word of `text`, in order."""
@@ -243,10 +402,8 @@ def build_segment(rows: Sequence[Row], terms: Terms, name: str = "") -> Segment:
         part = rows[start:start + TOKENIZE_ROWS]
         numbers = np.arange(start, start + len(part), dtype=np.int64)
         for col in range(4):
-            per_doc = [_words(cast(str, r[col + 1])) for r in part]
-            counts = np.fromiter(map(len, per_doc), dtype=np.int64, count=len(part))
-            ids, owner = terms.expand(terms.ids(list(chain.from_iterable(per_doc))), np.repeat(numbers, counts))
-            del per_doc
+            word_ids, text_of = terms.text_ids([cast(str, r[col + 1]) for r in part])
+            ids, owner = terms.expand(word_ids, text_of + start)
             tids.append(ids.astype(np.int32))
             docs.append(owner.astype(np.int32))
             cols.append(np.full(len(ids), col, dtype=np.int8))
