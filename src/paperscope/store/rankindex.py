@@ -203,6 +203,8 @@ class Terms:
         self.hashes: list[int] = []
         self._lock = threading.Lock()
         self._table = _WordTable()  # the words `text_ids` met, by hash
+        self._table_lock = threading.Lock()
+
     def term_id(self, term: str) -> int:
         tid = self._ids.get(term)
         if tid is None:
@@ -291,22 +293,33 @@ class Terms:
         h2 = _span_hash(a, p2, q2, starts, ends)
         if not h1.all():
             return None
+        with self._table_lock:
+            got = self._table_ids(joined, starts, ends, h1, h2)
+        if got is None:
+            return None
+        text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
+        return got, np.searchsorted(text_starts, starts, side="right") - 1
+
+    def _table_ids(self, joined: bytes, starts: np.ndarray, ends: np.ndarray, h1: np.ndarray,
+                   h2: np.ndarray) -> np.ndarray | None:
+        """The word id of each hashed word, from the table; words met for the first time are asked of FTS5 (one
+        of each) and stored. None when two different words share the first hash."""
         got, same = self._table.find(h1, h2)
         if not same:
             return None
         new = np.flatnonzero(got < 0)
-        if len(new):  # words met for the first time: one of each to FTS5, then stored
+        if len(new):
             h1n, first = np.unique(h1[new], return_index=True)
             at = new[first]
+            where = np.searchsorted(h1n, h1[new])
+            if not np.array_equal(h2[new], h2[at][where]):
+                return None
             words = [joined[s:e] for s, e in zip(starts[at].tolist(), ends[at].tolist())]
             self.learn(words)
             ids = np.asarray([self.wid[w] for w in words], dtype=np.int64)
-            if not np.array_equal(h2[new], h2[at][np.searchsorted(h1n, h1[new])]):
-                return None
             self._table.add(h1n, h2[at], ids)
-            got[new] = ids[np.searchsorted(h1n, h1[new])]
-        text_starts = np.cumsum([0] + [len(e) + 1 for e in encoded[:-1]])
-        return got, np.searchsorted(text_starts, starts, side="right") - 1
+            got[new] = ids[where]
+        return got
 
     def words_terms(self, text: str) -> list[tuple[int, ...]]:
         """The terms of each word of `text`, in order."""
