@@ -156,6 +156,26 @@ def test_a_failing_write_loses_nothing_already_stored(store: SQLiteStore) -> Non
     store.integrity_check()
 
 
+def test_a_batch_of_scores_is_one_transaction(store: SQLiteStore) -> None:
+    """Scores (and the other batch writes) go in one transaction: a bad row takes the whole batch back, where
+    autocommit would have kept the rows before it; inside a transaction the caller opened, they join it."""
+    store.upsert_papers([make_paper(f"2501.0000{i}") for i in range(1, 5)])
+    store.save_scores([("2501.00001", 50.0, "pretrained", {})], dt(2025, 3, 1))
+    bad = [("2501.00002", 60.0, "pretrained", {}), ("2501.00003", None, "pretrained", {})]  # value is NOT NULL
+    with pytest.raises(sqlite3.IntegrityError):
+        store.save_scores(bad, dt(2025, 3, 2))  # type: ignore[arg-type]
+    assert set(store.scores_for(["2501.00001", "2501.00002", "2501.00003"])) == {"2501.00001"}
+    assert not store.conn.in_transaction
+    store.conn.execute("BEGIN IMMEDIATE")
+    store.save_scores([("2501.00004", 70.0, "pretrained", {})], dt(2025, 3, 3))
+    store.mark_not_interested(["2501.00004"], dt(2025, 3, 3))
+    assert store.conn.in_transaction  # joined, not committed
+    store.conn.execute("ROLLBACK")
+    assert store.scores_for(["2501.00004"]) == {} and store.not_interested() == set()
+    store.save_scores([("2501.00004", 70.0, "pretrained", {})], dt(2025, 3, 3))
+    assert store.scores_for(["2501.00004"])["2501.00004"]["value"] == 70.0
+
+
 def test_other_writer_between_transactions_keeps_keys_unique(tmp_path: Path) -> None:
     a, b = SQLiteStore(tmp_path / "l.db"), SQLiteStore(tmp_path / "l.db")
     t = dt(2025, 1, 1)

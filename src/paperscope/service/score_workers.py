@@ -56,7 +56,9 @@ class ScorePool:
         self._pending.append((tag, self._ex.submit(_score, ids, np.ascontiguousarray(vectors), model, min_train)))
 
     def full(self) -> bool:
-        return len(self._pending) >= self.workers
+        # A chunk queued behind each running one: a worker that finishes starts the next at once, while the
+        # parent writes the scores back.
+        return len(self._pending) >= 2 * self.workers
 
     def __bool__(self) -> bool:
         return bool(self._pending)

@@ -16,7 +16,7 @@ import orjson
 
 from paperscope.store.api import AuthorKeyer, AuthorshipRecord, AuthorStatsRecord, CitationRecord, FollowRecord
 from paperscope.store.codec import iso_text as _iso
-from paperscope.store.sqlin import select_in
+from paperscope.store.sqlin import select_in, write_tx
 
 if TYPE_CHECKING:
     from paperscope.sources.citations import AuthorStats, PaperCitations
@@ -187,32 +187,26 @@ class AuthorTables:
     def save_citations(self, results: Iterable["PaperCitations"]) -> int:
         """Store each paper's citation figures and authorships, with their source and fetch date."""
         n = 0
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                for r in results:
-                    self.conn.execute(
-                        "INSERT INTO citations(arxiv_id, source, fetched, cited_by_count, influential, counts_by_year,"
-                        " work_id, doi) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(arxiv_id) DO UPDATE SET "
-                        "source=excluded.source, fetched=excluded.fetched, cited_by_count=excluded.cited_by_count, "
-                        "influential=excluded.influential, counts_by_year=excluded.counts_by_year, "
-                        "work_id=excluded.work_id, doi=excluded.doi",
-                        (r.arxiv_id, r.source, _iso(r.fetched), r.cited_by_count, r.influential_citations,
-                         orjson.dumps({str(k): v for k, v in r.counts_by_year.items()}), r.work_id, r.doi),
+        with write_tx(self.conn, self._lock):
+            for r in results:
+                self.conn.execute(
+                    "INSERT INTO citations(arxiv_id, source, fetched, cited_by_count, influential, counts_by_year,"
+                    " work_id, doi) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT(arxiv_id) DO UPDATE SET "
+                    "source=excluded.source, fetched=excluded.fetched, cited_by_count=excluded.cited_by_count, "
+                    "influential=excluded.influential, counts_by_year=excluded.counts_by_year, "
+                    "work_id=excluded.work_id, doi=excluded.doi",
+                    (r.arxiv_id, r.source, _iso(r.fetched), r.cited_by_count, r.influential_citations,
+                     orjson.dumps({str(k): v for k, v in r.counts_by_year.items()}), r.work_id, r.doi),
+                )
+                if r.authorships:
+                    self.conn.execute("DELETE FROM authorships WHERE arxiv_id = ?", (r.arxiv_id,))
+                    self.conn.executemany(
+                        "INSERT INTO authorships(arxiv_id, position, name, openalex_id, orcid, s2_id, institutions,"
+                        " source) VALUES (?,?,?,?,?,?,?,?)",
+                        [(r.arxiv_id, a.position, a.name, a.openalex_id, a.orcid, a.s2_id,
+                          orjson.dumps([asdict(i) for i in a.institutions]), r.source) for a in r.authorships],
                     )
-                    if r.authorships:
-                        self.conn.execute("DELETE FROM authorships WHERE arxiv_id = ?", (r.arxiv_id,))
-                        self.conn.executemany(
-                            "INSERT INTO authorships(arxiv_id, position, name, openalex_id, orcid, s2_id, institutions,"
-                            " source) VALUES (?,?,?,?,?,?,?,?)",
-                            [(r.arxiv_id, a.position, a.name, a.openalex_id, a.orcid, a.s2_id,
-                              orjson.dumps([asdict(i) for i in a.institutions]), r.source) for a in r.authorships],
-                        )
-                    n += 1
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+                n += 1
         return n
 
     def count_with_citations(self) -> int:
@@ -249,7 +243,7 @@ class AuthorTables:
         return [r[0] for r in self.conn.execute(q, params)]
 
     def save_author_stats(self, stats: Iterable["AuthorStats"]) -> None:
-        with self._lock:
+        with write_tx(self.conn, self._lock):
             self.conn.executemany(
                 "INSERT OR REPLACE INTO author_stats(author_id, source, fetched, name, orcid, h_index, i10_index, "
                 "two_year_mean, works_count, cited_by_count, counts_by_year, institutions) "

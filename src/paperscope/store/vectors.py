@@ -16,7 +16,7 @@ import orjson
 from paperscope.errors import ModelMismatchError
 from paperscope.store.api import CohortRow, EmbeddingBatch, VectorProblems, EmbeddingMatrix, EmbeddingRow, NoveltyRecord, NoveltyRow, ScoreRecord, ScoreRow, ToEmbed
 from paperscope.store.codec import iso
-from paperscope.store.sqlin import select_in
+from paperscope.store.sqlin import select_in, write_tx
 
 
 # An embedding with what an index keeps beside it: (rowid, paper key, id, vector, first-submitted day, category).
@@ -90,17 +90,11 @@ class VectorTables:
 
     def save_embeddings(self, model: str, rows: Iterable[EmbeddingRow]) -> int:
         data = [(i, model, v, np.ascontiguousarray(vec, dtype=np.float32).tobytes()) for i, v, vec in rows]
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                self.conn.executemany(
-                    "INSERT OR REPLACE INTO embeddings(arxiv_id, model, version, vector) VALUES (?,?,?,?)", data)
-                if data:
-                    self._bump_embeddings_version()
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with write_tx(self.conn, self._lock):
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings(arxiv_id, model, version, vector) VALUES (?,?,?,?)", data)
+            if data:
+                self._bump_embeddings_version()
         return len(data)
 
     def _bump_embeddings_version(self) -> None:
@@ -191,18 +185,12 @@ class VectorTables:
         only the cohorts its new papers join."""
         when = iso(computed)
         co = cohorts or {}
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                self.conn.executemany(
-                    "INSERT OR REPLACE INTO novelty(arxiv_id, model, k, value, percentile, reason, neighbours, computed,"
-                    " cohort) VALUES (?,?,?,?,?,?,?,?,?)",
-                    [(i, model, k, v, pct, reason, orjson.dumps([[n, round(s, 4)] for n, s in nb]), when, co.get(i, ""))
-                     for i, v, pct, reason, nb in results])
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with write_tx(self.conn, self._lock):
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO novelty(arxiv_id, model, k, value, percentile, reason, neighbours, computed,"
+                " cohort) VALUES (?,?,?,?,?,?,?,?,?)",
+                [(i, model, k, v, pct, reason, orjson.dumps([[n, round(s, 4)] for n, s in nb]), when, co.get(i, ""))
+                 for i, v, pct, reason, nb in results])
 
     def novelty_for(self, ids: Sequence[str], model: str | None = None) -> dict[str, NoveltyRecord]:
         model = model or self.active_model()
@@ -238,19 +226,13 @@ class VectorTables:
         data = [(pct, reason, i, model) for i, pct, reason in rows]
         if not data:
             return 0
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                self.conn.executemany("UPDATE novelty SET percentile = ?, reason = ? WHERE arxiv_id = ? AND model = ?",
-                                      data)
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with write_tx(self.conn, self._lock):
+            self.conn.executemany("UPDATE novelty SET percentile = ?, reason = ? WHERE arxiv_id = ? AND model = ?",
+                                  data)
         return len(data)
 
     def save_scores(self, rows: Iterable[ScoreRow], computed: datetime) -> None:
-        with self._lock:
+        with write_tx(self.conn, self._lock):
             self.conn.executemany(
                 "INSERT OR REPLACE INTO scores(arxiv_id, value, method, inputs, computed) VALUES (?,?,?,?,?)",
                 [(i, v, m, orjson.dumps(inp, default=str), iso(computed)) for i, v, m, inp in rows])
@@ -261,7 +243,7 @@ class VectorTables:
                 for r in select_in(self.conn, q, ids)}
 
     def mark_not_interested(self, ids: Sequence[str], when: datetime) -> None:
-        with self._lock:
+        with write_tx(self.conn, self._lock):
             self.conn.executemany("INSERT OR IGNORE INTO not_interested(arxiv_id, added) VALUES (?,?)",
                                   [(i, iso(when)) for i in ids])
 
@@ -289,18 +271,12 @@ class VectorTables:
 
     def drop_orphan_embeddings(self) -> int:
         """Delete embeddings whose paper is gone (the embeddings version moves, so in-memory copies reload)."""
-        with self._lock:
-            self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                n = self.conn.execute("DELETE FROM embeddings WHERE NOT EXISTS "
-                                      "(SELECT 1 FROM papers p WHERE p.arxiv_id = embeddings.arxiv_id)").rowcount
-                if n:
-                    self._bump_embeddings_version()
-                    self._bump_embeddings_epoch()
-                self.conn.execute("COMMIT")
-            except BaseException:
-                self.conn.execute("ROLLBACK")
-                raise
+        with write_tx(self.conn, self._lock):
+            n = self.conn.execute("DELETE FROM embeddings WHERE NOT EXISTS "
+                                  "(SELECT 1 FROM papers p WHERE p.arxiv_id = embeddings.arxiv_id)").rowcount
+            if n:
+                self._bump_embeddings_version()
+                self._bump_embeddings_epoch()
         return int(n)
 
 
