@@ -709,8 +709,9 @@ T = TypeVar("T")
 
 
 class ScanHelpers:
-    """Processes that take shares of `nearest_earlier`'s scan, each over the same index snapshot (its files mapped
-    read-only): the scan is numpy calls between lines of Python, which one process runs on one core.
+    """Processes that take shares of `nearest_earlier`'s scan, or whole scans (`submit_nearest_earlier`), each over
+    the same index snapshot (its files mapped read-only): the scan is numpy calls between lines of Python, which one
+    process runs on one core.
 
         with ScanHelpers(idx, 1) as helpers:
             nb, sims, n_earlier = idx.nearest_earlier(keys, helpers=helpers)
@@ -740,6 +741,12 @@ class ScanHelpers:
 
     def submit_probes(self, query_rows: np.ndarray, p: int) -> Future[np.ndarray]:
         return self._submit(_helper_probes, np.asarray(query_rows), p)
+
+    def submit_nearest_earlier(self, keys: np.ndarray, k: int, nprobe: int | None
+                               ) -> Future[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """A whole `nearest_earlier(keys, k, nprobe=nprobe)` in one helper, while the caller does other work (the
+        same answer as the caller's own to the last bit: the same code over the same files)."""
+        return self._submit(_helper_nearest_earlier, np.asarray(keys, dtype=np.int64), k, nprobe)
 
     def _submit(self, fn: Callable[..., T], *args: object) -> Future[T]:
         from concurrent.futures.process import BrokenProcessPool
@@ -784,6 +791,12 @@ def _helper_scan(query_rows: np.ndarray, lim: np.ndarray | None, probes: np.ndar
                  jobs: np.ndarray) -> _Part:
     assert _HELPER_INDEX is not None
     return _HELPER_INDEX._scan_part(query_rows, lim, probes, k, p, exact, jobs)
+
+
+def _helper_nearest_earlier(keys: np.ndarray, k: int, nprobe: int | None
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    assert _HELPER_INDEX is not None
+    return _HELPER_INDEX.nearest_earlier(keys, k, nprobe=nprobe)
 
 
 def _helper_probes(query_rows: np.ndarray, p: int) -> np.ndarray:

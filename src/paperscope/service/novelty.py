@@ -10,8 +10,9 @@ chunk, with the cohorts still to re-rank, so a run killed at any point is comple
 from __future__ import annotations
 
 import os
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,8 @@ from paperscope.semantic.space import VectorSpace
 from paperscope.service.results import Result
 from paperscope.store.api import CohortRow, EmbeddingBatch, JSONValue, NoveltyRow
 
+Scan = tuple[np.ndarray, np.ndarray, np.ndarray]  # nearest earlier keys (m, k), their sims (m, k), n_earlier (m,)
+
 # Papers scored at once: each list of the index is read once per chunk for every paper of it that probes the list.
 # At 2.9M papers, 200,000 against 50,000: the whole run 576 s against 662 s, peak 4.0 GB against 3.4 GB.
 CHUNK = 200_000
@@ -30,8 +33,13 @@ CHUNK = 200_000
 # on its library. A first run over a whole library probes 8, a daily run 16.
 NPROBE, BULK_NPROBE, BULK_FROM = 16, 8, 100_000
 # From this many papers in a chunk on, helper processes (one per further core, at most MAX_HELPERS) scan shares of
-# the index beside this one: each costs ~0.5 s to start and a chunk of 20,000 papers scans for seconds.
+# the index beside this one: each costs ~0.5 s to start and a chunk of 20,000 papers scans for seconds. A first run
+# of AHEAD_FROM papers or more is scanned a whole chunk per helper, one helper per core, ahead of this process:
+# turning a scan into rows and writing them is Python on one core (at 2.9M papers about as long as the scans), so
+# with the scans shared out it ran beside an idle core (1.16 of 2 cores busy at 300,000 papers). With few chunks
+# the pipeline cannot fill (at 300,000 papers, two chunks: 50 s against 46 s shared out).
 HELP_FROM, MAX_HELPERS = 20_000, 3
+AHEAD_FROM = 4 * CHUNK  # papers of a first run from which helpers scan whole chunks ahead
 FULL_ID_TABLE = 20_000  # from this many papers on, read every id at once instead of the neighbours' ids per chunk
 
 
@@ -70,16 +78,37 @@ def novelty(lib: Library, *, k: int = 10, full: bool = False,
         names = dict(zip(keys.tolist(), ids))
     done = scored = 0
     last = after
+    nprobe = BULK_NPROBE if total >= BULK_FROM else NPROBE
+    # A backlog of several chunks (a first run over a big library): helpers scan whole chunks ahead, one per core,
+    # while this process turns the scanned ones into rows and writes them; the first chunk is a quarter, so the wait
+    # for its scan is short. Otherwise each chunk's scan is shared out between this process and the helpers.
+    ahead = total >= AHEAD_FROM and _cores() > 1
+    chunks = _chunks(lib, model, after, first=CHUNK // 4 if ahead else CHUNK)
+    first = next(chunks, None)
     helpers: ScanHelpers | None = None
+    if first is not None and len(first.keys) >= HELP_FROM and _cores() > 1:
+        helpers = ScanHelpers(v.index, min(_cores(), MAX_HELPERS) if ahead else min(_cores() - 1, MAX_HELPERS))
+    queue: deque[tuple[EmbeddingBatch, Future[Scan] | None]] = deque()
+
+    def fill() -> None:
+        nonlocal first
+        while len(queue) < (helpers.count + 1 if ahead and helpers is not None else 1):
+            b = first if first is not None else next(chunks, None)
+            first = None
+            if b is None:
+                return
+            usable = ahead and helpers is not None and helpers.serves(v.index)
+            queue.append((b, helpers.submit_nearest_earlier(b.keys, k, nprobe) if usable and helpers else None))
+
     try:
-        while True:
-            batch = store.embeddings_since(model, last, limit=CHUNK)
-            if not len(batch.keys):
-                break
-            if helpers is None and done == 0 and len(batch.keys) >= HELP_FROM and _cores() > 1:
-                helpers = ScanHelpers(v.index, min(_cores() - 1, MAX_HELPERS))
-            rows, cohorts = _score_chunk(lib, v, batch, k, names, BULK_NPROBE if total >= BULK_FROM else NPROBE,
-                                         helpers)
+        fill()
+        while queue:
+            batch, job = queue.popleft()
+            got = helpers.result(job) if job is not None and helpers is not None else None
+            fill()  # the helpers go on with the next chunks meanwhile
+            if got is None:  # scanned here (shared out with the helpers when not scanned ahead), or a helper died
+                got = v.index.nearest_earlier(batch.keys, k, nprobe=nprobe, helpers=None if ahead else helpers)
+            rows, cohorts = _chunk_rows(lib, v, batch, k, names, got)
             store.save_novelty(model, k, rows, lib.now(), cohorts=cohorts)
             pending |= set(cohorts.values())
             done += len(rows)
@@ -113,12 +142,25 @@ def _years(days: np.ndarray) -> np.ndarray:
     return np.asarray(days, dtype="datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
 
 
-def _score_chunk(lib: Library, v: VectorSpace, batch: EmbeddingBatch, k: int, names: dict[int, str] | None,
-                 nprobe: int, helpers: ScanHelpers | None = None) -> tuple[list[NoveltyRow], dict[str, str]]:
+def _chunks(lib: Library, model: str, after: int, *, first: int) -> Iterator[EmbeddingBatch]:
+    """The embeddings written after rowid `after`, `first` then CHUNK at a time, without their vectors (the index
+    has them)."""
+    limit = first
+    while True:
+        b = lib.store.embeddings_since(model, after, limit=limit)
+        if not len(b.keys):
+            return
+        after, limit = b.last, CHUNK
+        yield b._replace(vectors=b.vectors[:0])
+
+
+def _chunk_rows(lib: Library, v: VectorSpace, batch: EmbeddingBatch, k: int, names: dict[int, str] | None,
+                scan: Scan) -> tuple[list[NoveltyRow], dict[str, str]]:
+    """A chunk's novelty rows from its scan (each paper's nearest earlier papers), and each paper's cohort."""
     from paperscope.semantic.novelty import DUPLICATE_RULES, NOT_ENOUGH_HISTORY, near_duplicate
 
-    keys, ids, cats, years = batch.keys, batch.ids, batch.categories, _years(batch.days).tolist()
-    nb, sims, n_earlier = v.index.nearest_earlier(keys, k, nprobe=nprobe, helpers=helpers)
+    ids, cats, years = batch.ids, batch.categories, _years(batch.days).tolist()
+    nb, sims, n_earlier = scan
     if names is None:
         wanted = np.unique(nb[nb >= 0]).tolist()
         names = lib.store.ids_for_keys(wanted) if wanted else {}
