@@ -223,9 +223,12 @@ class VectorTables:
         return np.fromiter((r[0] for r in rows), dtype=np.float64)
 
     def set_percentiles(self, model: str, rows: Iterable[tuple[str, float | None, str]]) -> int:
-        data = [(pct, reason, i, model) for i, pct, reason in rows]
+        # In key order, each page of the table is visited once rather than once per row: a first run's 2.9M
+        # percentiles, given in cohort order, 74 s; sorted, 34 s
+        data = sorted((i, pct, reason) for i, pct, reason in rows)
         if not data:
             return 0
+        data = [(pct, reason, i, model) for i, pct, reason in data]
         with write_tx(self.conn, self._lock):
             self.conn.executemany("UPDATE novelty SET percentile = ?, reason = ? WHERE arxiv_id = ? AND model = ?",
                                   data)
