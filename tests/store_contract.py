@@ -81,11 +81,13 @@ def test_titles_and_authors_are_those_of_the_papers(store: Store) -> None:
                          Paper(id="2501.00002", version=1, title="Dogs", abstract="x", updated=T0, published=T0,
                                authors=[Author("Émilie du Châtelet", ["Paris"]), Author("I. Newton")],
                                categories=["cs.CL"], primary_category="cs.CL", versions=[Version(1, T0)])])
-    got = store.titles_and_authors(["2501.00002", "nope", "2501.00001"])
-    assert got == {"2501.00001": ("On cats", ["Ada Lovelace", "Alan Turing"]),
-                   "2501.00002": ("Dogs", ["Émilie du Châtelet", "I. Newton"])}
+    keys = store.keys_for_ids(["2501.00001", "2501.00002"])
+    one, two = keys["2501.00001"], keys["2501.00002"]
+    got = store.titles_and_authors([two, max(one, two) + 1000, one])
+    assert got == {one: ("On cats", ["Ada Lovelace", "Alan Turing"]),
+                   two: ("Dogs", ["Émilie du Châtelet", "I. Newton"])}
     for p in store.get_papers(["2501.00001", "2501.00002"]):
-        assert got[p.id] == (p.title, p.author_names)
+        assert got[keys[p.id]] == (p.title, p.author_names)
     assert store.titles_and_authors([]) == {}
 
 

@@ -20,6 +20,7 @@ from paperscope.errors import InputError, NotFound, NotReady
 from paperscope.library import Library
 from paperscope.models import Figure, Paper
 from paperscope.service.papers import Neighbour, NoveltyInfo, get_paper, novelty_info
+from paperscope.service.collector import rare_collections
 from paperscope.service.results import Result
 from paperscope.service.novelty import NoveltyRun, novelty
 from paperscope.service.score_workers import CHUNK as SCORE_WORKER_CHUNK
@@ -465,6 +466,7 @@ class ScoreRun(Result):
 SCORE_CHUNK = 50_000
 
 
+@rare_collections()
 def score(lib: Library, *, min_train: int = 200, full: bool = False) -> ScoreRun:
     """AI Score of every embedded paper: a model trained on the library's cited papers when it has enough (every
     paper scored again, since citations move), else the pretrained impact model for the papers embedded since the

@@ -28,7 +28,9 @@ _LIB: Library | None = None
 def _start(db: str, settings: Config) -> None:
     global _LIB
     from paperscope.library import Library
+    from paperscope.service.collector import collect_rarely
 
+    collect_rarely()  # a worker's life is one big job (a chunk of 25,000 scores 7.0 -> 6.0 s)
     _LIB = Library.open(db, settings, readonly=True)
 
 

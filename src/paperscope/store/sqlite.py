@@ -805,10 +805,10 @@ class SQLiteStore(AuthorTables, VectorTables):
         found = {row[1]: row for row in self._rows_where("arxiv_id", list(arxiv_ids))}
         return [self._paper(found[i]) for i in arxiv_ids if i in found]
 
-    def titles_and_authors(self, arxiv_ids: Sequence[str]) -> dict[str, tuple[str, list[str]]]:
-        """(title, author names) by id for the ids in the library: two columns, no `Paper` built."""
-        sql = "SELECT arxiv_id, title, authors_json FROM papers WHERE arxiv_id IN ({in})"
-        return {pid: (title, author_names(raw)) for pid, title, raw in select_in(self.conn, sql, arxiv_ids)}
+    def titles_and_authors(self, keys: Sequence[int]) -> dict[int, tuple[str, list[str]]]:
+        """(title, author names) by key for the keys in the library: two columns, no `Paper` built."""
+        sql = "SELECT pk, title, authors_json FROM papers WHERE pk IN ({in})"
+        return {key: (title, author_names(raw)) for key, title, raw in select_in(self.conn, sql, sorted(keys))}
 
     def _rows_where(self, column: str, values: list[Any]) -> Iterator[tuple[Any, ...]]:
         return select_in(self.conn, f"{_SELECT} WHERE {column} IN ({{in}})", values)
