@@ -57,13 +57,15 @@ def snapshot(n: int) -> Path:
     return path
 
 
-def run_stage(args: list[str], db: Path, config: Path) -> tuple[float, float, dict[str, Any], float, float]:
-    """Run one `paperscope` command in a fresh process: (seconds, peak RSS in GB, its --json output, CPU seconds
-    of it and its worker processes, peak memory of all its processes together in GB)."""
+def run_stage(args: list[str], db: Path, config: Path, src: Path | None = None
+              ) -> tuple[float, float, dict[str, Any], float, float]:
+    """Run one `paperscope` command in a fresh process (the code of `src`, default this checkout's): (seconds, peak
+    RSS in GB, its --json output, CPU seconds of it and its worker processes, peak memory of all its processes
+    together in GB)."""
     import threading
 
     cmd = [sys.executable, "-m", "paperscope", "--db", str(db), "--config", str(config), *args]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = {**os.environ, "PYTHONPATH": str(src or ROOT / "src")}
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     peak = [0.0]
