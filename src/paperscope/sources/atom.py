@@ -225,13 +225,19 @@ def read_feed_file(data: bytes, name: str = "") -> AtomFeed:
                 raise ArxivAPIError(f"arXiv API error: {e}", name) from None
 
     step = 1 << 16
+    at_end = False
     try:
         for i in range(0, len(data), step):
             parser.feed(data[i:i + step])
             drain()
+        at_end = True
         parser.close()
     except errors as e:
-        drain()
+        # Damage inside the data: the entries that ended before it are still queued. At the end of the data, every
+        # ended entry was read already; what closing queues is an entry the cut left open, which newer libxml2
+        # closes itself (lxml 6.2): not a whole entry, so not read.
+        if not at_end:
+            drain()
         line = getattr(e, "lineno", None) or (e.position[0] if hasattr(e, "position") else "?")
         feed.stopped = (f"the file breaks off at line {line} ({_first_line(str(e))}); the "
                         f"{feed.count} entries before it were read, any after it are missing")
