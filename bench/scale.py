@@ -135,11 +135,13 @@ def _child_cpu_s() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def stage(args: list[str], db: Path, config: Path) -> tuple[float, float, dict[str, Any], float, float]:
-    """One stage in a helper process whose only child is the stage, so its children's peak RSS is the stage's."""
+def stage(args: list[str], db: Path, config: Path, src: Path | None = None
+          ) -> tuple[float, float, dict[str, Any], float, float]:
+    """One stage in a helper process whose only child is the stage, so its children's peak RSS and CPU time are
+    the stage's (`src`: the code to run, default this checkout's)."""
     code = ("import json,sys; sys.path.insert(0, %r); from scale import run_stage; from pathlib import Path; "
-            "s, r, d, c, m = run_stage(%r, Path(%r), Path(%r)); print(json.dumps([s, r, d, c, m]))"
-            % (str(HERE), args, str(db), str(config)))
+            "s, r, d, c, m = run_stage(%r, Path(%r), Path(%r), %s); print(json.dumps([s, r, d, c, m]))"
+            % (str(HERE), args, str(db), str(config), f"Path({str(src)!r})" if src else "None"))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     if out.returncode:
         raise SystemExit(out.stderr[-3000:])

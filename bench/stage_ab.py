@@ -5,7 +5,7 @@
 
 The machines here drift in speed by up to a third between runs an hour apart, so a change to one stage is measured
 against the code before it on the same library, back to back (rounds alternate which goes first). Each run is a
-fresh `paperscope` process, measured as `bench/scale.py` measures a stage: wall seconds, cores busy, peak RSS of the
+fresh `paperscope` process (under a fresh helper, as in `bench/scale.py`), measured as that script measures a stage: wall seconds, cores busy, peak RSS of the
 largest process and peak memory of all its processes. Stages:
 
   novelty   `paperscope novelty --all`: every paper against the earlier ones again, cohorts re-ranked
@@ -26,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from scale import DATA, run_stage  # noqa: E402
+from scale import DATA, stage  # noqa: E402
 
 STAGES = {"novelty": ["novelty", "--all", "--json"], "score": ["score", "--json"]}
 
@@ -42,10 +42,10 @@ def _forget_scores(db: Path) -> None:
         conn.close()
 
 
-def one_run(root: Path, stage: str, db: Path, config: Path) -> dict[str, float]:
-    if stage == "score":
+def one_run(root: Path, which: str, db: Path, config: Path) -> dict[str, float]:
+    if which == "score":
         _forget_scores(db)
-    secs, rss, _out, cpu, mem = run_stage(STAGES[stage], db, config, src=root / "src")
+    secs, rss, _out, cpu, mem = stage(STAGES[which], db, config, src=root / "src")
     return {"secs": round(secs, 1), "cores": round(cpu / secs, 2) if secs else 0.0, "peak_rss_gb": round(rss, 2),
             "all_processes_gb": round(mem, 2)}
 
