@@ -65,7 +65,7 @@ def main() -> None:
         sys.exit(f"{db}: no library; run python bench/scale.py --papers {args.papers} first")
     runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
     for r in range(args.rounds):
-        order = ["after", "before"] if r % 2 == 0 else ["before", "after"]
+        order = ["before", "after"] if r % 2 == 0 else ["after", "before"]
         for which in order:
             root = (args.before if which == "before" else args.after).resolve()
             got = one_run(root, args.stage, db, config)
