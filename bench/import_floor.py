@@ -107,9 +107,9 @@ def main() -> None:
     n = len(lines)
     # The import's own collector setting: with the default one, the cyclic GC scanning the records and Papers held
     # in memory doubles what decoding and building cost.
-    from paperscope.service.ingest import IMPORT_GC
+    from paperscope.service.collector import BULK_GC
 
-    gc.set_threshold(*IMPORT_GC)
+    gc.set_threshold(*BULK_GC)
     decode, paper, fts = [], [], []
     for _ in range(args.repeat):
         secs, recs = time_decode(lines)

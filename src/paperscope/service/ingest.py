@@ -21,7 +21,7 @@ from paperscope.errors import PaperscopeError
 from paperscope.library import Library
 from paperscope.models import Paper, Topic, UpsertStats
 from paperscope.service.codes_ahead import CodeLinksAhead, worth_reading_ahead
-from paperscope.service.collector import BULK_GC, rare_collections
+from paperscope.service.collector import rare_collections
 from paperscope.service.results import Result, as_str
 from paperscope.store.api import FollowRecord, PaperQuery, Store
 from paperscope.store.codec import no_nul
@@ -96,9 +96,6 @@ def import_file(store: Store, path: str | Path, *, show_progress: bool = False) 
 
 
 CHUNK = 2000  # papers whose code links are asked of the reader ahead at once
-# Batches of papers in flight make the cyclic GC scan millions of young objects over and over: an import collects
-# rarely (bench/import_floor.py measures with the same setting).
-IMPORT_GC = BULK_GC
 
 
 def bulk_upsert(store: Store, papers: Iterable[Paper], *, ahead: CodeLinksAhead | None = None) -> UpsertStats:
@@ -119,6 +116,8 @@ def bulk_upsert(store: Store, papers: Iterable[Paper], *, ahead: CodeLinksAhead 
                 chunk = []
         yield from _covered(chunk, ahead)
 
+    # Batches of papers in flight would make the cyclic GC scan millions of young objects over and over
+    # (bench/import_floor.py measures with the same setting).
     with rare_collections():
         # One call, so the store groups papers into its own big transactions (few commits, few index segments).
         # Code links are found as the rows are built (a cheap text check first, the detector on about one

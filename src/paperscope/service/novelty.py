@@ -179,7 +179,7 @@ def _chunk_rows(lib: Library, v: VectorSpace, batch: EmbeddingBatch, k: int, nam
     # Only these can be near-duplicates (each rule's threshold is at least `floor`); their texts are read by key.
     suspects = {r for r, s in top_sim.items() if s >= floor}
     own = batch.keys.tolist()
-    texts = lib.store.titles_and_authors(sorted({own[r] for r in suspects} | {first[r] for r in suspects}))
+    texts = lib.store.titles_and_authors(list({own[r] for r in suspects} | {first[r] for r in suspects}))
     ss = sims.astype(np.float64)
     for r, s in top_sim.items():
         ss[r, 0] = s
