@@ -10,6 +10,7 @@ from conftest import pq, dt, make_paper
 
 from paperscope.errors import QueryError, StoreError
 from paperscope.models import Author, Version
+from paperscope.scoring.names import author_index_keys
 from paperscope.store.migrations import LATEST
 from paperscope.store.sqlite import SQLiteStore
 
@@ -248,6 +249,31 @@ def test_fresh_bulk_import_builds_the_index_aside_and_stays_exact(tmp_path: Path
             s.upsert_papers([make_paper("2502.00001", title="graph late")])
         s.integrity_check()
         assert s.count_matching(pq('"graph"')) == 29
+
+
+def test_the_side_index_merges_while_the_author_index_is_filled(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first import's two closing passes overlap: the builder has its end of input (and starts its final merge)
+    before the writer fills the author index, not after it."""
+    seen: list[bool] = []
+    fill = SQLiteStore.fill_author_index
+
+    def watched_fill(self: SQLiteStore, **kw: int) -> int:
+        side = self._side
+        assert side is not None  # still to be adopted
+        seen.append(side._proc.stdin is not None and side._proc.stdin.closed)
+        return fill(self, **kw)
+
+    monkeypatch.setattr(SQLiteStore, "fill_author_index", watched_fill)
+    with SQLiteStore(tmp_path / "f.db", author_keys=author_index_keys) as s:
+        with s.bulk():
+            s.upsert_papers([make_paper(f"2501.{i:05d}", title="merged words", authors=["Ada Lovelace"])
+                             for i in range(5)])
+        assert seen == [True]
+        s.integrity_check()
+        assert s.count_matching(pq('"merged"')) == 5
+        assert not s.author_index_stale()
+        assert len(s.author_index(author_index_keys("Ada Lovelace")) or []) == 5
 
 
 def test_bulk_import_checks_code_links_on_read_then_stores_them(store: SQLiteStore) -> None:

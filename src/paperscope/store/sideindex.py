@@ -143,6 +143,7 @@ class SideIndex:
         env["PYTHONPATH"] = here + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self._proc = subprocess.Popen([sys.executable, "-m", "paperscope.store.sideindex", str(self.path),
                                        str(hashsize)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
+        self._ended = False
 
     def insert(self, rows: list[tuple[Any, ...]]) -> None:
         self._put(("insert", rows))
@@ -158,10 +159,28 @@ class SideIndex:
         except BrokenPipeError as e:
             raise RuntimeError("the full-text index builder stopped early") from e
 
+    def end_input(self) -> None:
+        """Tell the builder no more commands come, so it starts its final merge now (while the caller goes on
+        with other work); `finish` then waits for it. Sending nothing more afterwards is the caller's part."""
+        if self._ended:
+            return
+        self._ended = True
+        assert self._proc.stdin is not None
+        try:
+            self._put(None)
+        finally:
+            try:
+                self._proc.stdin.close()
+            except OSError:  # the builder is gone: finish reports it
+                pass
+
     def finish(self) -> None:
         """Wait until every command is applied and the index merged; raises what the builder hit."""
-        self._put(None)
-        out, _ = self._proc.communicate()
+        self.end_input()
+        assert self._proc.stdout is not None
+        out = self._proc.stdout.read()  # its input is closed, so reading its one pipe to the end cannot block it
+        self._proc.stdout.close()
+        self._proc.wait()
         status = out.decode("utf-8", "replace").strip()
         if self._proc.returncode != 0 or not status.startswith("ok"):
             raise RuntimeError(f"full-text index builder failed: {status or f'exit {self._proc.returncode}'}")
