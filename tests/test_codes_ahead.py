@@ -82,3 +82,40 @@ def test_a_reader_that_dies_leaves_the_writer_to_find_the_rest(tmp_path: Path, r
     ingest.import_file(store, _snapshot(tmp_path))
     assert calls["n"] >= 2 and sum(missing) > 500  # the links it never sent were found by the writer itself
     assert _codes(store) == reference
+
+
+def test_the_reader_ahead_sees_every_record_the_import_reads_with_its_texts(tmp_path: Path) -> None:
+    """The reader ahead decodes only id, abstract and comment: every Paper the import builds is among its records,
+    in order, with the same two texts (whitespace squashed as the Paper holds them); lines the import rejects for
+    those fields are not; and the links it finds are those the store finds."""
+    import json
+
+    from paperscope.sources.snapshot import iter_code_texts, iter_snapshot
+    from paperscope.store.sqlite import stored_code_url, stored_code_url_of_text
+
+    base = json.loads(gzip.open(sample_path(), "rt", encoding="utf-8").readline())
+    odd = [
+        "not json at all",
+        json.dumps({**base, "id": "2501.90001", "abstract": 7}),  # rejected: the abstract is not text
+        json.dumps({**base, "id": "nonsense id"}),  # rejected: no arXiv id
+        json.dumps({**base, "id": "2501.90002", "update_date": "1066-10-14", "versions": []}),  # a bad date only
+        json.dumps({**base, "id": "2501.90003", "abstract": "Folded\n  text.  Code at https://git\u0000hub.com/a/b",
+                    "comments": "  10 pages,\n\tgithub.com/c/d "}),
+        json.dumps({**base, "id": "2501.90004", "comments": None, "abstract": None}),
+        "[1, 2]",
+    ]
+    lines = gzip.open(sample_path(), "rt", encoding="utf-8").read().splitlines()[:500]
+    path = tmp_path / "odd.jsonl"
+    path.write_text("\n".join(lines[:250] + odd + lines[250:]), encoding="utf-8")  # no newline after the last
+
+    papers = list(iter_snapshot(path, on_error=lambda issue: None))
+    texts = list(iter_code_texts(path))
+    by_id = {pid: (a, c) for pid, a, c in texts}
+    ids = [pid for pid, _, _ in texts]
+    assert len(papers) == 502 and [p.id for p in papers] == [i for i in ids if i != "2501.90002"]
+    assert "2501.90001" not in by_id and "2501.90002" in by_id  # the bad date is only the full reader's business
+    for p in papers:
+        assert by_id[p.id] == (p.abstract, p.comment)
+        assert stored_code_url_of_text(p.abstract, p.comment, primary_code_url) == stored_code_url(p, primary_code_url)
+    assert stored_code_url_of_text(*by_id["2501.90003"], primary_code_url) == "https://github.com/a/b"
+    assert by_id["2501.90004"] == ("", "")
