@@ -81,6 +81,27 @@ def test_probing_every_list_is_exact(tmp_path: Path, dtype: str) -> None:
     assert 0.3 < np.mean([len(set(a) & set(b)) / 10 for a, b in zip(few_k, want_k)]) < 1.0
 
 
+@pytest.mark.parametrize("dtype", ["float16", "int8"])
+@pytest.mark.parametrize("block", [7, 4096])
+def test_one_query_reads_its_rows_a_block_at_a_time_with_the_scale_on_the_query(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dtype: str, block: int) -> None:
+    """A lone query (`similar`) multiplies the stored codes by the query times their scale, block by block (some
+    blocks contiguous runs, some gathered): the answers of decoding every row first."""
+    import paperscope.semantic.ivf as ivf_mod
+
+    monkeypatch.setattr(ivf_mod, "_DOT_BLOCK", block)
+    idx, _ = build(tmp_path, n=1500, lists=12, exact_below=0, dtype=dtype)
+    keys, base, _ = stored(idx)
+    q = unit(np.random.default_rng(11), 6)
+    for i in range(len(q)):
+        one_k, one_s = idx.search(q[i], k=10, nprobe=12)  # every list: exact over the stored vectors
+        want_k, want_s = brute(keys, base, q[i : i + 1], 10)
+        np.testing.assert_array_equal(one_k, want_k)
+        np.testing.assert_allclose(one_s, want_s, atol=1e-6)
+    rows = np.array([0, 1, 2, 3, 9, 10, 40, 41, 42, 43, 44, 45, 46, 1499], dtype=np.int64)
+    np.testing.assert_allclose(idx._dot_rows(rows, q[0]), idx._decode(rows) @ q[0], atol=1e-6)
+
+
 def test_stored_vectors_are_close_to_the_originals(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     x = unit(rng, 100)

@@ -62,6 +62,7 @@ _CAND_BUDGET: Final = 1 << 25  # candidate slots held per chunk (12 bytes each: 
 _EXACT_BLOCK: Final = 1 << 16
 _PROBE_BLOCK: Final = 4096  # queries whose list scores are held at once
 _FEW_QUERIES: Final = 4  # up to this many queries, each is answered alone (less overhead)
+_DOT_BLOCK: Final = 4096  # rows of one query's product read and converted at a time (stays in the CPU's cache)
 _DTYPES: Final = {"float16": np.float16, "int8": np.int8}
 
 
@@ -627,12 +628,28 @@ class IvfIndex:
             probes = np.argpartition(-cs, p - 1)[:p] if p < self.lists else range(self.lists)
             rows = np.concatenate([self._segment_rows(int(g), False) for g in probes])
         rows = np.sort(rows)
-        sims = (self._decode(rows) @ q[0])[None, :].astype(np.float32)
+        sims = self._dot_rows(rows, q[0])[None, :]
         if self._n_dead:
             sims[:, ~self._alive[rows]] = -np.inf
         if lim is not None:
             sims[:, np.asarray(self._days[rows]) >= lim[0]] = -np.inf
         return self._best(rows[None, :], sims, k)
+
+    def _dot_rows(self, rows: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """The stored vectors of these (sorted) rows times one query, in float32. The per-dimension scale of int8
+        codes goes on the query, not on every code, and the rows are read a block at a time, so no decoded copy
+        of them all passes through memory (at 2.9M papers a `similar` reads ~32,000 rows: 14.7 -> 5.4 ms; the
+        sums agree with decoding first to float32 rounding, 1e-7)."""
+        qv = (q * self._scale).astype(np.float32) if self.dtype == "int8" else q.astype(np.float32)
+        out = np.empty(len(rows), dtype=np.float32)
+        for s in range(0, len(rows), _DOT_BLOCK):
+            block = rows[s : s + _DOT_BLOCK]
+            if len(block) and block[-1] - block[0] == len(block) - 1 and np.all(np.diff(block) == 1):  # a slice
+                codes = self._vecs[int(block[0]) : int(block[-1]) + 1]
+            else:
+                codes = self._vecs[block]
+            out[s : s + _DOT_BLOCK] = np.asarray(codes).astype(np.float32) @ qv
+        return out
 
     def _best(self, rows: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Best k candidates per query: similarity descending, then key ascending; -1/-inf pad."""
