@@ -10,6 +10,8 @@ largest process and peak memory of all its processes. Stages:
 
   novelty   `paperscope novelty --all`: every paper against the earlier ones again, cohorts re-ranked
   score     `paperscope score` after its scores and progress mark are removed: a first AI Score of every paper
+  import    `paperscope import SNAPSHOT --no-embed` into an empty library of its own (made afresh each run, then
+            removed; the library scale.py left is not touched): the snapshot import, code links and lists included
 
 Prints each run, the medians and the ratio after / before.
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -26,9 +29,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from scale import DATA, stage  # noqa: E402
+from scale import DATA, snapshot, stage  # noqa: E402
 
-STAGES = {"novelty": ["novelty", "--all", "--json"], "score": ["score", "--json"]}
+STAGES = {"novelty": ["novelty", "--all", "--json"], "score": ["score", "--json"], "import": []}
 
 
 def _forget_scores(db: Path) -> None:
@@ -42,10 +45,25 @@ def _forget_scores(db: Path) -> None:
         conn.close()
 
 
-def one_run(root: Path, which: str, db: Path, config: Path) -> dict[str, float]:
+def one_run(root: Path, which: str, db: Path, config: Path, papers: int) -> dict[str, float]:
+    args = STAGES[which]
     if which == "score":
         _forget_scores(db)
-    secs, rss, _out, cpu, mem = stage(STAGES[which], db, config, src=root / "src")
+    if which == "import":
+        fresh = DATA / f"stage_ab_import_{papers}"
+        shutil.rmtree(fresh, ignore_errors=True)
+        fresh.mkdir(parents=True)
+        sys.path.insert(0, str(HERE.parent / "src"))
+        from paperscope.service.pipeline import demo_config
+
+        db, config = fresh / "library.db", fresh / "config.toml"
+        demo_config(config)  # as scale.py writes it
+        args = ["import", str(snapshot(papers)), "--no-embed", "--json"]
+    try:
+        secs, rss, _out, cpu, mem = stage(args, db, config, src=root / "src")
+    finally:
+        if which == "import":
+            shutil.rmtree(db.parent, ignore_errors=True)
     return {"secs": round(secs, 1), "cores": round(cpu / secs, 2) if secs else 0.0, "peak_rss_gb": round(rss, 2),
             "all_processes_gb": round(mem, 2)}
 
@@ -61,14 +79,14 @@ def main() -> None:
     args = ap.parse_args()
     work = DATA / f"scale_{args.papers}"
     db, config = work / "library.db", work / "config.toml"
-    if not db.exists():
+    if not db.exists() and args.stage != "import":
         sys.exit(f"{db}: no library; run python bench/scale.py --papers {args.papers} first")
     runs: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
     for r in range(args.rounds):
         order = ["before", "after"] if r % 2 == 0 else ["after", "before"]
         for which in order:
             root = (args.before if which == "before" else args.after).resolve()
-            got = one_run(root, args.stage, db, config)
+            got = one_run(root, args.stage, db, config, args.papers)
             runs[which].append(got)
             print(f"  {args.stage} {which:6s} {got['secs']:8.1f} s   {got['cores']:.2f} cores   peak RSS "
                   f"{got['peak_rss_gb']:.2f} GB, all processes {got['all_processes_gb']:.2f} GB", flush=True)
