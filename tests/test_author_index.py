@@ -173,6 +173,57 @@ def test_a_first_bulk_import_builds_the_index_in_one_sorted_pass(tmp_path: Path)
     assert len(got) > 1000 and got == want
 
 
+@pytest.mark.parametrize("helper", ["works", "fails", "cannot start"])
+def test_a_helper_process_gathers_the_later_half_of_the_author_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   helper: str) -> None:
+    """In a big library the pass shares its work with a helper process (the later half of the papers, into a
+    scratch file): the index is the one this process alone builds, also when the helper fails or cannot start,
+    and no scratch file is left."""
+    import paperscope.store.authors as authors_mod
+
+    papers = [make_paper(f"2401.{i:05d}", authors=[f"Author{i % 37} Wang", f"B. Smith{i % 11}", "Sepp Hochreiter"],
+                         updated=dt(2024, 1 + i % 12, 1 + i % 28)) for i in range(400)]
+    alone = library(tmp_path / "alone")
+    alone.upsert_papers(papers)
+    assert alone.fill_author_index() == 400  # 400 papers < AUTHOR_HELPER_FROM: no helper
+    rows = "SELECT name_key, p.arxiv_id, pos, name FROM paper_authors a JOIN papers p USING (sort_key) ORDER BY 1, 2, 3"
+    want = alone.conn.execute(rows).fetchall()
+
+    monkeypatch.setattr(authors_mod, "AUTHOR_HELPER_FROM", 0)
+    started: list[bool] = []
+    real_start = authors_mod._AuthorPart.start.__func__  # type: ignore[attr-defined]
+
+    def start(cls, conn, library_path, keys, batch):  # type: ignore[no-untyped-def]
+        if helper == "cannot start":
+            keys = lambda name: (name,)  # noqa: E731  # a keyer that cannot go to another process
+        part = real_start(cls, conn, library_path, keys, batch)
+        started.append(part is not None)
+        return part
+
+    monkeypatch.setattr(authors_mod._AuthorPart, "start", classmethod(start))
+    if helper == "fails":
+        monkeypatch.setattr(authors_mod._AuthorPart, "join", lambda self: None)
+    gathered: list[int] = []
+    real_gather = authors_mod._gather_author_rows
+
+    def gather(conn, table, keys, after, upto, batch):  # type: ignore[no-untyped-def]
+        n = real_gather(conn, table, keys, after, upto, batch)
+        gathered.append(n)
+        return n
+
+    monkeypatch.setattr(authors_mod, "_gather_author_rows", gather)
+    shared = library(tmp_path / "shared")
+    shared.upsert_papers(papers)
+    assert shared.fill_author_index(batch=50) == 400
+    assert started == [helper != "cannot start"]
+    # here: the earlier half (and the later one too when the helper failed), or everything without a helper
+    assert {"works": len(gathered) == 1 and 150 < gathered[0] < 250,
+            "fails": len(gathered) == 2 and sum(gathered) == 400, "cannot start": gathered == [400]}[helper]
+    assert shared.conn.execute(rows).fetchall() == want and len(want) > 1000
+    assert not (tmp_path / "shared" / ("lib.db" + authors_mod.AUTHOR_PART_SUFFIX)).exists()
+    assert shared.scratch_files() == []
+
+
 def test_a_first_import_killed_before_the_index_pass_leaves_it_stale_for_the_next_writer(tmp_path: Path) -> None:
     import gzip
 

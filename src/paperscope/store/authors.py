@@ -7,9 +7,12 @@ stays about one thing.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import closing
 from dataclasses import asdict
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -56,6 +59,124 @@ def author_names(raw: str | bytes) -> list[str]:
     return [a if isinstance(a, str) else a[0] for a in orjson.loads(raw)]
 
 
+AUTHOR_HELPER_FROM = 200_000  # papers from which the author-index pass shares its work with a helper process
+AUTHOR_PART_SUFFIX = ".authors-part"  # the helper's scratch file beside the library
+_PART_SCHEMA = "author_part"
+
+
+def _gather_author_rows(conn: sqlite3.Connection, table: str, keys: AuthorKeyer, after: int, upto: int | None,
+                        batch: int) -> int:
+    """Every author-index row of the papers with after < sort key (<= upto) into `table`, in key order; returns
+    the papers read."""
+    done, last = 0, after
+    bound = "" if upto is None else f" AND sort_key <= {int(upto)}"
+    while True:
+        rows = conn.execute(f"SELECT sort_key, authors_json FROM papers WHERE sort_key > ?{bound} "
+                            "ORDER BY sort_key LIMIT ?", (last, batch)).fetchall()
+        if not rows:
+            return done
+        last = rows[-1][0]
+        conn.executemany(f"INSERT INTO {table} VALUES (?,?,?,?)", [
+            (k, sk, i, n) for sk, raw in rows for i, n in enumerate(author_names(raw)) for k in keys(n)])
+        done += len(rows)
+
+
+def _author_part_main(library: str, scratch: str, after: int, keys: AuthorKeyer, batch: int,
+                      gc_threshold: tuple[int, int, int]) -> None:
+    """The helper process: the rows of the papers after sort key `after` into `scratch` (table author_rows), then
+    their number into table done; reads the library read-only; collects garbage as its parent did."""
+    import gc
+
+    gc.set_threshold(*gc_threshold)  # an import's writer collects rarely: millions of short-lived tuples
+    src = sqlite3.connect(f"{Path(library).resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    out = sqlite3.connect(scratch, isolation_level=None)
+    try:
+        src.execute("PRAGMA busy_timeout = 30000")
+        out.execute("PRAGMA journal_mode = OFF")  # a scratch file: on any failure it is thrown away
+        out.execute("PRAGMA synchronous = OFF")
+        out.execute("CREATE TABLE author_rows (name_key TEXT, sort_key INTEGER, pos INTEGER, name TEXT)")
+        out.execute("BEGIN")
+        last, done = after, 0
+        while True:
+            rows = src.execute("SELECT sort_key, authors_json FROM papers WHERE sort_key > ? ORDER BY sort_key "
+                               "LIMIT ?", (last, batch)).fetchall()
+            if not rows:
+                break
+            last = rows[-1][0]
+            out.executemany("INSERT INTO author_rows VALUES (?,?,?,?)", [
+                (k, sk, i, n) for sk, raw in rows for i, n in enumerate(author_names(raw)) for k in keys(n)])
+            done += len(rows)
+        out.execute("CREATE TABLE done (papers INTEGER)")
+        out.execute("INSERT INTO done VALUES (?)", (done,))
+        out.execute("COMMIT")
+    finally:
+        src.close()
+        out.close()
+
+
+class _AuthorPart:
+    """The helper process of an author-index pass and its scratch file (`<library>.authors-part`)."""
+
+    def __init__(self, proc: Any, scratch: Path, after: int) -> None:
+        self.proc, self.scratch, self.after = proc, scratch, after
+        self._attached = False
+
+    @classmethod
+    def start(cls, conn: sqlite3.Connection, library: str, keys: AuthorKeyer, batch: int) -> _AuthorPart | None:
+        """A helper for the later half of the papers, or None (a small or in-memory library, or no process)."""
+        if library == ":memory:":
+            return None
+        n = conn.execute("SELECT max(pk) FROM papers").fetchone()[0] or 0
+        if n < AUTHOR_HELPER_FROM:
+            return None
+        row = conn.execute("SELECT sort_key FROM papers ORDER BY sort_key LIMIT 1 OFFSET ?", (n // 2,)).fetchone()
+        if row is None:
+            return None
+        scratch = Path(library + AUTHOR_PART_SUFFIX)
+        try:
+            import gc
+            from multiprocessing import get_context
+
+            scratch.unlink(missing_ok=True)
+            # spawn, not fork: this process holds an open SQLite connection in a write transaction
+            proc = get_context("spawn").Process(target=_author_part_main, daemon=True, name="paperscope-authors",
+                                                args=(library, str(scratch), int(row[0]), keys, batch,
+                                                      gc.get_threshold()))
+            proc.start()
+        except Exception:  # a keyer that cannot go to another process, no processes here: all in this one
+            scratch.unlink(missing_ok=True)
+            return None
+        return cls(proc, scratch, int(row[0]))
+
+    def join(self) -> int | None:
+        """Wait for the helper; the papers it read, or None when it failed."""
+        self.proc.join()
+        if self.proc.exitcode != 0 or not self.scratch.exists():
+            return None
+        try:
+            with closing(sqlite3.connect(f"{self.scratch.resolve().as_uri()}?mode=ro", uri=True)) as c:
+                return int(c.execute("SELECT papers FROM done").fetchone()[0])
+        except (sqlite3.Error, TypeError):
+            return None
+
+    def attach(self, conn: sqlite3.Connection) -> bool:
+        try:
+            conn.execute(f"ATTACH DATABASE ? AS {_PART_SCHEMA}", (str(self.scratch),))
+        except sqlite3.Error:
+            return False
+        self._attached = True
+        return True
+
+    def close(self, conn: sqlite3.Connection) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(5)
+        if self._attached:
+            conn.execute(f"DETACH DATABASE {_PART_SCHEMA}")
+            self._attached = False
+        self.scratch.unlink(missing_ok=True)
+
+
 class AuthorTables:
     conn: Any
     _lock: Any
@@ -97,38 +218,49 @@ class AuthorTables:
 
     def fill_author_index(self, *, batch: int = 20_000) -> int:
         """Rebuild the author index from the papers (a library from before it, or after a first bulk import);
-        returns the papers indexed. The rows are gathered in a temporary table and written in key order."""
+        returns the papers indexed. The rows are gathered in a temporary table and written in key order.
+
+        In a library of AUTHOR_HELPER_FROM papers or more, a helper process gathers the later half of the papers'
+        rows into a scratch file meanwhile (reading the library, never writing it), so the pass uses a second
+        core (after a first import the other one is the side index's final merge); should it fail, this process
+        gathers that half itself."""
         keys = self.author_keys
         if keys is None:
             return 0
-        done, last = 0, -1
+        path = getattr(self, "path", ":memory:")
         with self._lock:
             # The rows (about six a paper) and their sort spill to a temporary file rather than memory: 19M rows for
             # all of arXiv would otherwise hold ~1.5 GB. (Changing temp_store drops temp tables; the store has none.)
             self.conn.execute("PRAGMA temp_store = FILE")
             self.conn.execute("BEGIN IMMEDIATE")
+            helper: _AuthorPart | None = None
             try:
                 self.conn.execute("CREATE TEMP TABLE author_rows_new (name_key TEXT, sort_key INTEGER, pos INTEGER, "
                                   "name TEXT)")
-                while True:
-                    rows = self.conn.execute(
-                        "SELECT sort_key, authors_json FROM papers WHERE sort_key > ? ORDER BY sort_key LIMIT ?",
-                        (last, batch)).fetchall()
-                    if not rows:
-                        break
-                    last = rows[-1][0]
-                    self.conn.executemany("INSERT INTO temp.author_rows_new VALUES (?,?,?,?)", [
-                        (k, sk, i, n) for sk, raw in rows for i, n in enumerate(author_names(raw)) for k in keys(n)])
-                    done += len(rows)
+                helper = _AuthorPart.start(self.conn, path, keys, batch)
+                split = helper.after if helper is not None else None
+                done = _gather_author_rows(self.conn, "temp.author_rows_new", keys, -1, split, batch)
+                source = "temp.author_rows_new"
+                if helper is not None:
+                    theirs = helper.join()
+                    if theirs is not None and helper.attach(self.conn):
+                        done += theirs
+                        source = ("(SELECT * FROM temp.author_rows_new UNION ALL "
+                                  f"SELECT * FROM {_PART_SCHEMA}.author_rows)")
+                    else:  # the helper failed: its half is gathered here
+                        done += _gather_author_rows(self.conn, "temp.author_rows_new", keys, helper.after, None,
+                                                    batch)
                 self.conn.execute("DELETE FROM paper_authors")
-                self.conn.execute("INSERT OR REPLACE INTO paper_authors(name_key, sort_key, pos, name) SELECT name_key, "
-                                  "sort_key, pos, name FROM temp.author_rows_new ORDER BY name_key, sort_key, pos")
+                self.conn.execute("INSERT OR REPLACE INTO paper_authors(name_key, sort_key, pos, name) SELECT "
+                                  f"name_key, sort_key, pos, name FROM {source} ORDER BY name_key, sort_key, pos")
                 self.conn.execute("DELETE FROM state WHERE key = ?", (AUTHOR_INDEX_STALE,))
                 self.conn.execute("COMMIT")
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
             finally:
+                if helper is not None:
+                    helper.close(self.conn)
                 self.conn.execute("DROP TABLE IF EXISTS temp.author_rows_new")
                 self.conn.execute("PRAGMA temp_store = MEMORY")
         return done

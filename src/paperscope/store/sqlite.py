@@ -26,7 +26,7 @@ import orjson
 from paperscope.errors import NotFound, NotReady, QueryError, StoreError
 from paperscope.models import Author, Paper, UpsertStats, Version
 from paperscope.store.api import AuthorKeyer, ChangeRow, CodeLinkFinder, JSONValue, PaperQuery
-from paperscope.store.authors import AUTHOR_INDEX_STALE, AuthorTables, author_names
+from paperscope.store.authors import AUTHOR_INDEX_STALE, AUTHOR_PART_SUFFIX, AuthorTables, author_names
 from paperscope.store.codec import iso, no_nul, parse_iso as _parse_iso
 from paperscope.store.fts5 import compile_match
 from paperscope.store.migrations import LATEST, migrate
@@ -756,6 +756,11 @@ class SQLiteStore(AuthorTables, VectorTables):
         lib = Path(self.path)
         names = (lib.name + ".fts-build", lib.name + ".fts-build-journal")
         found = [lib.with_name(n) for n in names if lib.with_name(n).exists()]
+        # An author-index helper's file outlives its pass only when the pass was killed after its commit (a pass
+        # killed before it leaves the index stale, and the next writer's pass replaces the file).
+        part = lib.with_name(lib.name + AUTHOR_PART_SUFFIX)
+        if part.exists() and not self.author_index_stale():
+            found.append(part)
         # Temporary vector caches of a process that died before renaming them into place.
         found += [p for p in lib.parent.glob(lib.name + ".*.space.tmp*") if not _pid_alive(p.name)]
         return sorted(found)
