@@ -189,7 +189,7 @@ def p50(fn: Any, args: list[Any], repeat: int = 1) -> float:
 def daily_and_reads(db: Path, config: Path, n_new: int) -> dict[str, float]:
     sys.path.insert(0, str(ROOT / "src"))
     from paperscope.library import Library
-    from paperscope.service import digest, ingest, meaning, papers, people
+    from paperscope.service import digest, ingest, meaning
 
     res: dict[str, float] = {}
     new = daily_file(n_new, DATA / f"daily_{n_new}.jsonl.gz")
@@ -210,6 +210,17 @@ def daily_and_reads(db: Path, config: Path, n_new: int) -> dict[str, float]:
                    daily_score=t4 - t3, daily_digest=t5 - t4)
         print(f"  daily: {imported.files[0].new} new papers; novelty for {nov.papers} ({nov.reranked} percentiles "
               f"re-ranked), {sc.papers} scored, digest {len(text):,} chars")
+    res.update(reads(db, config))
+    return res
+
+
+def reads(db: Path, config: Path) -> dict[str, float]:
+    """The reads of a library, in one long-running process (read-only), then `similar` from fresh processes."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from paperscope.library import Library
+    from paperscope.service import digest, meaning, papers, people
+
+    res: dict[str, float] = {}
     with Library.open(db, config, readonly=True) as lib:
         rng = random.Random(0)
         keys, ids = lib.store.key_id_table()
@@ -360,7 +371,23 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="reuse an existing library of that size (skip no stage)")
     ap.add_argument("--out", type=Path, default=HERE / "out" / "scale.json")
     ap.add_argument("--report", nargs="*", type=Path, help="only print the figures of these result files, merged")
+    ap.add_argument("--reads", action="store_true",
+                    help="only measure the reads again, on the library an earlier run left (writes nothing to it); "
+                         "figures to bench/out/reads_<papers>.json")
     a = ap.parse_args()
+    if a.reads:
+        for n in a.papers:
+            work = DATA / f"scale_{n}"
+            if not (work / "library.db").exists():
+                raise SystemExit(f"{work / 'library.db'}: no library; run python bench/scale.py --papers {n} first")
+            got = reads(work / "library.db", work / "config.toml")
+            print(f"== reads of the {n:,}-paper library")
+            for k, v in got.items():
+                print(f"  {k:16s} {v:9.2f} {'s' if k == 'similar_cold' else 'ms'}")
+            out = HERE / "out" / f"reads_{n}.json"
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(got, indent=1))
+        return 0
     if a.report is not None:
         merged: dict[int, dict[str, float]] = {}
         for f in a.report or [a.out]:
