@@ -65,18 +65,19 @@ _PART_SCHEMA = "author_part"
 
 
 def _gather_author_rows(conn: sqlite3.Connection, table: str, keys: AuthorKeyer, after: int, upto: int | None,
-                        batch: int) -> int:
-    """Every author-index row of the papers with after < sort key (<= upto) into `table`, in key order; returns
-    the papers read."""
+                        batch: int, *, into: sqlite3.Connection | None = None) -> int:
+    """Every author-index row of the papers with after < sort key (<= upto) into `table` (of `into`, default
+    `conn`), in key order; returns the papers read."""
     done, last = 0, after
     bound = "" if upto is None else f" AND sort_key <= {int(upto)}"
+    out = conn if into is None else into
     while True:
         rows = conn.execute(f"SELECT sort_key, authors_json FROM papers WHERE sort_key > ?{bound} "
                             "ORDER BY sort_key LIMIT ?", (last, batch)).fetchall()
         if not rows:
             return done
         last = rows[-1][0]
-        conn.executemany(f"INSERT INTO {table} VALUES (?,?,?,?)", [
+        out.executemany(f"INSERT INTO {table} VALUES (?,?,?,?)", [
             (k, sk, i, n) for sk, raw in rows for i, n in enumerate(author_names(raw)) for k in keys(n)])
         done += len(rows)
 
@@ -96,16 +97,7 @@ def _author_part_main(library: str, scratch: str, after: int, keys: AuthorKeyer,
         out.execute("PRAGMA synchronous = OFF")
         out.execute("CREATE TABLE author_rows (name_key TEXT, sort_key INTEGER, pos INTEGER, name TEXT)")
         out.execute("BEGIN")
-        last, done = after, 0
-        while True:
-            rows = src.execute("SELECT sort_key, authors_json FROM papers WHERE sort_key > ? ORDER BY sort_key "
-                               "LIMIT ?", (last, batch)).fetchall()
-            if not rows:
-                break
-            last = rows[-1][0]
-            out.executemany("INSERT INTO author_rows VALUES (?,?,?,?)", [
-                (k, sk, i, n) for sk, raw in rows for i, n in enumerate(author_names(raw)) for k in keys(n)])
-            done += len(rows)
+        done = _gather_author_rows(src, "author_rows", keys, after, None, batch, into=out)
         out.execute("CREATE TABLE done (papers INTEGER)")
         out.execute("INSERT INTO done VALUES (?)", (done,))
         out.execute("COMMIT")
@@ -172,8 +164,11 @@ class _AuthorPart:
             self.proc.terminate()
             self.proc.join(5)
         if self._attached:
-            conn.execute(f"DETACH DATABASE {_PART_SCHEMA}")
             self._attached = False
+            try:
+                conn.execute(f"DETACH DATABASE {_PART_SCHEMA}")
+            except sqlite3.Error:  # the connection is going anyway; what matters is the scratch file going
+                pass
         self.scratch.unlink(missing_ok=True)
 
 
