@@ -2,6 +2,7 @@
 
     python bench/scale.py --papers 2900000                 # one size
     python bench/scale.py --papers 100000 300000 1000000 2900000   # growth: each stage per size, factor per 10x
+    python bench/scale.py --papers 2900000 --reads         # only the reads again, on the library a run left
 
 The snapshot of each size is generated from the real corpus by bench/make_snapshot.py (ids, dates and categories
 in arXiv's proportions over 2007-2026; texts of real papers), once, into bench/data/. Each stage runs as its own
