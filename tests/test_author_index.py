@@ -202,7 +202,7 @@ def test_a_helper_process_gathers_the_later_half_of_the_author_rows(tmp_path: Pa
 
     monkeypatch.setattr(authors_mod._AuthorPart, "start", classmethod(start))
     if helper == "fails":
-        monkeypatch.setattr(authors_mod._AuthorPart, "join", lambda self: None)
+        monkeypatch.setattr(authors_mod._AuthorPart, "join", lambda self, conn: None)
     gathered: list[int] = []
     real_gather = authors_mod._gather_author_rows
 

@@ -643,12 +643,7 @@ class IvfIndex:
         qv = (q * self._scale).astype(np.float32) if self.dtype == "int8" else q.astype(np.float32)
         out = np.empty(len(rows), dtype=np.float32)
         for s in range(0, len(rows), _DOT_BLOCK):
-            block = rows[s : s + _DOT_BLOCK]
-            if len(block) and block[-1] - block[0] == len(block) - 1 and np.all(np.diff(block) == 1):  # a slice
-                codes = self._vecs[int(block[0]) : int(block[-1]) + 1]
-            else:
-                codes = self._vecs[block]
-            out[s : s + _DOT_BLOCK] = np.asarray(codes).astype(np.float32) @ qv
+            out[s : s + _DOT_BLOCK] = self._codes(rows[s : s + _DOT_BLOCK]).astype(np.float32) @ qv
         return out
 
     def _best(self, rows: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -678,14 +673,16 @@ class IvfIndex:
         tail = self._tail_rows[self._tail_offsets[seg] : self._tail_offsets[seg + 1]]
         return np.concatenate([np.asarray(base), tail]) if len(tail) else np.asarray(base)
 
-    def _decode(self, rows: np.ndarray) -> np.ndarray:
-        """Stored vectors of these rows as float32 (a contiguous run is sliced, not gathered)."""
+    def _codes(self, rows: np.ndarray) -> np.ndarray:
+        """The stored codes of these rows (a contiguous run is sliced, not gathered)."""
         rows = np.asarray(rows, dtype=np.int64)
         if len(rows) and rows[-1] - rows[0] == len(rows) - 1 and np.all(np.diff(rows) == 1):
-            codes = self._vecs[int(rows[0]) : int(rows[-1]) + 1]
-        else:
-            codes = self._vecs[rows]
-        out = np.asarray(codes).astype(np.float32)
+            return np.asarray(self._vecs[int(rows[0]) : int(rows[-1]) + 1])
+        return np.asarray(self._vecs[rows])
+
+    def _decode(self, rows: np.ndarray) -> np.ndarray:
+        """Stored vectors of these rows as float32."""
+        out = self._codes(rows).astype(np.float32)
         if self.dtype == "int8":
             out *= self._scale
         return out

@@ -3,8 +3,9 @@
 Finding code links is the largest pure-Python cost of a first import (about 40 us per paper, on the writer's
 core), while the full-text index is built by its own process. So a snapshot of many papers is read twice: this
 process decodes each record's id, abstract and comment (no Paper: `iter_code_texts`) and finds its link exactly as
-the store would (`stored_code_url_of_text` with the same finder), and the writer takes them by id as it writes. When the reader falls behind or dies the writer waits
-for it or, once it is gone, finds the missing links itself: the links stored are the same either way.
+the store would (`stored_code_url_of_text` with the same finder), and the writer takes them by id as it writes.
+When the reader falls behind or dies the writer waits for it or, once it is gone, finds the missing links itself:
+the links stored are the same either way.
 """
 
 from __future__ import annotations

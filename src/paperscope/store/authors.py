@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import closing
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -140,41 +139,40 @@ class _AuthorPart:
             return None
         return cls(proc, scratch, int(row[0]))
 
-    def join(self) -> int | None:
-        """Wait for the helper; the papers it read, or None when it failed."""
+    def join(self, conn: sqlite3.Connection) -> int | None:
+        """Wait for the helper and attach its file to `conn` as `author_part`; the papers it read, or None when it
+        failed (nothing attached)."""
         self.proc.join()
         if self.proc.exitcode != 0 or not self.scratch.exists():
             return None
         try:
-            with closing(sqlite3.connect(f"{self.scratch.resolve().as_uri()}?mode=ro", uri=True)) as c:
-                return int(c.execute("SELECT papers FROM done").fetchone()[0])
+            conn.execute(f"ATTACH DATABASE ? AS {_PART_SCHEMA}", (str(self.scratch),))
+            self._attached = True
+            return int(conn.execute(f"SELECT papers FROM {_PART_SCHEMA}.done").fetchone()[0])
         except (sqlite3.Error, TypeError):
+            self._detach(conn)
             return None
 
-    def attach(self, conn: sqlite3.Connection) -> bool:
-        try:
-            conn.execute(f"ATTACH DATABASE ? AS {_PART_SCHEMA}", (str(self.scratch),))
-        except sqlite3.Error:
-            return False
-        self._attached = True
-        return True
-
-    def close(self, conn: sqlite3.Connection) -> None:
-        if self.proc.is_alive():
-            self.proc.terminate()
-            self.proc.join(5)
+    def _detach(self, conn: sqlite3.Connection) -> None:
         if self._attached:
             self._attached = False
             try:
                 conn.execute(f"DETACH DATABASE {_PART_SCHEMA}")
             except sqlite3.Error:  # the connection is going anyway; what matters is the scratch file going
                 pass
+
+    def close(self, conn: sqlite3.Connection) -> None:
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(5)
+        self._detach(conn)
         self.scratch.unlink(missing_ok=True)
 
 
 class AuthorTables:
     conn: Any
     _lock: Any
+    path: str  # the library's file, or ":memory:"
     author_keys: AuthorKeyer | None
     # (sort key, author strings) to add to / remove from the author index at the end of an upsert batch
     _ix_add: list[tuple[int, list[str]]]
@@ -222,7 +220,6 @@ class AuthorTables:
         keys = self.author_keys
         if keys is None:
             return 0
-        path = getattr(self, "path", ":memory:")
         with self._lock:
             # The rows (about six a paper) and their sort spill to a temporary file rather than memory: 19M rows for
             # all of arXiv would otherwise hold ~1.5 GB. (Changing temp_store drops temp tables; the store has none.)
@@ -232,13 +229,13 @@ class AuthorTables:
             try:
                 self.conn.execute("CREATE TEMP TABLE author_rows_new (name_key TEXT, sort_key INTEGER, pos INTEGER, "
                                   "name TEXT)")
-                helper = _AuthorPart.start(self.conn, path, keys, batch)
+                helper = _AuthorPart.start(self.conn, self.path, keys, batch)
                 split = helper.after if helper is not None else None
                 done = _gather_author_rows(self.conn, "temp.author_rows_new", keys, -1, split, batch)
                 source = "temp.author_rows_new"
                 if helper is not None:
-                    theirs = helper.join()
-                    if theirs is not None and helper.attach(self.conn):
+                    theirs = helper.join(self.conn)
+                    if theirs is not None:
                         done += theirs
                         source = ("(SELECT * FROM temp.author_rows_new UNION ALL "
                                   f"SELECT * FROM {_PART_SCHEMA}.author_rows)")
