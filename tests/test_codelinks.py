@@ -200,3 +200,36 @@ def test_links_found_whatever_step_is_skipped(text: str, url: str | None) -> Non
 
     got = codelinks.find_code_links(text)
     assert (got[0].url.rstrip("/") if got else None) == url
+
+
+def _texts_for_scans() -> list[str]:
+    """The labelled real abstracts and comments, then texts built at random from the pieces the scans look at:
+    schemes written with spaces, glued URLs, bare hosts in any case, name.github.io hosts with long word runs, and
+    the letters a case-blind pattern equates with ASCII ones (dotless i, dotted I, long s, Kelvin sign)."""
+    import random
+
+    rows = [json.loads(line) for line in FIXTURE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    texts = [t for r in rows for t in (r["abstract"], r.get("comment") or "") if t]
+    pieces = ["http://", "https://", "HTTPS://", "http : / / ", "https: //", "hTtP :/ /", "www.", "WWW.", "awww.",
+              "github.com/", "GitHub.com/a/b", "gıthub.com/x", "bitbucKet.org/y", "foo.github.io", "x-y.GitHub.IO/p",
+              "a" * 70 + ".github.io/", "_" * 130 + ".github.io", "ſ", "ı", "İ", "K", " ", "\n", "code:", "(", ")",
+              ".", "a", "hf.co/x", "codeberg.org/z", "@", "/", "-", "_", "https://github.com/ foo/bar",
+              "githubhttps://x.y", "xhttp://", "ahttps://b.c", "httpss://", "http", "\u00a0https://q.r"]
+    rng = random.Random(7)
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 25))) for _ in range(20_000)]
+    return texts
+
+
+def test_scans_at_marks_find_what_the_plain_patterns_find() -> None:
+    """The three scans tried only where their marks start give exactly the plain regex scans' results."""
+    from paperscope.scoring import codelinks as cl
+
+    texts = _texts_for_scans()
+    found = 0
+    for t in texts:
+        plain = (cl._URL_RE if ".github.io" in t.lower() else cl._URL_RE_NO_PAGES).finditer(t)
+        assert [m.span() for m in cl._urls_in(t)] == [m.span() for m in plain], t
+        assert cl._split_schemes_joined(t) == cl._SPLIT_SCHEME_RE.sub(r"\1://", t), t
+        assert cl._unglue_urls(t) == cl._GLUED_URL_RE.sub(" ", t), t
+        found += bool(cl._urls_in(t))
+    assert found > len(texts) // 2  # the texts do hold URLs for the scans to find

@@ -76,11 +76,75 @@ def _unlatex(t: str) -> str:
     return t
 
 
+# Python's regex engine tries a case-blind alternation at every position of a text, which made the three scans
+# below most of the cost of a text with a URL (~90 us an abstract). They start only where a fixed mark does, so
+# the marks are found with str.find and each scan is tried at those places alone: the same matches, in the same
+# order, since a pattern matched at a position sees the text before it (look-behinds and \b) as a search would.
+# Lower-casing keeps each ASCII letter in place unless the text holds a letter a case-blind pattern equates with
+# an ASCII one but lower() does not map to it (dotless i, dotted I, long s), or one whose lower case is longer:
+# such texts take the plain scans.
+_CASE_ODD = ("\u0130", "\u0131", "\u017f")
+
+
+def _plain_case(text: str, low: str) -> bool:
+    return len(low) == len(text) and not any(c in text for c in _CASE_ODD)
+
+
+def _places(low: str, marks: tuple[str, ...]) -> list[int]:
+    """Every position where one of the marks starts in `low`, in order."""
+    found: set[int] = set()
+    for mark in marks:
+        i = low.find(mark)
+        while i >= 0:
+            found.add(i)
+            i = low.find(mark, i + 1)
+    return sorted(found)
+
+
+def _matches_at(pattern: re.Pattern[str], text: str, places: list[int]) -> list[re.Match[str]]:
+    """`pattern.finditer(text)` when every match can only start at one of `places`."""
+    out: list[re.Match[str]] = []
+    end = 0
+    for i in places:
+        if i < end:
+            continue
+        m = pattern.match(text, i)
+        if m is not None:
+            out.append(m)
+            end = m.end()
+    return out
+
+
+def _split_schemes_joined(t: str) -> str:
+    """`_SPLIT_SCHEME_RE.sub(r"\1://", t)`: it changes a text only where a scheme is written with spaces."""
+    low = t.lower()
+    if not _plain_case(t, low):
+        return _SPLIT_SCHEME_RE.sub(r"\1://", t)
+    for m in _matches_at(_SPLIT_SCHEME_RE, t, _places(low, ("http",))):
+        if m.group() != m.group(1) + "://":
+            return _SPLIT_SCHEME_RE.sub(r"\1://", t)
+    return t
+
+
+def _unglue_urls(t: str) -> str:
+    """`_GLUED_URL_RE.sub(" ", t)`: a space before each "http://" or "https://" that follows a non-space."""
+    cuts: list[int] = []
+    i = t.find("http", 1)
+    while i > 0:
+        if (t.startswith("://", i + 4) or t.startswith("s://", i + 4)) and not t[i - 1].isspace():
+            cuts.append(i)
+        i = t.find("http", i + 1)
+    if not cuts:
+        return t
+    parts = [t[a:b] for a, b in zip([0, *cuts], [*cuts, len(t)])]
+    return " ".join(parts)
+
+
 def _join_breaks(t: str) -> str:
     """Glue URLs that line breaks or stray spaces cut in two."""
-    t = _SPLIT_SCHEME_RE.sub(r"\1://", t)
+    t = _split_schemes_joined(t)
     # A URL glued to the word before it ("code:https://", "githubhttps://") starts afresh.
-    t = _GLUED_URL_RE.sub(" ", t)
+    t = _unglue_urls(t)
     out: list[str] = []
     pos = 0
     for m in _HTTP_RUN_RE.finditer(t):
@@ -137,9 +201,35 @@ _URL_RE_NO_PAGES = re.compile(
     r"(?:https?://|\bwww\.|(?<![\w./@-])" + _BARE_HOSTS.replace(r"|[\w-]+\.github\.io", "") + r"/)[^\s<>\"{}|\\^`]+",
     flags=re.IGNORECASE,
 )
+# Where a URL _URL_RE finds can start: a scheme, "www." or a bare host (a "name.github.io" host starts with the
+# run of word characters before ".github.io").
+_URL_STARTS = ("http", "www.", "github.com", "gitlab.com", "huggingface.co", "hf.co", "codeberg.org",
+               "bitbucket.org", "anonymous.4open.science", "gitee.com")
 # Text without any of these (after LaTeX is undone) holds no URL _URL_RE can find.
-_URL_MARKS = ("http", "www.", "github.com", "gitlab.com", "huggingface.co", "hf.co", "codeberg.org",
-              "bitbucket.org", "anonymous.4open.science", "gitee.com", ".github.io")
+_URL_MARKS = (*_URL_STARTS, ".github.io")
+_RUN_END_RE = re.compile(r"[\w-]+\Z")
+
+
+def _urls_in(text: str) -> list[re.Match[str]]:
+    """`_URL_RE.finditer(text)`, the pattern tried only where a URL can start."""
+    low = text.lower()
+    pages = ".github.io" in low
+    if not _plain_case(text, low):
+        return list((_URL_RE if pages else _URL_RE_NO_PAGES).finditer(text))
+    places = _places(low, _URL_STARTS)
+    if pages:
+        runs = set(places)
+        for i in _places(low, (".github.io",)):
+            back = 64
+            while True:
+                m = _RUN_END_RE.search(text, max(0, i - back), i)
+                if m is None or m.start() > max(0, i - back) or i - back <= 0:
+                    break
+                back *= 2  # the run may start further back
+            if m is not None:
+                runs.add(m.start())
+        places = sorted(runs)
+    return _matches_at(_URL_RE if pages else _URL_RE_NO_PAGES, text, places)
 
 
 def _trim(url: str) -> str:
@@ -271,7 +361,7 @@ def _links_in(text: str) -> list[CodeLink]:
         return []
     fixed = _join_breaks(t) if "http" in low else t
     links: list[CodeLink] = []
-    for m in (_URL_RE if ".github.io" in low else _URL_RE_NO_PAGES).finditer(fixed):
+    for m in _urls_in(fixed):
         url = _normalise(m.group())
         if not urlsplit(url).netloc or "." not in urlsplit(url).netloc:
             continue
