@@ -119,3 +119,40 @@ def test_the_reader_ahead_sees_every_record_the_import_reads_with_its_texts(tmp_
         assert stored_code_url_of_text(p.abstract, p.comment, primary_code_url) == stored_code_url(p, primary_code_url)
     assert stored_code_url_of_text(*by_id["2501.90003"], primary_code_url) == "https://github.com/a/b"
     assert by_id["2501.90004"] == ("", "")
+
+
+@pytest.mark.parametrize("gap", [40, 2900])  # both copies in the reader's window; the first one long forgotten
+@pytest.mark.parametrize("newer_second", [False, True])
+def test_a_paper_listed_twice_gets_the_link_of_the_text_stored(tmp_path: Path, monkeypatch, gap: int,  # type: ignore[no-untyped-def]
+                                                              newer_second: bool) -> None:
+    """A snapshot that lists one id twice, each copy with its own text: the library keeps the text the store's
+    rule keeps (the newer version, or the first of equal ones) and the link found in that text, read ahead or
+    not, and the import does not wait for the reader to reach the end of the file."""
+    import json
+
+    monkeypatch.setattr(codes_ahead, "CHUNK", 100)
+    monkeypatch.setattr(codes_ahead, "KEEP", 2100)  # a little over what the writer asks at once
+    lines = gzip.open(sample_path(), "rt", encoding="utf-8").read().splitlines()[:3000]
+    first = json.loads(lines[10])
+    first["abstract"] = "We study a thing. Code: https://github.com/first/copy"
+    first["comments"] = ""
+    second = dict(first, abstract="We study a thing again, with no link this time.")
+    if newer_second:
+        second["versions"] = [*first["versions"], {"version": f"v{len(first['versions']) + 1}",
+                                                   "created": "Mon, 1 Jun 2026 10:00:00 GMT"}]
+    lines[10] = json.dumps(first)
+    lines.insert(10 + gap, json.dumps(second))
+    path = tmp_path / "twice.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    stored = {}
+    for ahead in (False, True):
+        monkeypatch.setattr(codes_ahead, "AHEAD_FROM", 0 if ahead else 1 << 40)
+        store = _store(tmp_path / f"ahead{ahead}.db")
+        ingest.import_file(store, path)
+        stored[ahead] = _codes(store)
+        abstract = store.conn.execute("SELECT abstract FROM papers WHERE arxiv_id = ?", (first["id"],)).fetchone()[0]
+        assert abstract == (second if newer_second else first)["abstract"]
+    want = "" if newer_second else "https://github.com/first/copy"
+    assert stored[False][first["id"]] == want and stored[True][first["id"]] == want
+    assert stored[True] == stored[False]

@@ -49,7 +49,8 @@ def _find(path: str, out: Any, chunk: int) -> None:
 
 
 class CodeLinksAhead(Mapping[str, str]):
-    """Links found ahead by the reader process, by paper id ('' for none); `cover(ids)` waits for them."""
+    """Links found ahead by the reader process, by paper id ('' for none); `cover(ids)` waits for them. An id the
+    file lists twice close together is not among them (the writer finds its link from the text it keeps)."""
 
     def __init__(self, path: str | Path) -> None:
         from multiprocessing import get_context
@@ -59,7 +60,10 @@ class CodeLinksAhead(Mapping[str, str]):
         self._proc: SpawnProcess = ctx.Process(target=_find, args=(str(path), self._q, CHUNK), daemon=True,
                                                name="paperscope-codelinks")
         self._proc.start()
-        self._found: dict[str, str] = {}
+        # None: listed more than once among the chunks held, so which copy's link is wanted depends on which
+        # copy the store keeps; the writer finds those itself. `_twice` counts the extra listings held.
+        self._found: dict[str, str | None] = {}
+        self._twice: dict[str, int] = {}
         self._chunks: deque[list[str]] = deque()
         self._ended = False
 
@@ -69,7 +73,13 @@ class CodeLinksAhead(Mapping[str, str]):
             self._pull()
         while len(self._chunks) > 1 and len(self._found) - len(self._chunks[0]) >= KEEP:
             for i in self._chunks.popleft():
-                self._found.pop(i, None)
+                more = self._twice.get(i, 0)
+                if more > 1:
+                    self._twice[i] = more - 1
+                elif more:
+                    del self._twice[i]
+                else:
+                    self._found.pop(i, None)
 
     def _pull(self) -> None:
         try:
@@ -82,7 +92,13 @@ class CodeLinksAhead(Mapping[str, str]):
             self._ended = True
             return
         ids, links = item
-        self._found.update(zip(ids, links))
+        found = self._found
+        for i, link in zip(ids, links):
+            if i in found:
+                found[i] = None
+                self._twice[i] = self._twice.get(i, 0) + 1
+            else:
+                found[i] = link
         self._chunks.append(ids)
 
     def close(self) -> None:
@@ -93,16 +109,19 @@ class CodeLinksAhead(Mapping[str, str]):
         self._q.close()
 
     def __getitem__(self, key: str) -> str:
-        return self._found[key]
+        link = self._found[key]
+        if link is None:
+            raise KeyError(key)
+        return link
 
     def __contains__(self, key: object) -> bool:
-        return key in self._found
+        return isinstance(key, str) and self._found.get(key) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._found)
+        return (i for i, link in self._found.items() if link is not None)
 
     def __len__(self) -> int:
-        return len(self._found)
+        return sum(1 for link in self._found.values() if link is not None)
 
 
 def worth_reading_ahead(path: str | Path, finder: CodeLinkFinder | None) -> bool:
