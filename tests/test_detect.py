@@ -268,3 +268,38 @@ def test_an_oai_file_declaring_an_unknown_encoding_is_an_input_error(tmp_path: P
     path.write_bytes(OAI_PAGE.read_bytes().replace(b'encoding="UTF-8"', b'encoding="x-no-such"', 1))
     with pytest.raises(InputError, match="enc.xml: .*encoding"):
         list(read_file(path))
+
+
+def _gzip_cases() -> dict[str, bytes]:
+    data = b"".join(SNAPSHOT.read_bytes().splitlines(keepends=True) * 300)
+    whole = gzip.compress(data, compresslevel=6)
+    damaged = bytearray(whole)
+    damaged[len(whole) // 2:len(whole) // 2 + 64] = bytes(64)  # zeros in the middle of the deflate stream
+    bad_check = bytearray(whole)
+    bad_check[-8] ^= 0xFF  # the CRC-32 of the data, in the trailer
+    return {"whole": whole, "cut": _cut(whole, 0.4), "two members": whole + gzip.compress(data),
+            "junk after": whole + b"not gzip at all\n", "zero padding": whole + bytes(512), "damaged": bytes(damaged),
+            "bad check": bytes(bad_check)}
+
+
+@pytest.mark.parametrize("case", sorted(_gzip_cases()))
+def test_isal_and_zlib_read_a_gzip_snapshot_alike(tmp_path: Path, case: str, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The snapshot reader inflates with ISA-L where it is installed, zlib otherwise: the same papers and the same
+    problems either way, whole, cut, concatenated, with junk or padding after, or damaged."""
+    isal_zlib = pytest.importorskip("isal.isal_zlib")
+    from paperscope.sources import snapshot
+
+    path = tmp_path / "s.jsonl.gz"
+    path.write_bytes(_gzip_cases()[case])
+    got = {}
+    for name, inflate in (("zlib", zlib), ("isal", isal_zlib)):
+        monkeypatch.setattr(snapshot, "_inflate", inflate)
+        issues: list[SnapshotIssue] = []
+        ids = [p.id for p in read_file(path, on_error=issues.append)]
+        got[name] = (ids, [(i.line, i.message.split(" (")[0]) for i in issues])
+    assert got["isal"] == got["zlib"]
+    ids, issues = got["zlib"]
+    assert len(ids) > 0
+    assert (issues == []) == (case in ("whole", "two members", "zero padding"))
+    if case == "bad check":
+        assert "the gzip data is damaged" in issues[-1][1]

@@ -25,6 +25,11 @@ from paperscope.errors import InputError
 from paperscope.models import Author, Paper, Version
 from paperscope.sources.validate import ARXIV_ID, MAX_VERSION, MAX_YEAR, MIN_YEAR, check_date, check_id
 
+try:  # Intel's ISA-L inflates gzip twice as fast as zlib (the same bytes), where its wheel installs
+    from isal import isal_zlib as _inflate
+except ImportError:  # pragma: no cover - platforms without a wheel
+    _inflate = zlib  # type: ignore[no-redef]
+
 _ARXIV_ID = ARXIV_ID.fullmatch
 
 UTC = timezone.utc
@@ -254,7 +259,7 @@ class GzipStream:
 
     def __init__(self, raw: IO[bytes]) -> None:
         self._raw = raw
-        self._z = zlib.decompressobj(wbits=31)
+        self._z = _inflate.decompressobj(wbits=31)
         self._in = b""  # compressed bytes not yet fed to the decompressor
         self._buf = b""
         self._done = False
@@ -291,11 +296,11 @@ class GzipStream:
                     self.problem = "bytes after the end of the gzip data were ignored"
                 self._done = True
                 return
-            self._z = zlib.decompressobj(wbits=31)
+            self._z = _inflate.decompressobj(wbits=31)
         try:
             # max_length bounds each step's output, so the buffer stays near one chunk whatever the ratio.
             self._buf += self._z.decompress(self._in, _CHUNK)
-        except zlib.error as e:
+        except _inflate.error as e:
             self.problem = f"the gzip data is damaged ({e})"
             self._done = True
             return
