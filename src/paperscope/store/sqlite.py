@@ -27,7 +27,7 @@ from paperscope.errors import NotFound, NotReady, QueryError, StoreError
 from paperscope.models import Author, Paper, UpsertStats, Version
 from paperscope.store.api import AuthorKeyer, ChangeRow, CodeLinkFinder, JSONValue, PaperQuery
 from paperscope.store.authors import AUTHOR_INDEX_STALE, AUTHOR_PART_SUFFIX, AuthorTables, author_names
-from paperscope.store.codec import iso, no_nul, parse_iso as _parse_iso
+from paperscope.store.codec import ISO_JSON, iso, json_date, no_nul, parse_iso as _parse_iso
 from paperscope.store.fts5 import compile_match
 from paperscope.store.migrations import LATEST, migrate
 from paperscope.store import rankindex
@@ -93,7 +93,7 @@ def _authors_from_json(raw: str | bytes) -> list[Author]:
 
 
 def _versions_json(versions: list[Version]) -> str:
-    return orjson.dumps([[v.version, iso(v.created)] for v in versions]).decode()
+    return orjson.dumps([[v.version, json_date(v.created)] for v in versions], option=ISO_JSON).decode()
 
 
 def _versions_from_json(raw: str | bytes) -> list[Version]:
