@@ -116,7 +116,7 @@ def _matches_at(pattern: re.Pattern[str], text: str, places: list[int]) -> list[
 
 
 def _split_schemes_joined(t: str) -> str:
-    """`_SPLIT_SCHEME_RE.sub(r"\1://", t)`: it changes a text only where a scheme is written with spaces."""
+    """`_SPLIT_SCHEME_RE.sub(r"\\1://", t)`: it changes a text only where a scheme is written with spaces."""
     low = t.lower()
     if not _plain_case(t, low):
         return _SPLIT_SCHEME_RE.sub(r"\1://", t)
