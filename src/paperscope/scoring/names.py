@@ -187,9 +187,37 @@ def _split_first_last(s: str) -> tuple[str, str, str]:
     return first, last, suffix
 
 
+# Most author strings (82 % of the 151,881 distinct ones of the corpus sample) are one given name and one family
+# name of plain ASCII letters, "Kaiming He". For those the general path below changes nothing in `display_name`,
+# finds no comma, group word, suffix, initial or particle, and folds each part to its lower case: `_plain_parts`
+# says so in a few string operations (tests check it against the general path on real and generated names).
+_PLAIN_NAME_RE = re.compile(r"([A-Za-z]+) ([A-Za-z]{2,})")
+_PLAIN_STOP = frozenset(_PARTICLES | _SUFFIXES.keys() | {
+    "collaboration", "consortium", "team", "group", "initiative", "project", "alliance", "committee", "authors"})
+
+
+def _plain_parts(name: str) -> tuple[str, str] | None:
+    """(given name, family name) of a plain two-word ASCII name the general parse would split as it stands, or
+    None when the general path has to decide."""
+    m = _PLAIN_NAME_RE.fullmatch(name)
+    if m is None:
+        return None
+    first, last = m.groups()
+    if first.lower() in _PLAIN_STOP or last.lower() in _PLAIN_STOP:
+        return None
+    return first, last
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def parse_name(name: str) -> tuple[str, str, str]:
     """Split a name into (first, last, suffix); accepts "First Last" and "Last, First" forms."""
+    plain = _plain_parts(name)
+    if plain is not None:
+        return plain[0], plain[1], ""
+    return _parse_name(name)
+
+
+def _parse_name(name: str) -> tuple[str, str, str]:
     s = display_name(name)
     if "," in s:
         parts = [p.strip() for p in s.split(",") if p.strip()]
@@ -263,7 +291,14 @@ def _index_initial(first: str) -> str:
 @functools.lru_cache(maxsize=1 << 19)
 def author_index_keys(name: str) -> tuple[str, ...]:
     """The author-index keys of one author string ('mueller-j', 'muller-j' for "J. Müller")."""
-    first, last, _ = parse_name(name)
+    plain = _plain_parts(name)
+    if plain is not None:  # ASCII letters fold to their lower case; the given name is one part
+        return (f"{plain[1].lower()}-{plain[0][0].lower()}",)
+    return _author_index_keys(name)
+
+
+def _author_index_keys(name: str) -> tuple[str, ...]:
+    first, last, _ = _parse_name(name)
     initial = _index_initial(first)
     return tuple(sorted(f"{v}-{initial}" if initial else v for v in _part_variants(last)))
 
