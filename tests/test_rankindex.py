@@ -461,3 +461,138 @@ def test_a_harvest_brings_the_lists_up_to_date(store: SQLiteStore, lists_always:
     manifest = json.loads(Path(f"{store.path}.rank/manifest.json").read_text())
     assert manifest["seq"] == store.change_seq() and len(manifest["segments"]) == 2
     assert manifest["docs"] == store.count() == 17
+
+
+# --- a first import builds its lists beside the work after the load -----------------------------------
+
+
+def _segments(path: Path) -> dict[str, rankindex.Segment]:
+    index = rankindex.RankIndex(path)
+    data = index.read()
+    assert data is not None and data["complete"]
+    return {str(n): index._open(str(n)) for n in data["segments"]}  # type: ignore[attr-defined]
+
+
+def test_a_first_import_builds_its_lists_while_the_author_pass_runs(tmp_path: Path, lists_always: None,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build is under way (in WAL, so its readers do not wait) when the author-index pass starts, and its
+    segments are those a build after the import makes of the same library."""
+    from paperscope.library import Library
+    from paperscope.service.ingest import import_files
+
+    monkeypatch.setattr(rankindex, "SEGMENT_PAPERS", 1000)
+    seen: list[tuple[bool, str]] = []
+    real = SQLiteStore.fill_author_index
+
+    def noting(self: SQLiteStore, **kw: object) -> int:
+        seen.append((self._rank_build is not None, self.conn.execute("PRAGMA journal_mode").fetchone()[0]))
+        return real(self, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SQLiteStore, "fill_author_index", noting)
+    db = tmp_path / "lib.db"
+    lib = Library.open(str(db))
+    try:
+        import_files(lib, [SAMPLE], embed=False)
+        assert seen == [(True, "wal")]
+        assert lib.store._rank_build is None  # joined by finish_import
+        assert lib.store.index_problem() is None
+    finally:
+        lib.close()
+    built = _segments(Path(f"{db}.rank"))
+    assert len(built) == 4  # 3,737 papers in segments of 1,000
+    conn = sqlite3.connect(db)
+    try:
+        seq = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'changes'").fetchone()[0]
+        again = tmp_path / "again.rank"
+        assert rankindex.update(rankindex.RankIndex(again), str(db), conn, seq, min_papers=1, workers=1)
+    finally:
+        conn.close()
+    for name, seg in _segments(again).items():
+        for arr in rankindex.ARRAYS:
+            assert np.array_equal(getattr(seg, arr), getattr(built[name], arr)), (name, arr)
+
+
+def test_a_failed_background_build_is_finished_by_the_import(tmp_path: Path, lists_always: None,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    import threading
+
+    from paperscope.library import Library
+    from paperscope.service.ingest import import_files
+
+    real = rankindex.update
+
+    def fails_aside(*a, **kw):  # type: ignore[no-untyped-def]
+        if threading.current_thread().name == "paperscope-rank-lists":
+            raise OSError("no space left on device")
+        return real(*a, **kw)
+
+    monkeypatch.setattr(rankindex, "update", fails_aside)
+    db = tmp_path / "lib.db"
+    lib = Library.open(str(db))
+    try:
+        with caplog.at_level("WARNING"):
+            import_files(lib, [SAMPLE], embed=False)
+        assert "background build stopped (OSError: no space left on device)" in caplog.text
+        assert lists_ranking(lib.store, "transformer") == fts5_ranking(lib.store, "transformer")
+    finally:
+        lib.close()
+    data = rankindex.RankIndex(Path(f"{db}.rank")).read()
+    assert data is not None and data["complete"] and data["docs"] == 3737
+
+
+def test_a_first_import_killed_during_its_background_build_is_completed_by_the_next(tmp_path: Path,
+                                                                                   lists_always: None) -> None:
+    """A real process, killed (SIGKILL) while its lists are half built beside the author pass: the library passes
+    its checks, and the next import of the same file completes the lists, ranking as FTS5 does."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    db = tmp_path / "lib.db"
+    script = f"""
+import sys, time
+sys.path.insert(0, {str(Path(__file__).resolve().parent.parent / "src")!r})
+from paperscope.store import rankindex, sqlite as sqlite_store
+from paperscope.library import Library
+from paperscope.service.ingest import import_files
+sqlite_store.RANK_MIN_PAPERS = 1
+sqlite_store.RANK_WORKERS_MAX = 1  # segments built in the background thread itself, slowly
+rankindex.SEGMENT_PAPERS = 200
+real = rankindex.build_part
+def slow(*a):
+    out = real(*a)
+    time.sleep(0.4 if sys.argv[1] == "slow" else 0)
+    return out
+rankindex.build_part = slow
+lib = Library.open({str(db)!r})
+import_files(lib, [{str(SAMPLE)!r}], embed=False)
+lib.close()
+"""
+    proc = subprocess.Popen([sys.executable, "-c", script, "slow"])
+    manifest = Path(f"{db}.rank/manifest.json")
+    deadline = time.time() + 120
+    while time.time() < deadline and proc.poll() is None:
+        if manifest.exists() and len(json.loads(manifest.read_text()).get("done", [])) >= 2:
+            break
+        time.sleep(0.02)
+    assert proc.poll() is None, "the import ended before its lists were half built"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    half = json.loads(manifest.read_text())
+    assert not half["complete"] and 2 <= len(half["done"]) < 19
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    conn.close()
+    assert subprocess.run([sys.executable, "-c", script, "fast"], timeout=300).returncode == 0
+    whole = json.loads(manifest.read_text())
+    assert whole["complete"] and len(whole["segments"]) == 19 and whole["docs"] == 3737
+    store = SQLiteStore(db)
+    try:
+        assert store.index_problem() is None and not store.author_index_stale()
+        for query in ("transformer", "graph neural network", "diffusion OR flow"):
+            assert lists_ranking(store, query) == fts5_ranking(store, query)
+    finally:
+        store.close()
