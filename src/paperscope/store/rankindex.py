@@ -1098,48 +1098,6 @@ def update(index: RankIndex, db: str, conn: sqlite3.Connection, seq: int, *, min
     return True
 
 
-class BackgroundBuild:
-    """`update` in a thread of its own, on a read-only connection of its own: a first import starts the lists' first
-    build as soon as its papers are committed, so that its worker processes run beside the work that follows (the
-    author-index pass, the copy of the side index, the code links) instead of after it. `join` waits for it and
-    hands on the papers it indexed meanwhile."""
-
-    def __init__(self, index: RankIndex, db: str, seq: int, *, min_papers: int, workers: int) -> None:
-        self.error: BaseException | None = None
-        self._done = 0
-        self._told = 0
-        self._count = threading.Lock()
-        self._thread = threading.Thread(target=self._run, args=(index, db, seq, min_papers, workers),
-                                        name="paperscope-rank-lists", daemon=True)
-        self._thread.start()
-
-    def _run(self, index: RankIndex, db: str, seq: int, min_papers: int, workers: int) -> None:
-        try:
-            conn = sqlite3.connect(f"{Path(db).resolve().as_uri()}?mode=ro", uri=True)
-            try:
-                update(index, db, conn, seq, min_papers=min_papers, workers=workers, progress=self._add)
-            finally:
-                conn.close()
-        except BaseException as e:  # handed to the caller by join; the next update resumes the build
-            self.error = e
-
-    def _add(self, n: int) -> None:
-        with self._count:
-            self._done += n
-
-    def join(self, progress: Callable[[int], None] | None = None, *, poll: float = 0.5) -> BaseException | None:
-        """Wait for the build (passing on its progress); what it raised, or None."""
-        while True:
-            self._thread.join(poll)
-            if progress is not None:
-                with self._count:
-                    new, self._told = self._done - self._told, self._done
-                if new:
-                    progress(new)
-            if not self._thread.is_alive():
-                return self.error
-
-
 def problem(index: RankIndex, seq: int) -> str | None:
     """Why the lists cannot be read as they are (a missing or torn segment, a mark ahead of the library), or None."""
     if not index.path.exists():

@@ -195,7 +195,6 @@ class SQLiteStore(AuthorTables, VectorTables):
         self._ix_add: list[tuple[int, list[str]]] = []
         self._ix_del: list[tuple[int, list[str]]] = []
         self._authors_deferred = False
-        self._rank_build: rankindex.BackgroundBuild | None = None  # a first import's lists, built meanwhile
         self._known_code: Mapping[str, str] | None = None
         self.readonly = readonly
         memory = self.path == ":memory:"
@@ -276,7 +275,6 @@ class SQLiteStore(AuthorTables, VectorTables):
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        self._join_rank_build()
         self.conn.close()
 
     def cache_path(self, suffix: str) -> Path | None:
@@ -532,10 +530,8 @@ class SQLiteStore(AuthorTables, VectorTables):
         if self._side is None:  # merging as we go is wasted work when an optimize follows the import
             self.conn.execute("INSERT INTO papers_fts(papers_fts, rank) VALUES ('automerge', 0)")
         self._in_bulk = True
-        loaded = False
         try:
             yield
-            loaded = True
         finally:
             self._in_bulk = False
             try:
@@ -547,8 +543,6 @@ class SQLiteStore(AuthorTables, VectorTables):
                             self._side.end_input()
                         except RuntimeError:
                             pass  # the builder died: adopting its index below fails and rebuilds it
-                        if loaded and switched and self._start_rank_build():
-                            switched = False  # in WAL from here on: the lists' workers read beside our writes
                     if self._authors_deferred:  # while the side process still merges its index
                         self._authors_deferred = False
                         self.fill_author_index()
@@ -561,33 +555,6 @@ class SQLiteStore(AuthorTables, VectorTables):
                 self.conn.execute("PRAGMA cache_size = -65536")
                 if switched:
                     self.conn.execute("PRAGMA journal_mode = WAL")
-
-    def _start_rank_build(self) -> bool:
-        """After a first import's papers are in: start the ranking lists' first build in the background (the
-        library switched to WAL first, so that the build's readers and this writer do not wait for each other).
-        False when the library is too small for lists or WAL cannot be had now (the lists are then built by
-        `finish_import`, as for any import)."""
-        path = self.cache_path("rank")
-        if path is None or self.readonly or self._top_pk() < RANK_MIN_PAPERS:
-            return False
-        try:
-            mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-        except sqlite3.OperationalError:
-            return False
-        if str(mode).lower() != "wal":
-            return False
-        self._rank_build = rankindex.BackgroundBuild(rankindex.RankIndex(path), self.path, self.change_seq(),
-                                                     min_papers=RANK_MIN_PAPERS,
-                                                     workers=min(os.cpu_count() or 1, RANK_WORKERS_MAX))
-        return True
-
-    def _join_rank_build(self, progress: Callable[[int], None] | None = None) -> None:
-        build, self._rank_build = self._rank_build, None
-        if build is None:
-            return
-        err = build.join(progress)
-        if err is not None:  # the build resumes from its finished segments in update_rank_index
-            log.warning("the ranking lists' background build stopped (%s: %s); resuming it", type(err).__name__, err)
 
     def _start_side_build(self) -> SideIndex | None:
         """A side index for a first import, or None (in-place indexing) when another process builds one."""
@@ -615,11 +582,10 @@ class SQLiteStore(AuthorTables, VectorTables):
         # FTS5 caches the index structure per connection: start a fresh one on the copied index.
         self.conn.close()
         self.conn = self._connect()
-        if self._rank_build is None:  # (its workers read the library: WAL, or they would wait for our writes)
-            try:  # back to the bulk journal; with another process on the library it stays in WAL, which is fine
-                self.conn.execute("PRAGMA journal_mode = TRUNCATE")
-            except sqlite3.OperationalError:
-                pass
+        try:  # back to the bulk journal; with another process on the library it stays in WAL, which is fine
+            self.conn.execute("PRAGMA journal_mode = TRUNCATE")
+        except sqlite3.OperationalError:
+            pass
         if not self.index_in_step():
             self.rebuild_fts()
         self._clear_side_marker()
@@ -713,7 +679,6 @@ class SQLiteStore(AuthorTables, VectorTables):
         elif self._unmerged:
             self.merge_index(MERGE_PAGES)
         checked = self.fill_code_urls(progress=progress)
-        self._join_rank_build(progress)
         self.update_rank_index(progress=progress)
         return checked
 
