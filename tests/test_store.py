@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import orjson
 import pytest
 from conftest import pq, dt, make_paper
 
@@ -311,3 +312,55 @@ def test_author_and_version_lists_are_stored_as_text_on_insert_and_update(store:
     assert store.conn.execute("SELECT authors_json->>0 FROM papers WHERE arxiv_id = '2501.00001'").fetchone() == (
         "Ada Lovelace",)
     assert [v.version for v in store.get_papers(["2501.00001"])[0].versions] == [1, 2]
+
+
+def _inputs(method: str, field: str, points: float) -> dict[str, object]:
+    """AI Score inputs in the shapes scoring/aiscore.py writes (pretrained, local model, formula)."""
+    if method == "formula":
+        return {"method": "formula", "base": 0.0, "contributions": {"novelty": points}, "values": {"novelty": "p80"},
+                "assumed": ["author h-index"], "model": "formula (last resort)", "text": f"AI Score {points:.0f}"}
+    return {"method": method, "base": 49.7, "contributions": {"text (embedding)": points, "field": -3.03},
+            "values": {"field": field, "authors": "4"}, "assumed": [],
+            "model": "pretrained impact model v1" if method == "pretrained" else "local model",
+            "text": f"AI Score {points:.0f} — predicted citation percentile among {field} papers",
+            "quality": f"held-out Spearman 0.45 on 5,402 papers, 0.40 on its {field} papers" * 3,
+            "held_out_spearman": 0.452 if method == "pretrained" else None}
+
+
+def test_score_inputs_shared_by_papers_are_stored_once_and_read_back_whole(store: SQLiteStore, tmp_path: Path) -> None:
+    store.upsert_papers([make_paper(f"2501.{i:05d}") for i in range(61)])
+    rows = [(f"2501.{i:05d}", 40.0 + i % 7, m, _inputs(m, ("cs.CV", "cs.CL")[i % 2], -7.7 + i / 10))
+            for i, m in enumerate(["pretrained"] * 40 + ["model"] * 10 + ["formula"] * 10)]
+    rows.append(("2501.00060", 1.0, "prior", {"novelty": 80.0}))  # no shared part: stored as it is
+    store.save_scores(rows[:30], dt(2025, 3, 1))
+    store.save_scores(rows[30:], dt(2025, 3, 1))  # a second batch finds the notes the first one wrote
+    other = SQLiteStore(store.path)  # another connection reads them too
+    try:
+        for reader in (store, other):
+            got = reader.scores_for([r[0] for r in rows])
+            for i, value, method, inputs in rows:
+                assert got[i]["inputs"] == inputs and list(got[i]["inputs"]) == list(inputs)  # same keys, same order
+                assert got[i]["value"] == value and got[i]["method"] == method
+    finally:
+        other.close()
+    # pretrained x 2 fields, model x 2 fields, formula: five notes for 60 rows
+    assert store.conn.execute("SELECT count(*) FROM score_notes").fetchone()[0] == 5
+    stored = sum(len(r[0]) for r in store.conn.execute("SELECT inputs FROM scores"))
+    whole = sum(len(orjson.dumps(r[3])) for r in rows)
+    assert stored < 0.6 * whole
+
+
+def test_score_rows_written_whole_before_the_notes_still_read(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001")])
+    inputs = _inputs("pretrained", "cs.CV", -1.0)
+    store.conn.execute("INSERT INTO scores(arxiv_id, value, method, inputs, computed) VALUES (?,?,?,?,?)",
+                       ("2501.00001", 44.0, "pretrained", orjson.dumps(inputs).decode(), "2025-03-01T00:00:00Z"))
+    assert store.scores_for(["2501.00001"])["2501.00001"]["inputs"] == inputs
+
+
+def test_a_score_naming_a_missing_note_is_a_clear_error(store: SQLiteStore) -> None:
+    store.upsert_papers([make_paper("2501.00001")])
+    store.conn.execute("INSERT INTO scores(arxiv_id, value, method, inputs, computed) VALUES (?,?,?,?,?)",
+                       ("2501.00001", 44.0, "pretrained", '{"model": null, "$note": 99}', "2025-03-01T00:00:00Z"))
+    with pytest.raises(StoreError, match="note 99"):
+        store.scores_for(["2501.00001"])

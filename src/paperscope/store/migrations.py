@@ -177,6 +177,18 @@ MIGRATIONS: list[tuple[int, str]] = [
         INSERT INTO state(key, value) SELECT 'author_index_stale', 'true' WHERE EXISTS (SELECT 1 FROM papers);
         """,
     ),
+    (
+        8,
+        """
+        -- What AI Score inputs share across papers (the model's name, its quality statement: ~40 % of each row's
+        -- JSON), kept once; a scores row names its note with "$note" (store/vectors.py). Rows from before stay
+        -- whole and read as they are.
+        CREATE TABLE score_notes (
+            id INTEGER PRIMARY KEY,
+            note TEXT NOT NULL UNIQUE
+        );
+        """,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import orjson
 
-from paperscope.errors import ModelMismatchError
+from paperscope.errors import ModelMismatchError, StoreError
 from paperscope.store.api import CohortRow, EmbeddingBatch, VectorProblems, EmbeddingMatrix, EmbeddingRow, NoveltyRecord, NoveltyRow, ScoreRecord, ScoreRow, ToEmbed
 from paperscope.store.codec import iso
 from paperscope.store.sqlin import select_in, write_tx
@@ -25,9 +25,16 @@ _EMBEDDED = ("SELECT e.rowid, p.pk, p.arxiv_id, e.vector, "
              "p.primary_category FROM embeddings e JOIN papers p ON p.arxiv_id = e.arxiv_id ")
 
 
+# AI Score inputs whose values repeat across papers: the scoring method, the model's name, its quality statement
+# and held-out Spearman (the same for every paper of a field). Stored once per distinct combination.
+SHARED_INPUTS = ("method", "model", "quality", "held_out_spearman")
+NOTE_KEY = "$note"
+
+
 class VectorTables:
     conn: Any
     _lock: Any
+    _notes_read: dict[int, dict[str, Any]] | None = None
 
     def active_model(self) -> str | None:
         """The embedding model this library's vectors come from (None before the first `embed`)."""
@@ -235,15 +242,57 @@ class VectorTables:
         return len(data)
 
     def save_scores(self, rows: Iterable[ScoreRow], computed: datetime) -> None:
+        """Store AI Scores; the inputs every paper of a model repeats (SHARED_INPUTS) go to one note each, which
+        the row names (its own copy of those keys kept in place as null, so the inputs read back in order)."""
+        when = iso(computed)
         with write_tx(self.conn, self._lock):
+            note_ids: dict[bytes, int] = {}
+            out = []
+            for i, v, m, inp in rows:
+                shared = {k: inp[k] for k in SHARED_INPUTS if k in inp}
+                if not shared:
+                    out.append((i, v, m, orjson.dumps(inp, default=str), when))
+                    continue
+                note = orjson.dumps(shared, default=str)
+                nid = note_ids.get(note)
+                if nid is None:
+                    nid = note_ids[note] = self._score_note_id(note)
+                row = {k: (None if k in shared else val) for k, val in inp.items()}
+                row[NOTE_KEY] = nid
+                out.append((i, v, m, orjson.dumps(row, default=str), when))
             self.conn.executemany(
-                "INSERT OR REPLACE INTO scores(arxiv_id, value, method, inputs, computed) VALUES (?,?,?,?,?)",
-                [(i, v, m, orjson.dumps(inp, default=str), iso(computed)) for i, v, m, inp in rows])
+                "INSERT OR REPLACE INTO scores(arxiv_id, value, method, inputs, computed) VALUES (?,?,?,?,?)", out)
+
+    def _score_note_id(self, note: bytes) -> int:
+        text = note.decode()
+        self.conn.execute("INSERT OR IGNORE INTO score_notes(note) VALUES (?)", (text,))
+        return int(self.conn.execute("SELECT id FROM score_notes WHERE note = ?", (text,)).fetchone()[0])
 
     def scores_for(self, ids: Sequence[str]) -> dict[str, ScoreRecord]:
         q = "SELECT arxiv_id, value, method, inputs, computed FROM scores WHERE arxiv_id IN ({in})"
-        return {r[0]: ScoreRecord(value=r[1], method=r[2], inputs=orjson.loads(r[3]), computed=r[4])
+        return {r[0]: ScoreRecord(value=r[1], method=r[2], inputs=self._score_inputs(r[3]), computed=r[4])
                 for r in select_in(self.conn, q, ids)}
+
+    def _score_inputs(self, raw: str | bytes) -> dict[str, Any]:
+        inputs: dict[str, Any] = orjson.loads(raw)
+        nid = inputs.pop(NOTE_KEY, None)
+        if nid is None:
+            return inputs
+        note = self._score_notes().get(nid)
+        if note is None:  # written by another connection since this one read the notes
+            self._notes_read = None
+            note = self._score_notes().get(nid)
+            if note is None:
+                raise StoreError(f"an AI Score's inputs name note {nid}, which table score_notes lacks")
+        return {k: note.get(k, val) for k, val in inputs.items()}
+
+    def _score_notes(self) -> dict[int, dict[str, Any]]:
+        """The notes by id (read once; a note never changes once written, so only a missing id reads again)."""
+        notes = self._notes_read
+        if notes is None:
+            notes = self._notes_read = {int(i): orjson.loads(n) for i, n in
+                                        self.conn.execute("SELECT id, note FROM score_notes")}
+        return notes
 
     def mark_not_interested(self, ids: Sequence[str], when: datetime) -> None:
         with write_tx(self.conn, self._lock):
