@@ -119,7 +119,7 @@ def test_migration_marks_an_older_library_and_the_next_writer_fills_it(tmp_path:
     expected = {q: people(store, q) for q in QUERIES}
     store.close()
     conn = sqlite3.connect(tmp_path / "lib.db")  # back to the schema before the author index
-    conn.executescript("DROP TABLE paper_authors; PRAGMA user_version = 6;")
+    conn.executescript("DROP TABLE paper_authors; DROP TABLE score_notes; PRAGMA user_version = 6;")
     conn.close()
     with pytest.raises(Exception, match="schema version"):
         SQLiteStore(tmp_path / "lib.db", readonly=True)

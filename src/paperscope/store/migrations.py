@@ -183,7 +183,7 @@ MIGRATIONS: list[tuple[int, str]] = [
         -- What AI Score inputs share across papers (the model's name, its quality statement: ~40 % of each row's
         -- JSON), kept once; a scores row names its note with "$note" (store/vectors.py). Rows from before stay
         -- whole and read as they are.
-        CREATE TABLE score_notes (
+        CREATE TABLE IF NOT EXISTS score_notes (
             id INTEGER PRIMARY KEY,
             note TEXT NOT NULL UNIQUE
         );
