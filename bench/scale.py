@@ -407,29 +407,21 @@ def main() -> int:
                     help="only measure stored novelty against exact search again, on the library an earlier run left "
                          "(reads it only); figures to bench/out/novelty_accuracy_<papers>.json")
     a = ap.parse_args()
-    if a.accuracy:
-        for n in a.papers:
-            db = DATA / f"scale_{n}" / "library.db"
-            if not db.exists():
-                raise SystemExit(f"{db}: no library; run python bench/scale.py --papers {n} first")
-            got = novelty_accuracy(db)
-            print(f"== novelty of the {n:,}-paper library against exact search, 500 random papers")
-            for k, v in got.items():
-                print(f"  {k:26s} {v:8.4f}")
-            out = HERE / "out" / f"novelty_accuracy_{n}.json"
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(got, indent=1))
-        return 0
-    if a.reads:
+    if a.accuracy or a.reads:
         for n in a.papers:
             work = DATA / f"scale_{n}"
             if not (work / "library.db").exists():
                 raise SystemExit(f"{work / 'library.db'}: no library; run python bench/scale.py --papers {n} first")
-            got = reads(work / "library.db", work / "config.toml")
-            print(f"== reads of the {n:,}-paper library")
-            for k, v in got.items():
-                print(f"  {k:16s} {v:9.2f} {'s' if k == 'similar_cold' else 'ms'}")
-            out = HERE / "out" / f"reads_{n}.json"
+            if a.accuracy:
+                name, got = f"novelty_accuracy_{n}", novelty_accuracy(work / "library.db")
+                print(f"== novelty of the {n:,}-paper library against exact search, 500 random papers")
+                lines = [f"  {k:26s} {v:8.4f}" for k, v in got.items()]
+            else:
+                name, got = f"reads_{n}", reads(work / "library.db", work / "config.toml")
+                print(f"== reads of the {n:,}-paper library")
+                lines = [f"  {k:16s} {v:9.2f} {'s' if k == 'similar_cold' else 'ms'}" for k, v in got.items()]
+            print("\n".join(lines))
+            out = HERE / "out" / f"{name}.json"
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(got, indent=1))
         return 0
