@@ -364,3 +364,16 @@ def test_a_score_naming_a_missing_note_is_a_clear_error(store: SQLiteStore) -> N
                        ("2501.00001", 44.0, "pretrained", '{"model": null, "$note": 99}', "2025-03-01T00:00:00Z"))
     with pytest.raises(StoreError, match="note 99"):
         store.scores_for(["2501.00001"])
+
+
+def test_a_note_of_a_rolled_back_batch_is_not_remembered(store: SQLiteStore) -> None:
+    """Read inside the transaction that wrote it, then rolled back: its id may go to another note, which is what
+    the next read must give."""
+    store.upsert_papers([make_paper("2501.00001"), make_paper("2501.00002")])
+    store.conn.execute("BEGIN IMMEDIATE")
+    store.save_scores([("2501.00001", 40.0, "pretrained", _inputs("pretrained", "cs.CV", -1.0))], dt(2025, 3, 1))
+    assert store.scores_for(["2501.00001"])["2501.00001"]["inputs"]["quality"].endswith("cs.CV papers")
+    store.conn.execute("ROLLBACK")
+    other = _inputs("model", "cs.CL", 2.0)
+    store.save_scores([("2501.00002", 60.0, "model", other)], dt(2025, 3, 1))
+    assert store.scores_for(["2501.00002"])["2501.00002"]["inputs"] == other

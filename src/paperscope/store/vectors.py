@@ -287,11 +287,14 @@ class VectorTables:
         return {k: note.get(k, val) for k, val in inputs.items()}
 
     def _score_notes(self) -> dict[int, dict[str, Any]]:
-        """The notes by id (read once; a note never changes once written, so only a missing id reads again)."""
+        """The notes by id (read once; a committed note never changes, so only a missing id reads again). Inside an
+        open transaction they are read afresh and not kept: a note it wrote may yet be rolled back, and its id
+        given to another note."""
         notes = self._notes_read
         if notes is None:
-            notes = self._notes_read = {int(i): orjson.loads(n) for i, n in
-                                        self.conn.execute("SELECT id, note FROM score_notes")}
+            notes = {int(i): orjson.loads(n) for i, n in self.conn.execute("SELECT id, note FROM score_notes")}
+            if not self.conn.in_transaction:
+                self._notes_read = notes
         return notes
 
     def mark_not_interested(self, ids: Sequence[str], when: datetime) -> None:
