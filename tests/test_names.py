@@ -261,18 +261,19 @@ def test_plain_names_parse_and_key_as_the_general_path_does_on_the_real_sample()
 
     real = _sample_names()
     plain = [x for x in real if n._plain_parts(x) is not None]
-    assert len(real) > 15_000 and len(plain) > 0.8 * len(real)  # the shortcut is the common case
+    assert len(real) > 15_000 and len(plain) > 0.85 * len(real)  # the shortcut is the common case
     assert [n.parse_name(x) for x in plain] == [n._parse_name(x) for x in plain]
     assert [n.author_index_keys(x) for x in real] == [n._author_index_keys(x) for x in real]
 
 
 _WORDS = ["van", "Van", "de", "Le", "le", "al", "y", "st", "Jr", "JR", "jr", "Sr", "SR", "II", "iii", "Iv",
-          "Team", "group", "AUTHORS", "Teamwork", "Song", "He", "Kaiming", "S", "x", "Li", "Ng", "Du", "Da", "Xu"]
+          "Team", "group", "AUTHORS", "Teamwork", "Song", "He", "Kaiming", "S", "x", "Li", "Ng", "Du", "Da", "Xu",
+          "E.", "J.", "Ch.", "st.", "Jr.", "x."]
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_generated_two_word_names_take_the_shortcut_only_where_it_agrees(seed: int) -> None:
-    """Two ASCII words drawn from particles, suffixes, group words, single letters and names, in every case,
+def test_generated_names_take_the_shortcut_only_where_it_agrees(seed: int) -> None:
+    """Two or three ASCII words drawn from particles, suffixes, group words, initials and names, in every case,
     with letters added: the shortcut's parse and keys equal the general path's for each."""
     import random
 
@@ -283,9 +284,9 @@ def test_generated_two_word_names_take_the_shortcut_only_where_it_agrees(seed: i
     taken = 0
     for _ in range(3_000):
         parts = [rng.choice(_WORDS) if rng.random() < 0.7 else "".join(rng.choices(letters, k=rng.randint(1, 6)))
-                 for _ in range(2)]
+                 for _ in range(rng.choice((2, 3)))]
         name = " ".join(p.swapcase() if rng.random() < 0.2 else p for p in parts)
         taken += n._plain_parts(name) is not None
         assert n.parse_name(name) == n._parse_name(name), name
         assert n.author_index_keys(name) == n._author_index_keys(name), name
-    assert 0.2 * 3_000 < taken < 0.9 * 3_000  # both paths are exercised
+    assert 0.1 * 3_000 < taken < 0.9 * 3_000  # both paths are exercised

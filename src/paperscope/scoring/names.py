@@ -187,25 +187,27 @@ def _split_first_last(s: str) -> tuple[str, str, str]:
     return first, last, suffix
 
 
-# Most author strings (82 % of the 151,881 distinct ones of the corpus sample) are one given name and one family
-# name of plain ASCII letters, "Kaiming He". For those the general path below changes nothing in `display_name`,
-# finds no comma, group word, suffix, initial or particle, and folds each part to its lower case: `_plain_parts`
-# says so in a few string operations (tests check it against the general path on real and generated names).
-_PLAIN_NAME_RE = re.compile(r"([A-Za-z]+) ([A-Za-z]{2,})")
+# Most author strings (90 % of the 151,881 distinct ones of the corpus sample) are a given name, perhaps a middle
+# name or initial, and a family name, of plain ASCII letters: "Kaiming He", "Geoffrey E. Hinton". For those the
+# general path below changes nothing in `display_name`, finds no comma, group word, suffix, trailing initial or
+# particle, and folds each part to its lower case: `_plain_parts` says so in a few string operations (tests check
+# it against the general path on real and generated names).
+_PLAIN_NAME_RE = re.compile(r"([A-Za-z]+)(?: ([A-Za-z]+\.?))? ([A-Za-z]{2,})")
 _PLAIN_STOP = frozenset(_PARTICLES | _SUFFIXES.keys() | {
     "collaboration", "consortium", "team", "group", "initiative", "project", "alliance", "committee", "authors"})
 
 
 def _plain_parts(name: str) -> tuple[str, str] | None:
-    """(given name, family name) of a plain two-word ASCII name the general parse would split as it stands, or
-    None when the general path has to decide."""
+    """(given names, family name) of a plain two- or three-word ASCII name the general parse would split as it
+    stands, or None when the general path has to decide."""
     m = _PLAIN_NAME_RE.fullmatch(name)
     if m is None:
         return None
-    first, last = m.groups()
-    if first.lower() in _PLAIN_STOP or last.lower() in _PLAIN_STOP:
+    first, middle, last = m.groups()
+    stop = _PLAIN_STOP
+    if first.lower() in stop or last.lower() in stop or (middle is not None and middle.lower() in stop):
         return None
-    return first, last
+    return (first if middle is None else f"{first} {middle}"), last
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -292,7 +294,7 @@ def _index_initial(first: str) -> str:
 def author_index_keys(name: str) -> tuple[str, ...]:
     """The author-index keys of one author string ('mueller-j', 'muller-j' for "J. Müller")."""
     plain = _plain_parts(name)
-    if plain is not None:  # ASCII letters fold to their lower case; the given name is one part
+    if plain is not None:  # ASCII letters fold to their lower case; the initial is the given name's first letter
         return (f"{plain[1].lower()}-{plain[0][0].lower()}",)
     return _author_index_keys(name)
 
