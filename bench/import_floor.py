@@ -10,9 +10,15 @@ reading another's input), with the garbage collector set as the import sets it:
   paper    the snapshot reader's record -> Paper (dates, authors, versions, whitespace), after decoding
   fts5     FTS5 alone: the five indexed texts into a contentless table with the library's tokenizer and hash size,
            in 100k-row transactions, then the final merge ('optimize') -- the side process's whole job
+  fts5 idx the same index with no tokenizing: each text given as FTS5's own terms for it (found beforehand, not
+           timed) to the `ascii` tokenizer, which then only splits at spaces; checked to give the very same terms,
+           columns and counts. What any full-text build into FTS5 pays, however its words are found
+  lists    the ranking lists' segment build (`rankindex.build_segment`, 100k papers a segment, a worker's own
+           Terms), which the search aim at 2.9M needs beside FTS5
 
 Then the budget: aim seconds x 2 cores / papers (1M in 60 s: 120 us a paper; 2.9M in 180 s: 124 us), the sum of
-the parts above, and the ratio sum / budget. A ratio above 1 means no overlap of processes can reach the aim
+decode, paper, fts5 and lists, and the ratio sum / budget; and the same for the least of it: decode, fts5 idx and
+lists. A ratio above 1 means no overlap of processes can reach the aim
 without making one of the parts itself cheaper (the real import also writes the papers table, the author index
 and looks for code links, which are not counted here).
 """
@@ -28,6 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import orjson
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,29 +78,85 @@ def time_paper(recs: list[object]) -> tuple[float, list[tuple[int, str, str, str
     return secs, rows
 
 
-def time_fts5(rows: list[tuple[int, str, str, str, str, str]]) -> float:
-    from paperscope.store.sideindex import COMMIT_ROWS, TOKENIZE
+Rows = list[tuple[int, str, str, str, str, str]]
+
+
+def _fts5_table(path: str, tokenize: str) -> sqlite3.Connection:
     from paperscope.store.sqlite import FTS_HASHSIZE
 
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute("PRAGMA cache_size = -131072")
+    conn.execute(f"CREATE VIRTUAL TABLE f USING fts5(title, abstract, authors, comment, categories, content='', "
+                 f"tokenize='{tokenize}')")
+    conn.execute(f"INSERT INTO f(f, rank) VALUES ('hashsize', {FTS_HASHSIZE})")
+    conn.execute("INSERT INTO f(f, rank) VALUES ('automerge', 0)")
+    return conn
+
+
+def _fill(conn: sqlite3.Connection, rows: Rows) -> None:
+    from paperscope.store.sideindex import COMMIT_ROWS
+
+    for start in range(0, len(rows), COMMIT_ROWS):
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO f(rowid, title, abstract, authors, comment, categories) VALUES (?,?,?,?,?,?)",
+                         rows[start:start + COMMIT_ROWS])
+        conn.execute("COMMIT")
+    conn.execute("INSERT INTO f(f) VALUES ('optimize')")
+
+
+def time_fts5(rows: Rows, tokenize: str) -> float:
     with tempfile.TemporaryDirectory() as tmp:
-        conn = sqlite3.connect(str(Path(tmp) / "fts.db"), isolation_level=None)
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("PRAGMA cache_size = -131072")
-        conn.execute(f"CREATE VIRTUAL TABLE f USING fts5(title, abstract, authors, comment, categories, content='', "
-                     f"tokenize='{TOKENIZE}')")
-        conn.execute(f"INSERT INTO f(f, rank) VALUES ('hashsize', {FTS_HASHSIZE})")
-        conn.execute("INSERT INTO f(f, rank) VALUES ('automerge', 0)")
+        conn = _fts5_table(str(Path(tmp) / "fts.db"), tokenize)
         t = time.perf_counter()
-        for start in range(0, len(rows), COMMIT_ROWS):
-            conn.execute("BEGIN")
-            conn.executemany("INSERT INTO f(rowid, title, abstract, authors, comment, categories) VALUES (?,?,?,?,?,?)",
-                             rows[start:start + COMMIT_ROWS])
-            conn.execute("COMMIT")
-        conn.execute("INSERT INTO f(f) VALUES ('optimize')")
+        _fill(conn, rows)
         secs = time.perf_counter() - t
         conn.close()
     return secs
+
+
+def as_terms(rows: Rows) -> Rows:
+    """Each text as the space-separated FTS5 terms of its words, in order (what the library's tokenizer makes of
+    it), found by the ranking lists' `Terms`."""
+    from paperscope.store.rankindex import Terms
+
+    terms = Terms()
+    cols: list[list[str]] = []
+    found = []
+    for col in range(1, 6):
+        word_ids, owner = terms.text_ids([r[col] for r in rows])
+        found.append(terms.expand(word_ids, owner))
+    names = {tid: term for term, tid in terms._ids.items()}  # noqa: SLF001 - a benchmark reads the ids' names
+    for ids, owner in found:
+        bounds = np.searchsorted(owner, np.arange(len(rows) + 1)).tolist()
+        words = [names[t] for t in ids.tolist()]
+        cols.append([" ".join(words[bounds[i]:bounds[i + 1]]) for i in range(len(rows))])
+    return [(r[0], cols[0][i], cols[1][i], cols[2][i], cols[3][i], cols[4][i]) for i, r in enumerate(rows)]
+
+
+def same_index(rows: Rows, term_rows: Rows) -> bool:
+    """Whether the two ways give FTS5 the same terms per column with the same document and instance counts."""
+    from paperscope.store.sideindex import TOKENIZE
+
+    got = []
+    for tokenize, data in ((TOKENIZE, rows), ("ascii", term_rows)):
+        conn = _fts5_table(":memory:", tokenize)
+        _fill(conn, data)
+        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(f, col)")
+        got.append(conn.execute("SELECT term, col, doc, cnt FROM v ORDER BY term, col").fetchall())
+        conn.close()
+    return got[0] == got[1]
+
+
+def time_lists(rows: Rows) -> float:
+    from paperscope.store.rankindex import SEGMENT_PAPERS, Terms, build_segment
+
+    t = time.perf_counter()
+    terms = Terms()
+    for start in range(0, len(rows), SEGMENT_PAPERS):
+        build_segment(rows[start:start + SEGMENT_PAPERS], terms)
+    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -110,24 +173,35 @@ def main() -> None:
     from paperscope.service.collector import BULK_GC
 
     gc.set_threshold(*BULK_GC)
-    decode, paper, fts = [], [], []
+    from paperscope.store.sideindex import TOKENIZE
+
+    runs: dict[str, list[float]] = {"decode": [], "paper": [], "fts5": [], "fts5 idx": [], "lists": []}
+    term_rows: Rows = []
+    same = False
     for _ in range(args.repeat):
         secs, recs = time_decode(lines)
-        decode.append(secs)
+        runs["decode"].append(secs)
         secs, rows = time_paper(recs)
-        paper.append(secs)
-        fts.append(time_fts5(rows))
+        runs["paper"].append(secs)
         del recs
-    parts = {"decode": statistics.median(decode) / n, "paper": statistics.median(paper) / n,
-             "fts5": statistics.median(fts) / n}
-    total = sum(parts.values())
+        if not term_rows:
+            term_rows = as_terms(rows)
+            same = same_index(rows[:20_000], term_rows[:20_000])
+        runs["fts5"].append(time_fts5(rows, TOKENIZE))
+        runs["fts5 idx"].append(time_fts5(term_rows, "ascii"))
+        runs["lists"].append(time_lists(rows))
+    parts = {name: statistics.median(secs) / n for name, secs in runs.items()}
     print(f"{n:,} records, median of {args.repeat}; CPU microseconds per paper:")
     for name, per in parts.items():
-        print(f"  {name:7s} {per * 1e6:7.1f} us")
-    print(f"  {'sum':7s} {total * 1e6:7.1f} us")
+        print(f"  {name:8s} {per * 1e6:7.1f} us")
+    print(f"  FTS5 given its terms builds the same index: {'yes' if same else 'NO'} (first 20,000 records); "
+          f"tokenizing is {1 - parts['fts5 idx'] / parts['fts5']:.0%} of FTS5's time")
+    sums = {"decode + paper + fts5 + lists": parts["decode"] + parts["paper"] + parts["fts5"] + parts["lists"],
+            "decode + fts5 idx + lists (the least of it)": parts["decode"] + parts["fts5 idx"] + parts["lists"]}
     for aim, budget in BUDGETS.items():
-        print(f"  budget for {aim} on 2 cores: {budget * 1e6:.0f} us a paper; these parts alone use "
-              f"{total / budget:.2f}x of it (FTS5 alone {parts['fts5'] / budget:.2f}x)")
+        print(f"  budget for {aim} on 2 cores: {budget * 1e6:.0f} us a paper")
+        for label, total in sums.items():
+            print(f"    {label}: {total * 1e6:.1f} us, {total / budget:.2f}x of it")
 
 
 if __name__ == "__main__":
