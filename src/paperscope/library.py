@@ -59,19 +59,29 @@ class Library:
     def open(cls, db: str | Path | None = None, config: str | Path | Config | None = None, *, readonly: bool = False,
              create: bool = True, clock: Clock | None = None,
              transport: httpx.BaseTransport | None = None) -> Library:
-        """Open the library at `db` (default: the platform's data folder) with the config at `config`.
+        """Open the library at `db` (default: the platform's data folder) with the config at `config`. A
+        `postgresql://` URL opens a PostgreSQL library (its schema named by `?schema=`, default `paperscope`).
 
         `readonly` opens an existing library for reading only (a read-only disk works; a missing file is
         `NotFound`, never a new empty library)."""
-        from paperscope.store.sqlite import SQLiteStore
-
-        settings = config if isinstance(config, Config) else load_config(config)
-        path = Path(db).expanduser() if db else default_db_path()
         from paperscope.scoring.codelinks import primary_code_url
         from paperscope.scoring.names import author_index_keys
+        from paperscope.store.postgres import is_postgres_url
 
-        store = SQLiteStore(path, readonly=readonly, create=create, code_links=primary_code_url,
-                            author_keys=author_index_keys)
+        settings = config if isinstance(config, Config) else load_config(config)
+        store: Store
+        if db is not None and is_postgres_url(str(db)):
+            from paperscope.store.postgres import PostgresStore, split_library_url
+
+            dsn, schema = split_library_url(str(db))
+            store = PostgresStore(dsn, schema=schema, readonly=readonly, create=create, code_links=primary_code_url,
+                                  author_keys=author_index_keys)
+        else:
+            from paperscope.store.sqlite import SQLiteStore
+
+            path = Path(db).expanduser() if db else default_db_path()
+            store = SQLiteStore(path, readonly=readonly, create=create, code_links=primary_code_url,
+                                author_keys=author_index_keys)
         return cls(settings, store, clock=clock, transport=transport)
 
     @property
