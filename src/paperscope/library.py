@@ -58,12 +58,13 @@ class Library:
     @classmethod
     def open(cls, db: str | Path | None = None, config: str | Path | Config | None = None, *, readonly: bool = False,
              create: bool = True, clock: Clock | None = None,
-             transport: httpx.BaseTransport | None = None) -> Library:
+             transport: httpx.BaseTransport | None = None, auto_repair: bool = True) -> Library:
         """Open the library at `db` (default: the platform's data folder) with the config at `config`. A
         `postgresql://` URL opens a PostgreSQL library (its schema named by `?schema=`, default `paperscope`).
 
         `readonly` opens an existing library for reading only (a read-only disk works; a missing file is
-        `NotFound`, never a new empty library)."""
+        `NotFound`, never a new empty library). Without `auto_repair`, a writer open leaves an interrupted import's
+        damage for `paperscope check` to report (a PostgreSQL library repairs nothing on open either way)."""
         from paperscope.scoring.codelinks import primary_code_url
         from paperscope.scoring.names import author_index_keys
         from paperscope.store.postgres import is_postgres_url
@@ -81,7 +82,7 @@ class Library:
 
             path = Path(db).expanduser() if db else default_db_path()
             store = SQLiteStore(path, readonly=readonly, create=create, code_links=primary_code_url,
-                                author_keys=author_index_keys)
+                                author_keys=author_index_keys, auto_repair=auto_repair)
         return cls(settings, store, clock=clock, transport=transport)
 
     @property

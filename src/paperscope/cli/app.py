@@ -55,11 +55,11 @@ class Ctx:
             self._config = load_config(self.config_path)
         return self._config
 
-    def library(self, *, readonly: bool = False, create: bool = True) -> Any:
+    def library(self, *, readonly: bool = False, create: bool = True, auto_repair: bool = True) -> Any:
         """The Library of this invocation (closed when the command ends). Read commands pass readonly=True."""
         from paperscope.library import Library
 
-        lib = Library.open(self.db, self.config, readonly=readonly, create=create)
+        lib = Library.open(self.db, self.config, readonly=readonly, create=create, auto_repair=auto_repair)
         click.get_current_context().call_on_close(lib.close)
         return lib
 
