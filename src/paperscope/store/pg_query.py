@@ -94,8 +94,10 @@ def compile_query(q: PaperQuery, normalize: Normalizer) -> Compiled:
                 positive.append(got)
             return got
         if isinstance(node, (And, Or)):
-            parts = [p for p in (build(i, negated) for i in node.items) if p is not None]
-            if not parts:
+            # None is "matches nothing" (a word with no lexeme, as FTS5 reads one): it ends an AND, drops from an OR
+            built = [build(i, negated) for i in node.items]
+            parts = [p for p in built if p is not None]
+            if not parts or (isinstance(node, And) and len(parts) < len(built)):
                 return None
             return parts[0] if len(parts) == 1 else "(" + (" & " if isinstance(node, And) else " | ").join(parts) + ")"
         include = build(node.include, negated)
