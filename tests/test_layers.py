@@ -37,6 +37,7 @@ def test_the_contracts_hold(tree: Path) -> None:
     ("sources/arxiv_api.py", "import paperscope.store.sqlite", "Sources only read"),
     ("scoring/metrics.py", "import paperscope.service.papers", "Pure layers"),
     ("store/fts5.py", "import paperscope.library", "Layers"),
+    ("store/pg_tables.py", "import paperscope.store.sqlite", "The two stores"),
 ])
 def test_a_broken_rule_fails(tree: Path, tmp_path: Path, module: str, line: str, contract: str) -> None:
     broken = tmp_path / "broken"

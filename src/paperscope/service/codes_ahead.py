@@ -32,7 +32,7 @@ def _find(path: str, out: Any, chunk: int) -> None:
     from paperscope.scoring.codelinks import primary_code_url
     from paperscope.sources.snapshot import iter_code_texts
     from paperscope.store.codec import no_nul
-    from paperscope.store.sqlite import stored_code_url_of_text
+    from paperscope.store.records import stored_code_url_of_text
 
     ids: list[str] = []
     links: list[str] = []

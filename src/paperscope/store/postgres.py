@@ -504,7 +504,8 @@ class PostgresStore(PgTables):
         c = self._compile(q)
         if c.nothing:
             return []
-        where, params = ["TRUE"], []
+        where: list[str] = ["TRUE"]
+        params: list[Any] = []
         if c.match is not None:
             where.append("tsv @@ %s::tsquery")
             params.append(c.match)
