@@ -64,7 +64,7 @@ class Library:
 
         `readonly` opens an existing library for reading only (a read-only disk works; a missing file is
         `NotFound`, never a new empty library). Without `auto_repair`, a writer open leaves an interrupted import's
-        damage for `paperscope check` to report (a PostgreSQL library repairs nothing on open either way)."""
+        damage for `paperscope check` to report."""
         from paperscope.scoring.codelinks import primary_code_url
         from paperscope.scoring.names import author_index_keys
         from paperscope.store.postgres import is_postgres_url
@@ -76,7 +76,7 @@ class Library:
 
             dsn, schema = split_library_url(str(db))
             store = PostgresStore(dsn, schema=schema, readonly=readonly, create=create, code_links=primary_code_url,
-                                  author_keys=author_index_keys)
+                                  author_keys=author_index_keys, auto_repair=auto_repair)
         else:
             from paperscope.store.sqlite import SQLiteStore
 

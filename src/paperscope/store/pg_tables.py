@@ -386,10 +386,11 @@ class PgTables:
             return
         if replace:
             self.conn.execute("DELETE FROM paper_authors WHERE pk = ANY(%s)", ([pk for pk, _ in papers],))
-        rows = list(dict.fromkeys((k, pk, i, n) for pk, names in papers for i, n in enumerate(names) for k in keys(n)))
-        with self.conn.cursor() as cur:
-            cur.executemany("INSERT INTO paper_authors(name_key, pk, pos, name) VALUES (%s, %s, %s, %s) "
-                            "ON CONFLICT DO NOTHING", rows)
+        rows = dict.fromkeys((k, pk, i, n) for pk, names in papers for i, n in enumerate(names) for k in keys(n))
+        # COPY: no row can be there already (the papers are new, or their rows were just deleted; keys deduplicated)
+        with self.conn.cursor() as cur, cur.copy("COPY paper_authors (name_key, pk, pos, name) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def author_index_stale(self) -> bool:
         return bool(self._rows("SELECT 1 FROM state WHERE key = %s", (AUTHOR_INDEX_STALE,)))

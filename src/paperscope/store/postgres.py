@@ -42,6 +42,7 @@ except ImportError:  # pragma: no cover - checked when a PostgreSQL library is o
 
 BATCH = 2000  # papers a transaction
 WRITE_LOCK = 0x7061_7065_7273  # the advisory lock every writer of a library's schema takes ("papers")
+BULK_LOCK = WRITE_LOCK + 1  # held by a first import for as long as its full-text index is left to its end
 DEFAULT_SCHEMA = "paperscope"
 _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -175,7 +176,7 @@ class PostgresStore(PgTables):
 
     def __init__(self, dsn: str, *, schema: str = DEFAULT_SCHEMA, readonly: bool = False, create: bool = True,
                  code_links: CodeLinkFinder | None = None, author_keys: AuthorKeyer | None = None,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, auto_repair: bool = True) -> None:
         if psycopg is None:
             raise StoreError("a PostgreSQL library needs psycopg: pip install 'paperscope[postgres]'")
         if not _SCHEMA_NAME.match(schema):
@@ -203,6 +204,8 @@ class PostgresStore(PgTables):
                 self._check_schema()
             else:
                 self._migrate()
+                if auto_repair:
+                    self.repair_index()
         except psycopg.Error as e:
             self.conn.close()
             raise StoreError(f"cannot open library {self.path}: {_first_line(e)}") from e
@@ -238,6 +241,8 @@ class PostgresStore(PgTables):
             for version, sql in MIGRATIONS:
                 if version > current:
                     self.conn.execute(sql)  # type: ignore[arg-type]
+            if current == 0:
+                self._vector_storage()
             if row is None:
                 self.conn.execute("INSERT INTO schema_version(version) VALUES (%s)", (LATEST,))
             elif current < LATEST:
@@ -258,6 +263,17 @@ class PostgresStore(PgTables):
         # A hyphenated word is its parts only, as FTS5 splits it: "Z-score-based" holds the phrase "score-based"
         # (with the whole word kept too, the query's phrase would need the compound itself).
         self.conn.execute("ALTER TEXT SEARCH CONFIGURATION paperscope DROP MAPPING FOR asciihword, hword, numhword")
+
+    def _vector_storage(self) -> None:
+        """Keep each paper's `tsvector` (~2 KB) in its row, compressed with lz4 where the server has it: a search
+        tests it for every candidate, and out-of-line, pglz-compressed values made digests, searches and counts
+        about twice as slow (57,821 papers: a digest 34 -> 16 ms, a search 40 -> 20 ms, a count 19 -> 10 ms)."""
+        self.conn.execute("ALTER TABLE papers ALTER COLUMN tsv SET STORAGE MAIN")
+        try:
+            with self.conn.transaction():
+                self.conn.execute("ALTER TABLE papers ALTER COLUMN tsv SET COMPRESSION lz4")
+        except psycopg.Error:  # a server built without lz4: its default compression
+            pass
 
     def _unaccent(self) -> str | None:
         """The qualified name of the `unaccent` dictionary, installing the extension if the server offers it."""
@@ -360,7 +376,9 @@ class PostgresStore(PgTables):
                 else:
                     stats.unchanged += 1
             if new_rows:
-                cur.executemany(f"INSERT INTO papers ({_COLUMNS}) VALUES ({', '.join(['%s'] * 18)})", new_rows)
+                with cur.copy(f"COPY papers ({_COLUMNS}) FROM STDIN") as copy:  # ~3x executemany's rate
+                    for row in new_rows:
+                        copy.write_row(row)
                 keys = cur.execute("SELECT pk, authors_json FROM papers WHERE arxiv_id = ANY(%s) ORDER BY pk",
                                    ([r[0] for r in new_rows],)).fetchall()
                 cur.execute("INSERT INTO changes(pk) SELECT k FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(k, n) "
@@ -405,8 +423,27 @@ class PostgresStore(PgTables):
 
     @contextmanager
     def bulk(self) -> Iterator[None]:
-        """Big imports need nothing of their own here (each batch is one transaction, indexed as it goes)."""
-        yield
+        """A first import into an empty library builds its full-text index once at the end (57,821 papers: 3.8 s,
+        where keeping the index up to date row by row cost about three times that). Meanwhile this process holds
+        the library's bulk lock, so no other writer rebuilds the missing index under it; if the process dies,
+        the lock goes with its session and the next writer open, `finish_import` or `check --repair` builds the
+        index (searches without it are slower, never wrong)."""
+        deferred = False
+        if not self.readonly and self._rows("SELECT NOT EXISTS (SELECT 1 FROM papers)")[0][0]:
+            if self._rows("SELECT pg_try_advisory_lock(%s)", (BULK_LOCK,))[0][0]:
+                with self._write():
+                    self.conn.execute("DROP INDEX IF EXISTS papers_tsv")
+                deferred = True
+        try:
+            yield
+        finally:
+            if deferred:
+                try:
+                    with self._lock:
+                        self.conn.execute("CREATE INDEX IF NOT EXISTS papers_tsv ON papers USING gin (tsv)")
+                        self.conn.execute("ANALYZE papers")  # the planner's figures for the new rows
+                finally:
+                    self.conn.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
 
     def finish_import(self, *, progress: Callable[[int], None] | None = None) -> int:
         """Find the code links a bulk import left unchecked; fill the author index if it is stale."""
@@ -580,12 +617,21 @@ class PostgresStore(PgTables):
             return "the full-text index papers_tsv is missing"
         return None if row[0][0] else "the full-text index papers_tsv is not valid (an interrupted build)"
 
+    def _bulk_running(self) -> bool:
+        """Whether another session holds the bulk lock (a first import whose index is built at its end)."""
+        if not self._rows("SELECT pg_try_advisory_lock(%s)", (BULK_LOCK,))[0][0]:
+            return True
+        self.conn.execute("SELECT pg_advisory_unlock(%s)", (BULK_LOCK,))
+        return False
+
     def repair_index(self) -> list[str]:
+        """Build the full-text index an interrupted first import left missing (not while another import is still
+        building it) and fill a stale author index; returns what was done."""
         done: list[str] = []
         if self.readonly:
             return done
         problem = self.index_problem()
-        if problem:
+        if problem and not self._bulk_running():
             self.rebuild_index()
             done.append(f"rebuilt the full-text index ({problem})")
         if self.author_keys is not None and self.author_index_stale():
