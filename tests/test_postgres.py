@@ -245,3 +245,16 @@ def test_a_bad_server_is_one_clear_line() -> None:
     assert res.exit_code != 0
     line = res.output.strip().splitlines()[-1]
     assert line.startswith("Error: cannot open library postgresql://127.0.0.1:1/none") and "\n" not in line
+
+
+def test_daily_run_lock_and_schedule_of_a_postgresql_library(pg_schema: str, tmp_path: Path) -> None:
+    from paperscope import Library
+    from paperscope.service.daily import home, lock_path
+
+    with Library.open(url(pg_schema)) as lib:
+        lock = lock_path(lib)
+        # in this machine's cache folder for the library, never a relative "postgresql:" folder
+        assert lock.is_absolute() and "postgresql:" not in str(lock) and lock.name.endswith(".lock")
+        assert home(lib) == lock.parent
+    out = CliRunner().invoke(main, ["--db", url(pg_schema), "schedule", "cron"]).output
+    assert f"--db '{url(pg_schema)}' run" in out

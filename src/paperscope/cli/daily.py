@@ -104,7 +104,10 @@ def schedule(ctx: Ctx, kind: str, at: str, executable: str, install: str) -> Non
 
     exe = executable or shutil.which("paperscope") or "paperscope"
     local = kind != "github"  # the workflow names its library and config relative to the repository
-    db = str(Path(ctx.db).expanduser().resolve()) if ctx.db and local else ""
+    if ctx.db and "://" in ctx.db:  # a PostgreSQL library's URL is the same from anywhere
+        db = ctx.db
+    else:
+        db = str(Path(ctx.db).expanduser().resolve()) if ctx.db and local else ""
     cfg = ctx.config_path or ""
     config = str(Path(cfg).expanduser().resolve()) if cfg and local else cfg
     click.echo(render(kind, ScheduleSpec(executable=exe, db=db, config=config, at=at, install=install)), nl=False)

@@ -156,7 +156,11 @@ def _pid_alive(pid: int) -> bool:
 
 
 def lock_path(lib: Library) -> Path:
-    """The lock file beside the library database."""
+    """The lock file beside the library database (a PostgreSQL library's: in this machine's cache folder for it,
+    so runs on one machine take turns; runs on two machines are kept apart only by the store's writer lock)."""
+    beside = lib.store.cache_path("lock")
+    if beside is not None:
+        return beside
     db = Path(str(getattr(lib.store, "path", "") or "paperscope.db"))
     return db.with_name(db.name + ".lock")
 
