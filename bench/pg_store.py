@@ -1,6 +1,6 @@
 """The PostgreSQL library against the SQLite file, on the real snapshot sample (57,821 papers), in one run.
 
-    python bench/pg_store.py [--dsn postgresql:///postgres] [--papers N] [--rounds 7]
+    python bench/pg_store.py [--dsn postgresql:///postgres] [--papers N] [--rounds 7] [--snapshot FILE]
 
 Both stores get the same parsed papers (a first import: `bulk()`, `upsert_papers` finding code links as it writes,
 `finish_import`); then the four demo topics' digests (`newest_matching`, 100 papers), relevance searches of 24
@@ -43,6 +43,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--dsn", default="postgresql:///postgres")
     ap.add_argument("--papers", type=int, default=0, help="first N papers only (default: all)")
+    ap.add_argument("--snapshot", type=Path, default=SAMPLE,
+                    help="JSON lines to read instead (e.g. bench/data/snapshot_300000.jsonl.gz, `make_snapshot.py`)")
     ap.add_argument("--rounds", type=int, default=7)
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
@@ -55,11 +57,11 @@ def main() -> None:
     from paperscope.store.sqlite import SQLiteStore
 
     papers = []
-    for p in read_file(SAMPLE):
+    for p in read_file(args.snapshot):
         papers.append(p)
         if args.papers and len(papers) >= args.papers:
             break
-    print(f"{len(papers):,} real papers from {SAMPLE.name}; medians of {args.rounds} rounds")
+    print(f"{len(papers):,} papers from {args.snapshot.name}; medians of {args.rounds} rounds")
     schema = "bench_" + uuid.uuid4().hex[:8]
     results: dict[str, dict[str, object]] = {}
     with tempfile.TemporaryDirectory() as tmp:

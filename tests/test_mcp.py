@@ -94,6 +94,31 @@ def test_stdio_server_answers_every_tool(demo: dict[str, str]) -> None:
     check(anyio.run(go))
 
 
+def test_stdio_server_over_a_postgresql_library(tmp_path: Path) -> None:
+    """The same tools and answers with the demo loaded into PostgreSQL (`--db postgresql://...`)."""
+    import uuid
+
+    import pgserver
+
+    pgserver.need_server()
+    schema = "t_" + uuid.uuid4().hex[:12]
+    db = f"{pgserver.DSN}{'&' if '?' in pgserver.DSN else '?'}schema={schema}"
+    try:
+        rep = run_demo(tmp_path / "demo", db=db)
+        assert rep.db == db and rep.papers == 3737
+        params = StdioServerParameters(command=sys.executable,
+                                       args=["-m", "paperscope", "--db", db, "--config", rep.config, "mcp"])
+
+        async def go() -> dict[str, object]:
+            async with stdio_client(params) as (read, write):
+                async with ClientSession(read, write) as session:
+                    return await _session_calls(session)
+
+        check(anyio.run(go))
+    finally:
+        pgserver.drop_schema(schema)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

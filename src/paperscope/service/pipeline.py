@@ -73,7 +73,11 @@ def run_demo(out_dir: str | Path, *, db: str | Path | None = None, show_progress
 
     out = Path(out_dir).expanduser()
     out.mkdir(parents=True, exist_ok=True)
-    db_path = Path(db).expanduser() if db else out / "library.db"
+    db_path: str | Path
+    if isinstance(db, str) and "://" in db:  # a PostgreSQL library's URL
+        db_path = db
+    else:
+        db_path = Path(db).expanduser() if db else out / "library.db"
     cfg_path = out / "config.toml"
     settings = demo_config(cfg_path)
     with Library.open(db_path, settings) as lib:
