@@ -201,7 +201,8 @@ def test_a_killed_import_is_completed_by_the_rerun(pg_schema: str) -> None:
     assert seen, "the import committed no batch before the deadline"
     with PostgresStore(pgserver.DSN, schema=pg_schema, auto_repair=False) as store:
         partial = store.count()
-        assert partial % 2000 == 0 and partial < 3737  # whole batches only, killed half-way
+        # whole batches only: killed after the first (usually) or while it embedded what it had written
+        assert partial in (2000, 3737)
         assert store.index_problem() is None and store.database_problems() == []
     res = CliRunner().invoke(main, ["--db", url(pg_schema), "check", "--json"])
     assert res.exit_code == 0 and json.loads(res.output)["papers"] == partial

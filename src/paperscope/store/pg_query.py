@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from paperscope.query import And, Node, Not, Or, Phrase, Term, category_list
+from paperscope.query import And, Node, Or, Phrase, Term, category_list
 from paperscope.store.api import PaperQuery
 
 WEIGHTS = {"ti": "A", "au": "B", "abs": "C", "co": "D"}

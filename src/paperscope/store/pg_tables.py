@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import orjson
 
-from paperscope.errors import ModelMismatchError
 from paperscope.store.api import (AuthorKeyer, AuthorshipRecord, AuthorStatsRecord, CitationRecord, CohortRow,
                                   EmbeddingBatch, EmbeddingMatrix, EmbeddingRow, FollowRecord, JSONValue,
                                   NoveltyRecord, NoveltyRow, ScoreRecord, ScoreRow, ToEmbed, VectorProblems)
 from paperscope.store.codec import iso, iso_text
+from paperscope.store.records import model_mismatch
 
 if TYPE_CHECKING:
     from paperscope.sources.citations import AuthorStats, PaperCitations
@@ -66,9 +66,7 @@ class PgTables:
     def set_active_model(self, name: str, *, replace: bool = False) -> None:
         current = self.active_model()
         if current and current != name and not replace:
-            raise ModelMismatchError(
-                f"the library's vectors come from {current!r}, not {name!r}: run `paperscope embed --model {name} "
-                "--replace` to re-embed everything with the new model")
+            raise model_mismatch(current, name)
         if current != name:
             with self._write():
                 self.conn.execute("DELETE FROM novelty WHERE model != %s", (name,))

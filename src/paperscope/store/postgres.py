@@ -33,7 +33,7 @@ from paperscope.store.codec import iso, no_nul, parse_iso
 from paperscope.store.pg_query import RANK_WEIGHTS, Compiled, category_lexeme, compile_query
 from paperscope.store.pg_tables import AUTHOR_INDEX_STALE, PgTables, author_names
 from paperscope.store.records import (_authors_from_json, _authors_json, _code_url_text, _newer, _versions_from_json,
-                                      _versions_json, _without_nul, merge_versions)
+                                      _versions_json, _without_nul, fills_from_older, merge_versions)
 
 try:  # the `postgres` extra
     import psycopg
@@ -402,20 +402,11 @@ class PostgresStore(PgTables):
             cur.execute("INSERT INTO changes(pk) VALUES (%s)", (pk,))
             moved.append((pk, [a.name for a in p.authors]))
             return True
-        fills: dict[str, Any] = {}
-        for col, idx, value in (("journal_ref", 9, p.journal_ref), ("doi", 10, p.doi), ("license", 11, p.license),
-                                ("report_no", 12, p.report_no), ("submitter", 13, p.submitter)):
-            if value and not old[idx]:
-                fills[col] = value
-        if p.published is not None and old[14] is None:
-            fills["published"] = iso(p.published)
-        if merged != old_versions:
-            fills["versions_json"] = _versions_json(merged)
-        if p.version == old_version and any(a.affiliations for a in p.authors):
-            old_authors = _authors_from_json(old[16])
-            if not any(a.affiliations for a in old_authors) and len(old_authors) == len(p.authors):
-                fills["authors_json"] = _authors_json(p.authors)
-                moved.append((pk, [a.name for a in p.authors]))
+        stored = {"journal_ref": old[9], "doi": old[10], "license": old[11], "report_no": old[12],
+                  "submitter": old[13], "published": old[14], "version": old_version, "authors_json": old[16]}
+        fills = fills_from_older(p, stored, old_versions, merged)
+        if "authors_json" in fills:
+            moved.append((pk, [a.name for a in p.authors]))
         if fills:
             cur.execute(f"UPDATE papers SET {', '.join(f'{c} = %s' for c in fills)} WHERE pk = %s",
                         (*fills.values(), pk))

@@ -5,12 +5,15 @@ PostgreSQL stores (imports nothing of either)."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 import orjson
 
+from paperscope.errors import ModelMismatchError
 from paperscope.models import Author, Paper, Version
 from paperscope.store.api import CodeLinkFinder
-from paperscope.store.codec import ISO_JSON, json_date, no_nul, parse_iso as _parse_iso
+from paperscope.store.codec import ISO_JSON, iso, json_date, no_nul, parse_iso as _parse_iso
 
 
 def _authors_json(authors: list[Author]) -> str:
@@ -117,3 +120,35 @@ def _newer(a: Paper, b: Paper) -> Paper:
         return b
     a.versions = merge_versions(a.versions, b.versions)
     return a
+
+
+FILLABLE = ("journal_ref", "doi", "license", "report_no", "submitter")
+
+
+def fills_from_older(p: Paper, old: Mapping[str, Any], old_versions: list[Version], merged: list[Version]
+                     ) -> dict[str, Any]:
+    """What a record of an older or equal version may add to the stored paper: the fields still empty there (a DOI
+    added later), a first-submitted date, versions it did not know, and, for the same version, the authors'
+    affiliations when the stored authors have none. `old` holds the stored columns by name; the result maps columns
+    to new values ("authors_json" in it means the paper's author rows change too)."""
+    fills: dict[str, Any] = {}
+    for col in FILLABLE:
+        value = getattr(p, col)
+        if value and not old[col]:
+            fills[col] = value
+    if p.published is not None and old["published"] is None:
+        fills["published"] = iso(p.published)
+    if merged != old_versions:
+        fills["versions_json"] = _versions_json(merged)
+    if p.version == old["version"] and any(a.affiliations for a in p.authors):
+        old_authors = _authors_from_json(old["authors_json"])
+        if not any(a.affiliations for a in old_authors) and len(old_authors) == len(p.authors):
+            fills["authors_json"] = _authors_json(p.authors)
+    return fills
+
+
+def model_mismatch(current: str, name: str) -> ModelMismatchError:
+    """The error for asking a library whose vectors come from `current` to take `name`'s."""
+    return ModelMismatchError(
+        f"the library's vectors come from {current!r}, not {name!r}: run `paperscope embed --model {name} "
+        "--replace` to re-embed everything with the new model")

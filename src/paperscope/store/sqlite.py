@@ -31,7 +31,7 @@ from paperscope.store.fts5 import compile_match
 from paperscope.store.migrations import LATEST, migrate
 from paperscope.store.records import (  # noqa: F401  (stored_code_url*, merge_versions: imported from here too)
     _authors_from_json, _authors_json, _code_url_text, _maybe_code, _newer, _versions_from_json, _versions_json,
-    _without_nul, merge_versions, stored_code_url, stored_code_url_of_text)
+    _without_nul, fills_from_older, merge_versions, stored_code_url, stored_code_url_of_text)
 from paperscope.store import rankindex
 from paperscope.store.sideindex import SideBuildBusy, SideIndex, build_running, remove_scratch
 from paperscope.store.sqlin import select_in
@@ -388,25 +388,11 @@ class SQLiteStore(AuthorTables, VectorTables):
             self._author_rows_changed(old_key, old[17], row[1], [a.name for a in p.authors])
             return True
         # Older or equal version: keep the text, only fill what is missing.
-        fills: dict[str, Any] = {}
-        for col, idx, value in (
-            ("journal_ref", 10, p.journal_ref),
-            ("doi", 11, p.doi),
-            ("license", 12, p.license),
-            ("report_no", 13, p.report_no),
-            ("submitter", 14, p.submitter),
-        ):
-            if value and not old[idx]:
-                fills[col] = value
-        if p.published is not None and old[15] is None:
-            fills["published"] = iso(p.published)
-        if merged_versions != old_versions:
-            fills["versions_json"] = _versions_json(merged_versions)
-        if p.version == old_version and any(a.affiliations for a in p.authors):
-            old_authors = _authors_from_json(old[17])
-            if not any(a.affiliations for a in old_authors) and len(old_authors) == len(p.authors):
-                fills["authors_json"] = _authors_json(p.authors)
-                self._author_rows_changed(old_key, old[17], old_key, [a.name for a in p.authors])
+        stored = {"journal_ref": old[10], "doi": old[11], "license": old[12], "report_no": old[13],
+                  "submitter": old[14], "published": old[15], "version": old_version, "authors_json": old[17]}
+        fills = fills_from_older(p, stored, old_versions, merged_versions)
+        if "authors_json" in fills:
+            self._author_rows_changed(old_key, old[17], old_key, [a.name for a in p.authors])
         if fills:
             sets = ", ".join(f"{c} = ?" for c in fills)
             self.conn.execute(f"UPDATE papers SET {sets} WHERE pk = ?", (*fills.values(), pk))

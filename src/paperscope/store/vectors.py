@@ -16,6 +16,7 @@ import orjson
 from paperscope.errors import ModelMismatchError, StoreError
 from paperscope.store.api import CohortRow, EmbeddingBatch, VectorProblems, EmbeddingMatrix, EmbeddingRow, NoveltyRecord, NoveltyRow, ScoreRecord, ScoreRow, ToEmbed
 from paperscope.store.codec import iso
+from paperscope.store.records import model_mismatch
 from paperscope.store.sqlin import select_in, write_tx
 
 
@@ -44,9 +45,7 @@ class VectorTables:
         """Make `name` the library's model; a different model is refused unless `replace` (re-embed on request)."""
         current = self.active_model()
         if current and current != name and not replace:
-            raise ModelMismatchError(
-                f"the library's vectors come from {current!r}, not {name!r}: run `paperscope embed --model {name} "
-                "--replace` to re-embed everything with the new model")
+            raise model_mismatch(current, name)
         if current != name:
             with self._lock:
                 self.conn.execute("DELETE FROM novelty WHERE model != ?", (name,))
