@@ -259,3 +259,28 @@ def test_daily_run_lock_and_schedule_of_a_postgresql_library(pg_schema: str, tmp
         assert home(lib) == lock.parent
     out = CliRunner().invoke(main, ["--db", url(pg_schema), "schedule", "cron"]).output
     assert f"--db '{url(pg_schema)}' run" in out
+
+
+def test_a_reader_on_another_machine_keeps_its_own_vector_index(pg_schema: str, tmp_path: Path) -> None:
+    """The writer embeds on one machine; a read-only open elsewhere (another cache folder) builds the index once in
+    its own cache and opens it the next time, rather than rebuilding it in a scratch folder at every command."""
+    from paperscope import Library
+    from paperscope.config import load_config
+    from paperscope.service import meaning
+    from paperscope.sources.detect import read_file
+
+    demo_config(tmp_path / "config.toml")
+    settings = load_config(tmp_path / "config.toml")
+    papers = [p for _, p in zip(range(300), read_file(sample_path()))]
+    with Library(settings, PostgresStore(pgserver.DSN, schema=pg_schema, cache_dir=tmp_path / "server")) as lib:
+        lib.store.upsert_papers(papers)
+        meaning.embed(lib)
+    folders = []
+    for _ in range(2):
+        reader = PostgresStore(pgserver.DSN, schema=pg_schema, readonly=True, cache_dir=tmp_path / "laptop")
+        with Library(settings, reader) as mine:
+            assert len(meaning.similar(mine, papers[0].id, k=3).hits) == 3
+            folder = reader.cache_path(f"{reader.active_model()}.ivf")
+            assert folder is not None and folder.exists()
+            folders.append((folder, folder.stat().st_mtime_ns))
+    assert folders[0] == folders[1] and folders[0][0].parent == tmp_path / "laptop"  # opened, not built again

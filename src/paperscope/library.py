@@ -144,7 +144,10 @@ class Library:
             return self._space
         self._space = None
         folder = self.store.cache_path(f"{model}.ivf")
-        self._space = open_space(self.store, model, folder, writable=not self.store.readonly, progress=progress)
+        # A library file's caches lie beside it (read-only opens may be on a read-only disk); a PostgreSQL library's
+        # in this machine's cache folder, which a reader keeps up to date itself (no writer may run on this machine).
+        writable = bool(getattr(self.store, "caches_writable", not self.store.readonly))
+        self._space = open_space(self.store, model, folder, writable=writable, progress=progress)
         return self._space
 
     def library_file(self, path: str | Path) -> LibraryFile:

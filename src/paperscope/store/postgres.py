@@ -188,6 +188,7 @@ class PostgresStore(PgTables):
         self.code_links = code_links
         self.author_keys = author_keys
         self._cache_dir = cache_dir
+        self.caches_writable = True  # `cache_path` is this machine's, even for a read-only open (Library.vectors)
         self._lock = threading.RLock()
         try:
             self.conn = psycopg.connect(dsn, autocommit=True)
