@@ -284,3 +284,23 @@ def test_a_reader_on_another_machine_keeps_its_own_vector_index(pg_schema: str, 
             assert folder is not None and folder.exists()
             folders.append((folder, folder.stat().st_mtime_ns))
     assert folders[0] == folders[1] and folders[0][0].parent == tmp_path / "laptop"  # opened, not built again
+
+
+def test_check_finds_and_repairs_a_missing_full_text_index(pg_schema: str) -> None:
+    import psycopg
+
+    db = url(pg_schema)
+    with PostgresStore(pgserver.DSN, schema=pg_schema) as store:
+        from paperscope.sources.detect import read_file
+
+        store.upsert_papers([p for _, p in zip(range(50), read_file(sample_path()))])
+    with psycopg.connect(pgserver.DSN, autocommit=True) as conn:  # damage: the GIN index dropped by hand
+        conn.execute(f'DROP INDEX "{pg_schema}".papers_tsv')
+    res = CliRunner().invoke(main, ["--db", db, "check", "--json"])
+    found = json.loads(res.output)
+    assert res.exit_code == 1 and not found["ok"] and "papers_tsv is missing" in found["findings"][0]["problem"]
+    res = CliRunner().invoke(main, ["--db", db, "check", "--repair", "--json"])
+    fixed = json.loads(res.output)
+    assert res.exit_code == 0 and fixed["ok"] and fixed["findings"][0]["repaired"]
+    with PostgresStore(pgserver.DSN, schema=pg_schema, readonly=True) as store:
+        assert store.index_problem() is None and store.count_matching(PaperQuery(parse_query("model"))) > 0
