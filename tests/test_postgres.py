@@ -304,3 +304,14 @@ def test_check_finds_and_repairs_a_missing_full_text_index(pg_schema: str) -> No
     assert res.exit_code == 0 and fixed["ok"] and fixed["findings"][0]["repaired"]
     with PostgresStore(pgserver.DSN, schema=pg_schema, readonly=True) as store:
         assert store.index_problem() is None and store.count_matching(PaperQuery(parse_query("model"))) > 0
+
+
+def test_without_psycopg_files_still_open_and_a_url_says_what_to_install(tmp_path: Path) -> None:
+    code = ("import sys; sys.modules['psycopg'] = None\n"  # as if the postgres extra were not installed
+            "from paperscope import Library\n"
+            "from paperscope.errors import StoreError\n"
+            f"Library.open({str(tmp_path / 'lib.db')!r}).close()\n"
+            "try:\n    Library.open('postgresql:///nowhere')\nexcept StoreError as e:\n    print(e)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "pip install 'paperscope[postgres]'" in out.stdout
