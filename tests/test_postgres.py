@@ -315,3 +315,20 @@ def test_without_psycopg_files_still_open_and_a_url_says_what_to_install(tmp_pat
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "pip install 'paperscope[postgres]'" in out.stdout
+
+
+def test_a_read_from_another_thread_waits_for_an_open_write(pg_schema: str) -> None:
+    """The web app's threads share the store's connection: a read never runs inside another thread's write
+    transaction (where it would see uncommitted rows, and an error of its own would abort the write)."""
+    import threading
+
+    with PostgresStore(pgserver.DSN, schema=pg_schema) as store:
+        got: list[object] = []
+        reader = threading.Thread(target=lambda: got.append(store.get_state("k")))
+        with store._write():
+            store.conn.execute("INSERT INTO state(key, value) VALUES ('k', '1')")
+            reader.start()
+            reader.join(0.5)
+            assert reader.is_alive() and got == []  # waiting for the write, not reading inside it
+        reader.join(10)
+        assert got == [1]

@@ -50,13 +50,18 @@ def _batch(rows: list[Any], after: int) -> EmbeddingBatch:
 
 class PgTables:
     conn: Any
+    _lock: Any
     author_keys: AuthorKeyer | None
     _write: Callable[[], AbstractContextManager[None]]
     get_state: Callable[..., JSONValue]
     set_state: Callable[[str, JSONValue], None]
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return list(self.conn.execute(sql, params).fetchall())
+        """All rows of one read, under the store's lock: the connection is shared by threads (the web app's), and a
+        read run while another thread's write transaction is open would run inside it (an error there would abort
+        that write)."""
+        with self._lock:
+            return list(self.conn.execute(sql, params).fetchall())
 
     # ---------------------------------------------------------------- vectors
     def active_model(self) -> str | None:

@@ -448,8 +448,7 @@ class PostgresStore(PgTables):
 
     # ------------------------------------------------------------------ change log
     def change_seq(self) -> int:
-        row = self.conn.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM changes_seq_seq").fetchone()
-        return int(row[0])
+        return int(self._rows("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM changes_seq_seq")[0][0])
 
     def changed_since(self, seq: int, *, limit: int | None = None) -> list[ChangeRow]:
         sql = "SELECT c.seq, c.pk, p.arxiv_id FROM changes c JOIN papers p ON p.pk = c.pk WHERE c.seq > %s ORDER BY c.seq"
