@@ -334,3 +334,20 @@ def test_a_read_from_another_thread_waits_for_an_open_write(pg_schema: str) -> N
             assert reader.is_alive() and got == []  # waiting for the write, not reading inside it
         reader.join(10)
         assert got == [1]
+
+
+def test_two_libraries_in_one_database_do_not_wait_for_each_other(pg_schema: str) -> None:
+    import threading
+
+    other = pg_schema + "_b"
+    try:
+        with PostgresStore(pgserver.DSN, schema=pg_schema) as a, PostgresStore(pgserver.DSN, schema=other) as b:
+            done = threading.Event()
+            writer = threading.Thread(target=lambda: (b.set_state("k", 1), done.set()))
+            with a._write():  # library A's writer lock held
+                writer.start()
+                assert done.wait(10), "library B's write waited for library A's writer"
+            writer.join(10)
+            assert b.get_state("k") == 1
+    finally:
+        pgserver.drop_schema(other)

@@ -95,3 +95,23 @@ def test_submitted_between_and_sample(store: SQLiteStore) -> None:
     assert ids and all(int(i[-5:]) % 28 in (19, 20) for i in ids)
     got, mat = v.sample(50)
     assert len(got) == 50 == mat.shape[0] and v.present(got) == got
+
+
+def test_writers_of_one_index_folder_take_turns(store: SQLiteStore) -> None:
+    """A second process (here a thread with its own lock file handle) syncing the same folder waits while one
+    holds it, then finds the index whole."""
+    import threading
+
+    folder = store.cache_path("m.ivf")
+    assert folder is not None
+    got: list[int] = []
+    other = threading.Thread(target=lambda: got.append(len(space_mod.sync_space(store, "m", folder))))
+    with space_mod._sync_lock(folder, True):
+        other.start()
+        other.join(0.5)
+        assert other.is_alive() and got == []
+    other.join(30)
+    assert got == [200]
+    # read-only syncs write nothing and take no lock
+    with space_mod._sync_lock(folder, True):
+        assert len(space_mod.sync_space(store, "m", folder, writable=False)) == 200

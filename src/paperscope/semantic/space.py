@@ -18,7 +18,8 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -26,6 +27,11 @@ from typing import Any, Protocol
 import numpy as np
 
 from paperscope.semantic.ivf import IvfIndex
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: syncs are not locked against each other
+    fcntl = None  # type: ignore[assignment]
 
 SYNC_FORMAT = 1
 SYNC_BATCH = 100_000
@@ -158,11 +164,35 @@ def _scratch_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="paperscope-space-"))
 
 
+@contextmanager
+def _sync_lock(folder: Path | None, writable: bool) -> Iterator[None]:
+    """While one process opens, extends or rebuilds the index in `folder`, another waits (`<folder>.lock`, held
+    with flock, so the kernel drops it with a dead process): two imports embedding at once had one of them open the
+    index half-written by the other ("mmap length is greater than file size")."""
+    if folder is None or not writable or fcntl is None:
+        yield
+        return
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with open(folder.with_name(folder.name + ".lock"), "a+b") as f:
+        fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f.fileno(), fcntl.LOCK_UN)
+
+
 def sync_space(store: EmbeddingSource, model: str, folder: Path | None, *, writable: bool = True,
                progress: Callable[[int], None] | None = None) -> IvfIndex:
     """The index of `model`'s vectors in `folder`, brought up to the store: extended with what was embedded since,
     rebuilt when embeddings were removed or the copy is unusable. Without a folder (a library in memory), or on a
-    read-only disk when the copy is behind, the index is built in a scratch folder removed at exit."""
+    read-only disk when the copy is behind, the index is built in a scratch folder removed at exit. Writers of one
+    folder take turns (`_sync_lock`)."""
+    with _sync_lock(folder, writable):
+        return _sync(store, model, folder, writable=writable, progress=progress)
+
+
+def _sync(store: EmbeddingSource, model: str, folder: Path | None, *, writable: bool,
+          progress: Callable[[int], None] | None) -> IvfIndex:
     epoch = store.embeddings_epoch()
     sync_file = folder.with_name(folder.name + ".sync.json") if folder is not None else None
     info = _read_sync(sync_file) if sync_file is not None else None
