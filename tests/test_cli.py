@@ -59,6 +59,21 @@ def test_demo_writes_digest_offline(tmp_path: Path) -> None:
     assert (tmp_path / "d" / "index.html").exists() and (tmp_path / "d" / "feeds" / "reward-model.xml").exists()
 
 
+def test_import_draws_no_progress_bar_into_a_log(env: dict[str, str], tmp_path: Path) -> None:
+    """Progress is for a terminal: an import whose stderr goes to a file or a pipe writes no bar into it."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "papers.jsonl"
+    with gzip.open(sample_path(), "rt", encoding="utf-8") as f:
+        src.write_text("".join(next(f) for _ in range(200)), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "paperscope", "--db", env["db"], "import", "--no-embed", str(src)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "200 new" in done.stdout
+    assert "%|" not in done.stderr and "it/s" not in done.stderr and "B/s" not in done.stderr, done.stderr
+
+
 def test_import_then_digest_search_and_show(env: dict[str, str], tmp_path: Path) -> None:
     out = run("--db", env["db"], "--config", env["config"], "import", str(sample_path()), "--json")
     rep = json.loads(out)["files"][0]

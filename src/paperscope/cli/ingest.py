@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from paperscope.cli.app import Ctx, emit_json, friendly, json_option, main, pass_ctx
-from paperscope.cli.progress import bar
+from paperscope.cli.progress import bar, shown
 
 
 @main.command()
@@ -65,7 +65,7 @@ def import_cmd(ctx: Ctx, files: tuple[str, ...], no_embed: bool, as_json: bool) 
 
     lib = ctx.library()
     with bar("import", quiet=as_json) as tick:
-        result = import_files(lib, files, embed=not no_embed, progress=tick, show_progress=not as_json)
+        result = import_files(lib, files, embed=not no_embed, progress=tick, show_progress=shown(as_json))
     if as_json:
         emit_json(result)
         return
@@ -135,7 +135,7 @@ def demo(ctx: Ctx, out: str, as_json: bool) -> None:
     """Offline demo: load the bundled sample of real papers, run starter topics, write the digest."""
     from paperscope.service.pipeline import run_demo
 
-    report = run_demo(out, db=ctx.db, show_progress=not as_json)
+    report = run_demo(out, db=ctx.db, show_progress=shown(as_json))
     if as_json:
         emit_json(report)
         return
