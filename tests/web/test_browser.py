@@ -131,6 +131,20 @@ def test_rating_needs_the_token(tab: Page, library: Any) -> None:
     assert library.store.ratings().get(HOSTILE_ID) == "up"
 
 
+def test_rating_buttons_draw_their_thumbs_without_an_emoji_font(tab: Page) -> None:
+    """The 👍/👎 glyphs showed as empty boxes where no colour-emoji font is installed (as here): the icons are drawn."""
+    page = tab.open(f"/paper/{HOSTILE_ID}")
+    for value in ("up", "down"):
+        button = page.locator(f"form.rate button[value={value}]")
+        assert button.inner_text().strip() == ""  # no glyph that needs a font
+        assert button.get_attribute("title") and button.get_attribute("aria-label")
+        box = button.locator("svg.thumb").bounding_box()
+        assert box is not None and box["width"] >= 10 and box["height"] >= 10, value
+    up = page.locator("form.rate button[value=up] svg.thumb").screenshot()
+    down = page.locator("form.rate button[value=down] svg.thumb").screenshot()
+    assert up != down
+
+
 def test_follow_needs_the_token(tab: Page, library: Any) -> None:
     name = busiest_author(library)
     page = tab.open(f"/author/{quote(name)}")
