@@ -1,4 +1,4 @@
-"""`paperscope` verbs that read the library: digest, search, show, stats, export."""
+"""`paperscope` verbs that read the library: digest, trends, search, show, stats, export."""
 
 from __future__ import annotations
 
@@ -36,6 +36,34 @@ def digest(ctx: Ctx, out: str | None, fmt: str | None, topic_names: tuple[str, .
         click.echo(render_digest(result, fmt or "markdown"))
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+
+
+@main.command()
+@click.option("--topic", "topic_names", multiple=True, help="Only this topic (repeatable).")
+@click.option("--weeks", default=26, show_default=True, callback=positive, help="Weeks shown, up to the newest paper.")
+@json_option
+@pass_ctx
+@friendly
+def trends(ctx: Ctx, topic_names: tuple[str, ...], weeks: int, as_json: bool) -> None:
+    """Each topic over time: papers per week and the terms rising in its last 4 weeks."""
+    from paperscope.service.trends import sparkline, trends_of
+
+    result = trends_of(ctx.library(readonly=True), topic_names, weeks=weeks)
+    if as_json:
+        emit_json(result)
+        return
+    for i, t in enumerate(result.topics):
+        span = f"{t.weeks[0].week.isoformat()} to {result.until.isoformat()}" if t.weeks else ""
+        click.echo(("\n" if i else "") + f"{t.topic}: {t.papers} papers in {len(t.weeks)} weeks ({span})")
+        click.echo(f"  per week  {sparkline([w.papers for w in t.weeks])}  (most {max((w.papers for w in t.weeks), default=0)})")
+        if t.rising:
+            n_before = t.papers - t.recent_papers
+            click.echo(f"  rising in the last 4 weeks, share of papers before → now:")
+            for r in t.rising:
+                click.echo(f"    {r.term:<28} {r.before_share:4.0%} → {r.recent_share:4.0%}"
+                           f"   ({r.before} of {n_before} → {r.recent} of {t.recent_papers} papers)")
+        else:
+            click.echo(f"  no rising term stands out from chance in the last 4 weeks ({t.recent_papers} papers)")
 
 
 @main.command("search")

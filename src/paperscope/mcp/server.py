@@ -109,12 +109,10 @@ def create_server(lib: Library, *, host: str = "127.0.0.1", port: int = 8765) ->
     @server.tool()
     def trends(topics: list[str] | None = None, weeks: int = 26) -> JSON:
         """The user's topics (all, or the named ones) over time: papers per week and the terms rising in each."""
-        from paperscope.service import trends as trend_service
-        from paperscope.service.ingest import pick_topics
+        from paperscope.service.trends import trends_of
 
         if not 1 <= weeks <= 520:
             raise ToolError("weeks must be between 1 and 520")
-        return _call(lambda: trend_service.topic_trends(lib, pick_topics(lib, tuple(topics or ())),
-                                                        weeks=weeks).to_dict())
+        return _call(lambda: trends_of(lib, tuple(topics or ()), weeks=weeks).to_dict())
 
     return server

@@ -66,5 +66,31 @@ def hbars(points: Sequence[tuple[str, float]], *, label: str, width: int = 560, 
     return Markup("".join(parts))
 
 
+def paired_hbars(rows: Sequence[tuple[str, float, float]], *, label: str, now: str, then: str, width: int = 560,
+                 href: Sequence[str] | None = None) -> Markup:
+    """Two horizontal bars per (name, share now, share then), shares as fractions; the row's text says both."""
+    if not rows:
+        return Markup("")
+    top = max(max(a, b) for _, a, b in rows) or 1
+    row, name_w, room = 26, 190, width - 190 - 110
+    parts = [f'<svg class="plot hbars paired" viewBox="0 0 {width} {row * len(rows) + 4}" role="img"'
+             f' aria-label="{escape(label)}">', f"<title>{escape(label)}</title>"]
+    for i, (name, a, b) in enumerate(rows):
+        y = 2 + i * row
+        text = f'<text class="name" x="{name_w - 6}" y="{y + 16}" text-anchor="end">{escape(_clip(name))}</text>'
+        if href and href[i]:
+            text = f'<a href="{escape(href[i])}">{text}</a>'
+        parts.append(text)
+        said = f"{escape(name)}: {a:.0%} of papers {escape(now)}, {b:.0%} {escape(then)}"
+        parts.append(f'<rect class="bar" x="{name_w}" y="{y + 3}" width="{max(room * a / top, 1):.1f}" height="10">'
+                     f"<title>{said}</title></rect>")
+        parts.append(f'<rect class="bar then" x="{name_w}" y="{y + 14}" width="{max(room * b / top, 1):.1f}"'
+                     f' height="8"><title>{said}</title></rect>')
+        parts.append(f'<text class="tick" x="{name_w + room * max(a, b) / top + 4:.1f}" y="{y + 16}">'
+                     f"{b:.0%} → {a:.0%}</text>")
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
 def _clip(s: str, n: int = 28) -> str:
     return s if len(s) <= n else s[: n - 1] + "…"

@@ -119,7 +119,8 @@ class Views:
         self.env.globals.update(slugify=slugify, missing_text=missing_text, author_url=author_url, paper_url=paper_url, safe_url=safe_url, svg=svg,
                                 date_label=lambda d: date_label(d, library.now().date()), per_year=per_year, shares=shares, csrf_field=CSRF_FIELD)
         self.env.filters["zip_counts"] = lambda labels, weeks: list(zip(labels, [w.papers for w in weeks]))
-        self.env.filters["zip_lifts"] = lambda terms, rising: list(zip(terms, [r.lift for r in rising]))
+        self.env.filters["zip_shares"] = lambda terms, rising: [(t, r.recent_share, r.before_share)
+                                                                for t, r in zip(terms, rising)]
         self.env.filters["search_link"] = lambda term: "/search?" + urlencode({"q": f'"{term}"'})
         self.env.filters["author_url"] = author_url
         self.env.filters["pct"] = lambda v: "—" if v is None else f"{v:.0f}"
