@@ -95,8 +95,13 @@ def test_api_routes(client: TestClient, library: Any) -> None:
     assert paper["paper"]["id"] == pid and paper["bibtex"].startswith("@") and len(paper["similar"]) == 8
     prof = client.get(f"/api/authors/{quote(name)}").json()
     assert prof["name"] == name and prof["cards"] and set(prof["header"]) >= {"h-index", "Papers"}
-    hits = client.get("/api/search?q=hallucination&limit=5").json()["hits"]
+    found = client.get("/api/search?q=hallucination&limit=5").json()
+    hits = found["hits"]
     assert 0 < len(hits) <= 5
+    from paperscope.query import parse_query
+    from paperscope.store.api import PaperQuery
+
+    assert found["total"] == library.store.count_matching(PaperQuery(parse_query("hallucination"))) > 5
     assert all("allucinat" in (h["paper"]["title"] + h["paper"]["abstract"]).lower() for h in hits)
     sem = client.get("/api/search?q=reward+model&mode=semantic&limit=5").json()
     assert sem["semantic"] and len(sem["hits"]) == 5
@@ -126,6 +131,32 @@ def test_bad_parameters_are_400_with_the_reason(client: TestClient) -> None:
     r = client.get("/topic/reward-model?since=yesterday")
     assert r.status_code == 400 and "since must be a date" in r.text
     assert client.get("/api/search?q=x&mode=nope").status_code == 422
+
+
+def test_search_says_how_many_match_and_shows_more(client: TestClient, library: Any) -> None:
+    """The page showed "30 papers" for a query that matches hundreds: it says the total and links to more."""
+    import re
+
+    from paperscope.query import parse_query
+    from paperscope.store.api import PaperQuery
+
+    total = library.store.count_matching(PaperQuery(parse_query("model")))
+    assert total > 60
+    page = client.get("/search?q=model").text
+    assert f"{total:,} papers match · the 30 most relevant shown" in page
+    assert page.count('<article class="paper"') == 30
+    more = re.search(r'<p class="more"><a href="([^"]+)">', page)
+    assert more and "n=60" in more.group(1)
+    page2 = client.get(more.group(1).replace("&amp;", "&")).text
+    assert page2.count('<article class="paper"') == 60 and f"{total:,} papers match · the 60 most relevant" in page2
+    first30 = re.findall(r'<article class="paper" data-id="([^"]+)"', page)
+    assert re.findall(r'<article class="paper" data-id="([^"]+)"', page2)[:30] == first30
+    few = client.get("/search?q=%22" + "reward%20model%22%20AND%20hallucination").text
+    assert 0 < few.count('<article class="paper"') < 30
+    assert "papers match" not in few and '<p class="more">' not in few  # all shown: no total, no link
+    filtered = client.get("/search?q=model&code=yes").text
+    assert "pass the code and date filters among the 90 best of" in filtered
+    assert client.get("/search?q=model&n=lots").status_code == 400
 
 
 # ------------------------------------------------------------------------------------------------ not embedded

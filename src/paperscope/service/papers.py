@@ -30,6 +30,7 @@ class SearchResult(Result):
     semantic: bool
     hits: list[SearchHit]
     terms: list[str] = field(default_factory=list)  # words to highlight
+    total: int | None = None  # papers matching the words and categories (asked with count=True; full text only)
 
     @property
     def papers(self) -> list[Paper]:
@@ -43,8 +44,11 @@ def check_limit(limit: int, what: str = "limit") -> int:
 
 
 def search(lib: Library, query: str, *, order: str = "relevance", limit: int = 20, categories: Sequence[str] = (),
-           semantic: bool = False, pool: int = 50) -> SearchResult:
-    """Full-text search in the topic query syntax; `semantic` fuses it with meaning by reciprocal rank."""
+           semantic: bool = False, pool: int = 50, count: bool = False) -> SearchResult:
+    """Full-text search in the topic query syntax; `semantic` fuses it with meaning by reciprocal rank.
+
+    `count` also counts every paper the words and categories match (`total`), for a page that says how many
+    there are beyond those shown."""
     from paperscope.query import parse_query
 
     check_limit(limit)
@@ -52,8 +56,9 @@ def search(lib: Library, query: str, *, order: str = "relevance", limit: int = 2
     q = PaperQuery(parsed, tuple(categories))
     terms = parsed.positive_terms()
     if not semantic:
-        return SearchResult(query, False, [SearchHit(p) for p in lib.store.search(q, order=order, limit=limit)],
-                            terms)
+        hits = [SearchHit(p) for p in lib.store.search(q, order=order, limit=limit)]
+        total = (len(hits) if len(hits) < limit else lib.store.count_matching(q)) if count else None
+        return SearchResult(query, False, hits, terms, total)
     from paperscope.semantic.embed import paper_text
 
     text_hits = lib.store.search(q, order="relevance", limit=max(pool, limit))

@@ -81,7 +81,8 @@ def search(request: Request, q: str = Query(..., min_length=1), mode: Literal["t
     has_code, day0, day1 = parse_code(code), parse_day(since, "since"), parse_day(until, "until")
     filtered = has_code is not None or day0 or day1
     result = papers.search(_views(request).library, q, order=order, limit=min(limit * 3, 200) if filtered else limit,
-                           categories=tuple(c for c in category.split() if c), semantic=mode == "semantic")
+                           categories=tuple(c for c in category.split() if c), semantic=mode == "semantic",
+                           count=True)
     result.hits = keep_hits(result.hits, has_code, day0, day1)[:limit]
     return result.to_dict()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -12,6 +13,9 @@ from paperscope.errors import InputError, NotFound
 from paperscope.service import digest, meaning, papers, people, trends
 from paperscope.web.security import SESSION_COOKIE
 from paperscope.web.views import Views, keep_hits, topic_feed, topic_for_slug
+
+PAGE = 30  # search results a page shows, and how many more each "more" link adds
+MAX_SHOWN = 300
 
 router = APIRouter()
 
@@ -91,18 +95,26 @@ def author(request: Request, name: str, order: str = "citations", view: str = "c
 
 @router.get("/search", include_in_schema=False)
 def search(request: Request, q: str = "", mode: str = "text", category: str = "", code: str = "",
-           since: str = "", until: str = "", order: str = "relevance") -> Response:
+           since: str = "", until: str = "", order: str = "relevance", n: str = "") -> Response:
     v = _views(request)
     f = {"q": q, "mode": mode, "category": category, "code": code, "since": since, "until": until, "order": order}
-    result, hits = None, []
+    result, hits, window = None, [], 0
+    if n and not n.isdigit():
+        raise InputError(f"n must be a number of papers, not {n!r}")
+    shown = min(max(int(n or PAGE), PAGE), MAX_SHOWN) // PAGE * PAGE
     if q.strip():
         has_code, day0, day1 = parse_code(code), parse_day(since, "since"), parse_day(until, "until")
         filtered = has_code is not None or day0 or day1
+        window = shown * 3 if filtered else shown  # the code and date filters pick among this many best matches
         result = papers.search(v.library, q, order=choice(order, ("relevance", "date"), "order"),
-                               limit=90 if filtered else 30, categories=tuple(c for c in category.split() if c),
-                               semantic=choice(mode, ("text", "semantic"), "mode") == "semantic")
-        hits = keep_hits(result.hits, has_code, day0, day1)[:30]
-    return v.page(request, "search.html", title=f"Search: {q}" if q else "Search", result=result, hits=hits, f=f)
+                               limit=window, categories=tuple(c for c in category.split() if c),
+                               semantic=choice(mode, ("text", "semantic"), "mode") == "semantic", count=True)
+        hits = keep_hits(result.hits, has_code, day0, day1)[:shown]
+    more = None
+    if result is not None and shown < MAX_SHOWN and len(result.hits) >= window and len(hits) >= shown:
+        more = "/search?" + urlencode({**f, "n": shown + PAGE})
+    return v.page(request, "search.html", title=f"Search: {q}" if q else "Search", result=result, hits=hits, f=f,
+                  more=more, window=window, filtered=bool(result) and len(hits) < len(result.hits))
 
 
 @router.get("/trends", include_in_schema=False)
