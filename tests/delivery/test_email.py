@@ -43,6 +43,14 @@ def test_message_has_inline_styled_html_and_readable_text(smtp: SMTPServer) -> N
         assert f"https://arxiv.org/abs/2510.{i:05d}" in text or f"arxiv.org/abs/2510.{i:05d}" in text
     assert "== Topic 0 (3) ==" in text and "TL;DR: A one-line summary of paper zero." in text
     assert "<p" not in text and "Paper number 1 <b>bold</b> & co" in text
+    # one thing a line, as a reader's plain-text client shows it (the template's tags once ate the line breaks)
+    lines = text.splitlines()
+    assert lines[0] == "Daily Papers — 2025-10-13 (for Ada)"
+    i = lines.index("* Paper number 0 <b>bold</b> & co")
+    assert lines[i - 2:i] == ["== Topic 0 (3) ==", ""]
+    assert lines[i + 1:i + 5] == ["  2025-10-13 · http://arxiv.org/abs/2510.00000v1", "  Ada Lovelace, Alan Turing",
+                                  "  TL;DR: A one-line summary of paper zero.", ""]
+    assert lines[-2:] == ["--", "Sent by paperscope. Your topics: Topic 0, Topic 1."]
     # html: inline styles only, nothing a mail client drops or cannot open, text escaped
     assert "<style" not in html and "<details" not in html and "<script" not in html
     assert html.count('style="') > 20
