@@ -93,7 +93,7 @@ def ref_predict(model, inp: ImpactInput, vec: np.ndarray) -> tuple[float, list[t
              "field": field_of(inp.category), "authors": "unknown" if inp.n_authors is None else str(inp.n_authors),
              "author h-index": "unknown" if col["author_h_known"] == 0 else f"{math.expm1(col['author_h']):.0f}",
              "venue named": (venue + (" oral/spotlight" if col["oral"] else "")) if venue else "none",
-             "code link": "yes" if col["has_code"] else "no", "abstract length": f"{len(inp.abstract or '')} chars",
+             "code": "linked" if inp.has_code else "said available" if col["has_code"] else "none", "abstract length": f"{len(inp.abstract or '')} chars",
              "title length": f"{len(inp.title or '')} chars"}
     contribs = sorted(((k, shown[k], v) for k, v in grouped.items()), key=lambda c: (-abs(c[2]), c[0]))
     base = float(model.trees.value[model.trees.roots].sum())
@@ -289,3 +289,14 @@ def test_predictions_equal_the_reference_on_real_papers(model):
               for r in recs]
     vecs = load_embedder().embed([paper_text(r["title"], r["abstract"]) for r in recs])
     assert_same_predictions(model, inputs, vecs)
+
+
+def test_code_input_says_whether_linked_or_only_said_available(model):
+    """The input read "code link: yes" for a paper with no link whose abstract says its code is available."""
+    rng = np.random.default_rng(2)
+    inputs = [ImpactInput(id="linked", title="T", abstract="We study x.", category="cs.CL", has_code=True),
+              ImpactInput(id="said", title="T", abstract="Our code is publicly available.", category="cs.CL"),
+              ImpactInput(id="none", title="T", abstract="We study x.", category="cs.CL")]
+    vecs = rng.normal(size=(3, model.embedder_dim)) * 0.05 + model.pc_mean
+    shown = {p.id: {c.input: c.value for c in p.inputs} for p in model.predict(inputs, vecs)}
+    assert [shown[i]["code"] for i in ("linked", "said", "none")] == ["linked", "said available", "none"]

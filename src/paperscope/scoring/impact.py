@@ -77,7 +77,7 @@ PROBE_TEXTS = (("Attention is all you need. The dominant sequence transduction m
 INPUT_LABELS: dict[str, str] = {
     "embedding": "text (embedding)", "words": "text (words)", "field": "field", "n_authors": "authors",
     "authors_known": "authors", "author_h": "author h-index", "author_h_known": "author h-index",
-    "venue": "venue named", "oral": "venue named", "has_code": "code link", "abstract_len": "abstract length",
+    "venue": "venue named", "oral": "venue named", "has_code": "code", "abstract_len": "abstract length",
     "title_len": "title length",
 }
 _PC_LABEL = "text (embedding)"
@@ -566,7 +566,9 @@ def _shown_columns(inputs: Sequence[ImpactInput], x: np.ndarray, columns: Sequen
         "author h-index": ["unknown" if k == 0 else f"{math.expm1(h):.0f}"
                            for k, h in zip(col["author_h_known"], col["author_h"])],
         "venue named": [(v + (" oral/spotlight" if o else "")) if v else "none" for v, o in zip(venues, col["oral"])],
-        "code link": ["yes" if c else "no" for c in col["has_code"]],
+        # the feature is a code link or code said to be available in the abstract: the value says which
+        "code": ["linked" if inp.has_code else "said available" if c else "none"
+                 for inp, c in zip(inputs, col["has_code"])],
         "abstract length": [f"{len(inp.abstract or '')} chars" for inp in inputs],
         "title length": [f"{len(inp.title or '')} chars" for inp in inputs],
     }
