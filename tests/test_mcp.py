@@ -71,6 +71,7 @@ def check(out: dict[str, object]) -> None:
     assert len(result_json(out["similar"])["hits"]) == 2
     prof = result_json(out["author"])
     assert prof["name"] and prof["cards"]
+    assert len(prof["similar_authors"]) == 5 and all(a["name"] != prof["name"] for a in prof["similar_authors"])
     sections = result_json(out["digest"])["digest"]["sections"]
     assert [s["title"] for s in sections] == ["Reward Model"] and sections[0]["papers"]
     trend = result_json(out["trends"])

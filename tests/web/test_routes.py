@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 from urllib.parse import quote
@@ -135,8 +136,6 @@ def test_bad_parameters_are_400_with_the_reason(client: TestClient) -> None:
 
 def test_search_says_how_many_match_and_shows_more(client: TestClient, library: Any) -> None:
     """The page showed "30 papers" for a query that matches hundreds: it says the total and links to more."""
-    import re
-
     from paperscope.query import parse_query
     from paperscope.store.api import PaperQuery
 
@@ -157,6 +156,21 @@ def test_search_says_how_many_match_and_shows_more(client: TestClient, library: 
     filtered = client.get("/search?q=model&code=yes").text
     assert "pass the code and date filters among the 90 best of" in filtered
     assert client.get("/search?q=model&n=lots").status_code == 400
+
+
+def test_author_page_lists_similar_authors(client: TestClient, library: Any) -> None:
+    """An author page names the authors nearest in meaning, as `paperscope similar-authors` ranks them."""
+    from paperscope.service.meaning import similar_authors
+
+    name = busiest_author(library)
+    want = [a.name for a in similar_authors(library, name, k=8).authors]
+    assert len(want) == 8
+    page = client.get(f"/author/{quote(name)}").text
+    block = page.split('<figure class="similar-authors">')[1].split("</figure>")[0]
+    assert re.findall(r'<li><a href="/author/[^"]+">([^<]+)</a>', block) == [html.escape(n) for n in want]
+    api = client.get(f"/api/authors/{quote(name)}?similar=3").json()
+    assert [a["name"] for a in api["similar_authors"]] == want[:3]
+    assert "similar_authors" not in client.get(f"/api/authors/{quote(name)}?similar=0").json()
 
 
 # ------------------------------------------------------------------------------------------------ not embedded
@@ -182,6 +196,10 @@ def test_a_library_not_embedded_says_what_to_run(bare_client: TestClient) -> Non
     r = bare_client.get(f"/paper/{HOSTILE_ID}")
     assert r.status_code == 200 and "no embeddings yet" in r.text
     assert bare_client.get("/").status_code == 200 and "not embedded yet" in bare_client.get("/").text
+    someone = bare_client.get("/api/search?q=model&limit=1").json()["hits"][0]["paper"]["authors"][0]["name"]
+    r = bare_client.get(f"/author/{quote(someone)}")
+    block = r.text.split('<figure class="similar-authors">')[1].split("</figure>")[0]
+    assert r.status_code == 200 and "paperscope embed" in block and "<li>" not in block
 
 
 # ------------------------------------------------------------------------------------------------ safety

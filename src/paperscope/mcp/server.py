@@ -87,8 +87,9 @@ def create_server(lib: Library, *, host: str = "127.0.0.1", port: int = 8765) ->
     def author_profile(name: str, author_id: str | None = None,
                        order: Literal["citations", "newest", "novelty"] = "citations") -> JSON:
         """A researcher's profile: h-index, papers, citations, co-authors, affiliations, novelty, AI Score, and one
-        card per paper. An ambiguous name lists the candidates; pass `author_id` (OpenAlex id or ORCID) to pick."""
-        return _call(lambda: people.author_profile(lib, name, author_id=author_id, order=order).to_dict())
+        card per paper, and the authors nearest in meaning. An ambiguous name lists the candidates; pass
+        `author_id` (OpenAlex id or ORCID) to pick."""
+        return _call(lambda: people.author_profile(lib, name, author_id=author_id, order=order, similar=5).to_dict())
 
     @server.tool()
     def digest(topics: list[str] | None = None) -> JSON:

@@ -30,8 +30,7 @@ from paperscope.store.api import PaperQuery, ToEmbed
 
 if TYPE_CHECKING:
     from paperscope.scoring.aiscore import ScoreReport
-
-if TYPE_CHECKING:
+    from paperscope.scoring.names import Identity
     from paperscope.semantic.ranker import DocFreq
 
 RECENCY_HALF_LIFE_DAYS = 180  # a library item added half a year ago weighs half as much
@@ -186,11 +185,16 @@ class SimilarAuthorsResult(Result):
 def similar_authors(lib: Library, name: str, *, k: int = 10, author_id: str | None = None,
                     pool: int = 400) -> SimilarAuthorsResult:
     """Authors nearest in meaning (the mean of their papers' vectors), with shared co-authors as a bonus."""
-    from paperscope.scoring.names import display_name, name_key
     from paperscope.service.people import find_author
 
+    return similar_to_person(lib, find_author(lib.store, name, author_id=author_id), k=k, pool=pool)
+
+
+def similar_to_person(lib: Library, person: Identity, *, k: int = 10, pool: int = 400) -> SimilarAuthorsResult:
+    """`similar_authors` of a person already found (NotReady when none of their papers is embedded)."""
+    from paperscope.scoring.names import display_name, name_key
+
     store = lib.store
-    person = find_author(store, name, author_id=author_id)
     v = lib.vectors()
     mine = v.present(person.paper_ids)
     if not mine:
@@ -211,13 +215,22 @@ def similar_authors(lib: Library, name: str, *, k: int = 10, author_id: str | No
             by_author[key].append(p.id)
             spelled.setdefault(key, display_name(a.name))
             coauthors_of[key].update(keys_here)
+    keys = list(by_author)
+    if not keys:  # nobody else near (a library of one author's papers)
+        return SimilarAuthorsResult(display_name(person.name), [])
+    near_ids = list(dict.fromkeys(pid for ids in by_author.values() for pid in ids))
+    near_rows = v.rows(near_ids)  # one read of the store, not one an author
+    row_of = {pid: i for i, pid in enumerate(near_ids)}
+    # each author's papers summed in one pass (the mean's direction: its cosine with the centre is the same)
+    rows = np.fromiter((row_of[pid] for key in keys for pid in by_author[key]), dtype=np.intp)
+    starts = np.cumsum([0] + [len(by_author[key]) for key in keys[:-1]])
+    sums = np.add.reduceat(near_rows[rows].astype(np.float64), starts, axis=0)
+    sims = (sums @ centre) / np.maximum(np.linalg.norm(sums, axis=1), 1e-12)
     out = []
-    for key, ids in by_author.items():
-        vec = v.rows(ids).mean(axis=0)
-        sim = float(vec @ centre / max(float(np.linalg.norm(vec)), 1e-12))
+    for key, sim in zip(keys, sims.tolist()):
         shared = len((coauthors_of[key] - {key}) & my_coauthors)
         score = 0.8 * sim + 0.2 * min(1.0, shared / 3)
-        out.append(SimilarAuthor(spelled[key], key, round(score, 4), round(sim, 4), shared, len(ids),
+        out.append(SimilarAuthor(spelled[key], key, round(score, 4), round(sim, 4), shared, len(by_author[key]),
                                  key in my_coauthors))
     out.sort(key=lambda d: (-d.score, d.name))
     return SimilarAuthorsResult(display_name(person.name), out[:k])

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from paperscope.errors import Ambiguous, InputError, NotFound
 from paperscope.library import Library
@@ -31,6 +31,9 @@ from paperscope.scoring.names import (
 )
 from paperscope.store.api import AuthorshipRecord, Store
 from paperscope.store.authors import surname_tokens
+
+if TYPE_CHECKING:
+    from paperscope.service.meaning import SimilarAuthor
 
 ORDERS = ("citations", "newest", "novelty")
 
@@ -401,28 +404,39 @@ def people_to_dicts(people: Sequence[Identity]) -> list[dict[str, object]]:
 @dataclass(slots=True)
 class ProfileResult(Result):
     profile: AuthorProfile
+    similar: list[SimilarAuthor] = field(default_factory=list)  # asked with similar=k and the library embedded
 
     def to_dict(self) -> dict[str, JSONValue]:
         from paperscope.render.profile import profile_to_dict
 
         out = jsonable(profile_to_dict(self.profile))
         assert isinstance(out, dict)
+        if self.similar:
+            out["similar_authors"] = [s.to_dict() for s in self.similar]
         return out
 
 
-def author_profile(lib: Library, name: str, *, author_id: str | None = None,
-                   order: str = "citations") -> ProfileResult:
-    """Find the person and build their profile (novelty and AI Score included when the library has them)."""
+def author_profile(lib: Library, name: str, *, author_id: str | None = None, order: str = "citations",
+                   similar: int = 0) -> ProfileResult:
+    """Find the person and build their profile (novelty and AI Score included when the library has them);
+    `similar` > 0 adds that many authors nearest in meaning when the library is embedded."""
     store = lib.store
     person = find_author(store, name, author_id=author_id)
     inputs = ProfileInputs()
     today = lib.today()
+    near: list[SimilarAuthor] = []
     if store.active_model():
-        from paperscope.service.meaning import author_figures
+        from paperscope.errors import NotReady
+        from paperscope.service.meaning import author_figures, similar_to_person
 
         nov, sc, nfig, sfig = author_figures(lib, person.paper_ids, today=today)
         inputs = ProfileInputs(novelty=nov, scores=sc, author_novelty=nfig, author_score=sfig)
-    return ProfileResult(build_profile(store, person, order=order, today=today, inputs=inputs))
+        if similar:
+            try:
+                near = similar_to_person(lib, person, k=similar).authors
+            except NotReady:  # none of their papers embedded yet
+                pass
+    return ProfileResult(build_profile(store, person, order=order, today=today, inputs=inputs), near)
 
 
 def render_profile(result: ProfileResult, fmt: str, *, view: str = "cards") -> str:

@@ -69,8 +69,10 @@ def paper(request: Request, paper_id: str) -> Any:
 
 @router.get("/authors/{name}", summary="An author's profile: figures with sources, papers, plots' data")
 def author(request: Request, name: str, order: Literal["citations", "newest", "novelty"] = "citations",
-           id: str | None = Query(None, description="OpenAlex id or ORCID when the name is ambiguous")) -> Any:
-    return people.author_profile(_views(request).library, name, author_id=id, order=order).to_dict()
+           id: str | None = Query(None, description="OpenAlex id or ORCID when the name is ambiguous"),
+           similar: int = Query(8, ge=0, le=50, description="Authors nearest in meaning to list")) -> Any:
+    return people.author_profile(_views(request).library, name, author_id=id, order=order,
+                                 similar=similar).to_dict()
 
 
 @router.get("/search", summary="Full-text (topic query syntax) or semantic search")

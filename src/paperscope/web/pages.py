@@ -88,9 +88,10 @@ def paper(request: Request, paper_id: str) -> Response:
 def author(request: Request, name: str, order: str = "citations", view: str = "cards", id: str = "") -> Response:
     v = _views(request)
     result = people.author_profile(v.library, name, author_id=id or None,
-                                   order=choice(order, AUTHOR_ORDERS, "order"))
+                                   order=choice(order, AUTHOR_ORDERS, "order"), similar=8)
     return v.page(request, "author.html", title=result.profile.name, p=result.profile, name=name,
-                  view=choice(view, ("cards", "listing"), "view"), order=order)
+                  view=choice(view, ("cards", "listing"), "view"), order=order, similar=result.similar,
+                  embedded=bool(v.library.store.active_model()))
 
 
 @router.get("/search", include_in_schema=False)
