@@ -123,6 +123,41 @@ def test_search_relevance_date_categories_and_title_words(store: Store) -> None:
     assert store.search(q("reward"), limit=1)[0].id == "2501.00001"
 
 
+def test_span_of_last_updates_bounds_every_read(store: Store) -> None:
+    """`since` / `until` (inclusive) bound newest, count and both search orders, with words, categories or none."""
+    days = {f"2501.0000{i}": T0 + timedelta(days=i) for i in range(6)}
+    store.upsert_papers([paper(pid, title="graph nets" if i % 2 == 0 else "graph kernels", updated=when,
+                               cats=("cs.LG",) if i < 3 else ("cs.CL",))
+                         for i, (pid, when) in enumerate(days.items())])
+    store.upsert_papers([paper("2501.00009", title="unrelated", updated=T0 + timedelta(days=2, seconds=1))])
+
+    def span(text: str | None = None, cats: tuple[str, ...] = (), since: datetime | None = None,
+             until: datetime | None = None) -> PaperQuery:
+        return PaperQuery(parse_query(text) if text else None, cats, (), since, until)
+
+    d1, d3 = T0 + timedelta(days=1), T0 + timedelta(days=3)
+    assert ids(store.newest_matching(span("graph", since=d1, until=d3), 10)) == ["2501.00003", "2501.00002",
+                                                                               "2501.00001"]  # both ends inclusive
+    assert ids(store.newest_matching(span("graph", until=d1), 10)) == ["2501.00001", "2501.00000"]
+    assert ids(store.newest_matching(span("graph", since=d3), 2)) == ["2501.00005", "2501.00004"]
+    assert ids(store.newest_matching(span(since=d1, until=d3), 10)) == ["2501.00003", "2501.00009", "2501.00002",
+                                                                        "2501.00001"]
+    assert ids(store.newest_matching(span("graph", since=d1, until=d3), 10, within=["2501.00000", "2501.00002"])) \
+        == ["2501.00002"]
+    # a bound between whole seconds: a paper of 12:00:00 is before 12:00:00.5 and after 11:59:59.5
+    assert ids(store.newest_matching(span("graph", since=d1 + timedelta(microseconds=500_000), until=d3), 10)) == \
+        ["2501.00003", "2501.00002"]
+    assert ids(store.newest_matching(span("graph", since=d1, until=d3 - timedelta(microseconds=500_000)), 10)) == \
+        ["2501.00002", "2501.00001"]
+    assert store.count_matching(span("graph", since=d1, until=d3)) == 3
+    assert store.count_matching(span(since=d3)) == 3 and store.count_matching(span(until=T0)) == 1
+    assert store.count_matching(span("graph", ("cs.LG",), since=d1)) == 2
+    assert set(ids(store.search(span('"graph nets"', since=d1, until=d3)))) == {"2501.00002"}
+    assert set(ids(store.search(span("graph", ("cs.CL",), until=d3)))) == {"2501.00003"}
+    assert ids(store.search(span("graph", since=d3), order="date")) == ["2501.00005", "2501.00004", "2501.00003"]
+    assert store.search(span("graph", since=T0 + timedelta(days=30))) == []
+
+
 def test_authors_recent_and_keys(store: Store) -> None:
     store.upsert_papers([paper("2501.00001", authors=("Grace Hopper", "Alan Turing")),
                          paper("2501.00002", authors=("Alan Kay",), updated=T0 - timedelta(days=10))])

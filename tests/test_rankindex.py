@@ -92,6 +92,32 @@ def test_categories_filter_and_scores_are_fts5s(sample_db: Path, lists_always: N
         store.close()
 
 
+def test_a_span_of_dates_is_ranked_by_fts5_within_it(sample_db: Path, lists_always: None) -> None:
+    """The lists know no dates: a search bounded by last update is FTS5's bm25 over the papers of the span."""
+    from datetime import datetime, timezone
+
+    from paperscope.store.api import PaperQuery
+
+    store = SQLiteStore(sample_db, readonly=True)
+    try:
+        since, until = datetime(2025, 10, 1, tzinfo=timezone.utc), datetime(2025, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
+        q = pq("transformer")
+        bounded = PaperQuery(q.query, (), (), since, until)
+        got = store.search(bounded, limit=20)
+        inside = [k for k in fts5_ranking(store, "transformer", limit=10_000)
+                  if since.timestamp() <= (k >> sqlite_store.SLOT_BITS) <= until.timestamp()]
+        assert len(got) >= 5 and [p.id for p in got] == _ids_of_keys(store, inside[:20])
+        assert all(since <= p.updated <= until for p in got)
+        assert [p.id for p in store.search(q, limit=20)] != [p.id for p in got]  # the unbounded top differs
+    finally:
+        store.close()
+
+
+def _ids_of_keys(store: SQLiteStore, keys: list[int]) -> list[str]:
+    by = dict(store.conn.execute(f"SELECT sort_key, arxiv_id FROM papers WHERE sort_key IN ({','.join(map(str, keys))})"))
+    return [by[k] for k in keys]
+
+
 def test_phrase_with_words_keeps_fts5s_top(sample_db: Path, lists_always: None) -> None:
     """A phrase beside other words: its document count is estimated from a sample, so only near-ties may swap."""
     store = SQLiteStore(sample_db, readonly=True)

@@ -49,6 +49,11 @@ _OPERATORS = {"AND", "OR", "NOT"}
 # AST
 
 
+def is_category(text: str) -> bool:
+    """Whether `text` is shaped like an arXiv category (cs.CL, hep-th, math.AG)."""
+    return bool(_CATEGORY.match(text))
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     """One word, optionally restricted to a field."""

@@ -76,6 +76,14 @@ def test_topic_filters_and_orders_change_the_list(client: TestClient, library: A
     cut = sorted(dates)[len(dates) // 2]
     later = client.get(f"/api/topics/reward-model?since={cut}").json()["papers"]
     assert later and all(p["updated"][:10] >= cut for p in later) and len(later) < len(base)
+    # a span before the topic's newest papers: the store selects it (the page had looked only among the newest)
+    oldest = min(dates)
+    before = client.get(f"/api/topics/reward-model?until={oldest}").json()
+    assert before["papers"] and all(p["updated"][:10] <= oldest for p in before["papers"])
+    assert before["total"] >= len(before["papers"])
+    html_page = client.get(f"/topic/reward-model?until={oldest}").text
+    assert html_page.count('<article class="paper"') == len(before["papers"])
+    assert "No papers" not in html_page
 
 
 def test_feed_is_atom_of_the_topic(client: TestClient) -> None:
@@ -154,7 +162,7 @@ def test_search_says_how_many_match_and_shows_more(client: TestClient, library: 
     assert 0 < few.count('<article class="paper"') < 30
     assert "papers match" not in few and '<p class="more">' not in few  # all shown: no total, no link
     filtered = client.get("/search?q=model&code=yes").text
-    assert "pass the code and date filters among the 90 best of" in filtered
+    assert "pass the code filter among the 90 best of" in filtered
     assert client.get("/search?q=model&n=lots").status_code == 400
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from paperscope.cli.app import Ctx, emit_json, friendly, json_option, main, pass_ctx, positive
@@ -72,16 +74,18 @@ def trends(ctx: Ctx, topic_names: tuple[str, ...], weeks: int, as_json: bool) ->
 @click.option("--limit", default=20, show_default=True, callback=positive)
 @click.option("--category", "categories", multiple=True, help="Only papers in this arXiv category (repeatable).")
 @click.option("--semantic", is_flag=True, help="Hybrid search: full text and meaning, fused by reciprocal rank.")
+@click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only papers last updated on or after this day.")
+@click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Only papers last updated on or before this day.")
 @json_option
 @pass_ctx
 @friendly
 def search_cmd(ctx: Ctx, query: str, order: str, limit: int, categories: tuple[str, ...], semantic: bool,
-               as_json: bool) -> None:
+               since: datetime | None, until: datetime | None, as_json: bool) -> None:
     """Search the library (words, "phrases", AND/OR/NOT, parentheses; --semantic adds meaning)."""
     from paperscope.service.papers import search
 
     result = search(ctx.library(readonly=True), query, order=order, limit=limit, categories=categories,
-                    semantic=semantic)
+                    semantic=semantic, since=since.date() if since else None, until=until.date() if until else None)
     if as_json:
         if semantic:
             emit_json([{**h.to_dict()["paper"], "score": h.score, "text_rank": h.text_rank,  # type: ignore[dict-item]

@@ -16,6 +16,7 @@ from paperscope.library import Library
 from paperscope.models import UTC, Paper, Topic
 from paperscope.render.model import Digest, DigestSection
 from paperscope.service.ingest import pick_topics, topic_query
+from paperscope.service.papers import filtered_query
 from paperscope.service.results import JSONValue, Result, as_dict, jsonable
 
 FOLLOW_WINDOW_DAYS = 7
@@ -124,6 +125,7 @@ class TopicPage(Result):
     scores: dict[str, float] = field(default_factory=dict)
     code: dict[str, str] = field(default_factory=dict)
     ratings: dict[str, str] = field(default_factory=dict)
+    total: int | None = None  # papers of the topic within the page's category and dates (None with a code filter)
 
 
 def topic_page(lib: Library, name: str, *, order: str = "date", category: str | None = None,
@@ -132,24 +134,23 @@ def topic_page(lib: Library, name: str, *, order: str = "date", category: str | 
     """One topic's papers as a page: ordered, filtered by category, code and date range, with their scores."""
     topic = pick_topics(lib, [name])[0]
     want = limit or topic.max_papers
-    pool = topic_papers(lib, topic, want * (4 if (category or has_code is not None or since or until) else 1))
-    if category:
-        pool = [p for p in pool if category in p.categories]
-    if since:
-        pool = [p for p in pool if p.updated.date() >= since]
-    if until:
-        pool = [p for p in pool if p.updated.date() <= until]
-    if has_code is not None:
+    q = filtered_query(topic_query(topic), category=category, since=since, until=until)
+    store = lib.store
+    pool = store.newest_matching(q, want * (4 if has_code is not None else 1))
+    if has_code is not None:  # the one filter the store cannot select by: among the newest
         pool = [p for p in pool if p.has_code == has_code]
+    filtered = bool(category or since or until or has_code is not None)
+    # how many the topic holds within the category and dates (unknown with the code filter, which is not counted)
+    total = None if has_code is not None else store.count_matching(q) if len(pool) >= want else len(pool)
     papers, why = order_papers(lib, pool[:want], order, _library_path(lib))
     ids = [p.id for p in papers]
-    store = lib.store
     nov = {i: d["percentile"] for i, d in store.novelty_for(ids).items() if d["percentile"] is not None}
     sc = {i: float(d["value"]) for i, d in store.scores_for(ids).items()}
     rated = store.ratings()
-    return TopicPage(topic, order, papers, note=why or ("" if papers else _empty_note(lib)), novelty=nov,
+    empty = "No papers of this topic match these filters." if filtered else _empty_note(lib)
+    return TopicPage(topic, order, papers, note=why or ("" if papers else empty), novelty=nov,
                      scores=sc, code={p.id: p.code_url for p in papers if p.code_url},
-                     ratings={i: rated[i] for i in ids if i in rated})
+                     ratings={i: rated[i] for i in ids if i in rated}, total=total)
 
 
 def render_digest(result: DigestResult | Digest, fmt: str) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from paperscope.errors import InputError, NotFound, NotReady, QueryError
 from paperscope.library import Library
-from paperscope.models import Paper, split_arxiv_id
+from paperscope.models import UTC, Paper, split_arxiv_id
 from paperscope.service.results import JSONValue, Result
 from paperscope.store.api import PaperQuery
 
@@ -43,17 +44,48 @@ def check_limit(limit: int, what: str = "limit") -> int:
     return limit
 
 
+def _day_span(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
+    """Days (inclusive) as the datetimes that bound last updates: from the first second of `since` to the last
+    of `until`, UTC."""
+    lo = datetime(since.year, since.month, since.day, tzinfo=UTC) if since else None
+    hi = datetime(until.year, until.month, until.day, 23, 59, 59, tzinfo=UTC) if until else None
+    return lo, hi
+
+
+def filtered_query(q: PaperQuery, *, category: str | None = None, since: date | None = None,
+                   until: date | None = None) -> PaperQuery:
+    """`q` narrowed to one arXiv category (besides its own categories, any of which it may have) and to papers
+    last updated between `since` and `until` (days, inclusive): the store selects them, not a filter afterwards."""
+    from paperscope.query import And, Query, Term, is_category
+
+    query = q.query
+    if category:
+        if not is_category(category):
+            raise InputError(f"category must be an arXiv category like cs.CL, not {category!r}")
+        narrow = Term(category, "cat")
+        query = Query(narrow if query is None else And((query.root, narrow)))
+    lo, hi = _day_span(since, until)
+    if since and until and since > until:
+        raise InputError(f"since ({since}) is after until ({until})")
+    return PaperQuery(query, q.categories, q.title_words, lo or q.since, hi or q.until)
+
+
+def _in_span(p: Paper, q: PaperQuery) -> bool:
+    return (q.since is None or p.updated >= q.since) and (q.until is None or p.updated <= q.until)
+
+
 def search(lib: Library, query: str, *, order: str = "relevance", limit: int = 20, categories: Sequence[str] = (),
-           semantic: bool = False, pool: int = 50, count: bool = False) -> SearchResult:
+           semantic: bool = False, pool: int = 50, count: bool = False, since: date | None = None,
+           until: date | None = None) -> SearchResult:
     """Full-text search in the topic query syntax; `semantic` fuses it with meaning by reciprocal rank.
 
-    `count` also counts every paper the words and categories match (`total`), for a page that says how many
-    there are beyond those shown."""
+    `since` / `until` (days, inclusive) bound the papers' last updates. `count` also counts every paper the
+    words, categories and dates match (`total`), for a page that says how many there are beyond those shown."""
     from paperscope.query import parse_query
 
     check_limit(limit)
     parsed = parse_query(query)
-    q = PaperQuery(parsed, tuple(categories))
+    q = filtered_query(PaperQuery(parsed, tuple(categories)), since=since, until=until)
     terms = parsed.positive_terms()
     if not semantic:
         hits = [SearchHit(p) for p in lib.store.search(q, order=order, limit=limit)]
@@ -64,10 +96,12 @@ def search(lib: Library, query: str, *, order: str = "relevance", limit: int = 2
     text_hits = lib.store.search(q, order="relevance", limit=max(pool, limit))
     space = lib.vectors()
     qv = lib.embedder(space.model).embed([paper_text(query, "")])[0]
-    near = space.nearest(qv, max(pool, limit) * (3 if categories else 1))
+    narrowed = bool(categories) or q.bounded
+    near = space.nearest(qv, max(pool, limit) * (3 if narrowed else 1))
     vec_papers = {p.id: p for p in lib.store.get_papers([i for i, _ in near])}
-    if categories:
-        near = [(i, s) for i, s in near if i in vec_papers and set(vec_papers[i].categories) & set(categories)]
+    if narrowed:
+        near = [(i, s) for i, s in near if i in vec_papers and _in_span(vec_papers[i], q)
+                and (not categories or set(vec_papers[i].categories) & set(categories))]
     fused: dict[str, SearchHit] = {}
     for rank, p in enumerate(text_hits, 1):
         fused.setdefault(p.id, SearchHit(p)).text_rank = rank

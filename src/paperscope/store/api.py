@@ -35,11 +35,18 @@ JSONDict = dict[str, JSONValue]
 
 @dataclass(frozen=True, slots=True)
 class PaperQuery:
-    """What a search selects: a parsed query, categories (any of them), and words that must all be in the title."""
+    """What a search selects: a parsed query, categories (any of them), words that must all be in the title, and
+    the span of last updates (`since` and `until` inclusive, aware datetimes; None: unbounded)."""
 
     query: Query | None = None
     categories: tuple[str, ...] = ()
     title_words: tuple[str, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @property
+    def bounded(self) -> bool:
+        return self.since is not None or self.until is not None
 
 
 # ---------------------------------------------------------------------------------------------- records

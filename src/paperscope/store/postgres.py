@@ -20,6 +20,7 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -168,6 +169,21 @@ def split_library_url(url: str) -> tuple[str, str]:
     schema = next((v for k, v in pairs if k == "schema"), DEFAULT_SCHEMA)
     rest = urlencode([(k, v) for k, v in pairs if k != "schema"])
     return (f"{base}?{rest}" if rest else base), schema
+
+
+def _span(q: PaperQuery) -> tuple[list[str], list[Any]]:
+    """WHERE conditions (never empty) and parameters of a query's span of last updates (stored as ISO text to
+    the second: `since` rounds up to its next whole second, `until` down)."""
+    where: list[str] = ["TRUE"]
+    params: list[Any] = []
+    if q.since is not None:
+        since = q.since if not q.since.microsecond else q.since.replace(microsecond=0) + timedelta(seconds=1)
+        where.append("updated >= %s")
+        params.append(iso(since))
+    if q.until is not None:
+        where.append("updated <= %s")
+        params.append(iso(q.until))
+    return where, params
 
 
 class PostgresStore(PgTables):
@@ -522,8 +538,7 @@ class PostgresStore(PgTables):
         c = self._compile(q)
         if c.nothing:
             return []
-        where: list[str] = ["TRUE"]
-        params: list[Any] = []
+        where, params = _span(q)
         if c.match is not None:
             where.append("tsv @@ %s::tsquery")
             params.append(c.match)
@@ -537,9 +552,13 @@ class PostgresStore(PgTables):
         c = self._compile(q)
         if c.nothing:
             return 0
-        if c.match is None:
+        where, params = _span(q)
+        if c.match is None and not q.bounded:
             return self.count()
-        return int(self._matching("SELECT count(*) FROM papers WHERE tsv @@ %s::tsquery", (c.match,))[0][0])
+        if c.match is not None:
+            where.append("tsv @@ %s::tsquery")
+            params.append(c.match)
+        return int(self._matching(f"SELECT count(*) FROM papers WHERE {' AND '.join(where)}", tuple(params))[0][0])
 
     def search(self, q: PaperQuery, *, order: str = "relevance", limit: int = 50) -> list[Paper]:
         """Full-text search; `order` is 'relevance' (ts_rank_cd, title weighted highest) or 'date' (newest first)."""
@@ -553,8 +572,10 @@ class PostgresStore(PgTables):
         # Cover density divided by the paper's length: of PostgreSQL's rankings the nearest to the SQLite store's
         # BM25 (bundled sample, 24 queries: the same first paper for 19, 7.8 of the top 10 shared; plain ts_rank
         # 10 and 5.7).
-        rows = self._matching(f"{_SELECT} WHERE tsv @@ %s::tsquery ORDER BY ts_rank_cd(%s, tsv, %s::tsquery, 2) DESC, "
-                              "updated DESC, arxiv_id DESC LIMIT %s", (c.match, RANK_WEIGHTS, c.rank, limit))
+        where, params = _span(q)
+        rows = self._matching(f"{_SELECT} WHERE {' AND '.join(where)} AND tsv @@ %s::tsquery "
+                              "ORDER BY ts_rank_cd(%s, tsv, %s::tsquery, 2) DESC, updated DESC, arxiv_id DESC LIMIT %s",
+                              (*params, c.match, RANK_WEIGHTS, c.rank, limit))
         return [self._paper(r) for r in rows]
 
     def author_candidates(self, surname_tokens: Sequence[str], *, limit: int = 200_000) -> list[tuple[str, list[str]]]:

@@ -9,6 +9,7 @@ matches a quarter of the library.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import shutil
 import sqlite3
@@ -40,6 +41,22 @@ from paperscope.store.vectors import VectorTables
 log = logging.getLogger(__name__)
 
 SLOT_BITS = 20
+_KEY_MAX = (1 << 63) - 1
+
+
+def _key_bounds(q: PaperQuery | None) -> tuple[int, int]:
+    """The sort keys of a query's span of last updates (keys are the second << SLOT_BITS | a slot), inclusive."""
+    lo = math.ceil(q.since.timestamp()) << SLOT_BITS if q is not None and q.since is not None else -_KEY_MAX
+    hi = ((math.floor(q.until.timestamp()) + 1) << SLOT_BITS) - 1 if q is not None and q.until is not None \
+        else _KEY_MAX
+    return lo, hi
+
+
+def _key_span(q: PaperQuery) -> tuple[str, tuple[int, ...]]:
+    """The rowid condition of the span (FTS5 rowids are the sort keys) and its parameters; '' when unbounded."""
+    if not q.bounded:
+        return "", ()
+    return " AND rowid BETWEEN ? AND ?", _key_bounds(q)
 BATCH = 2000
 # Papers per transaction: FTS5 flushes its in-memory index at each commit, so big transactions
 # make few, large segments (a 1M-paper import builds its index about 1.5x faster than with small ones).
@@ -749,19 +766,21 @@ class SQLiteStore(AuthorTables, VectorTables):
         if limit <= 0:
             return []
         match = compile_match(q)
+        span, bounds = _key_span(q)
         if match is None:
-            return self._newest(limit, within)
+            return self._newest(limit, within, q)
         if within is not None:
             keys = self._keys_for(within)
             if not keys:
                 return []
             cur = self._match(
                 f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN ({','.join('?' * len(keys))})"
-                " ORDER BY rowid DESC",
-                (match, *keys),
+                f"{span} ORDER BY rowid DESC",
+                (match, *keys, *bounds),
             )
         else:
-            cur = self._match("SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? ORDER BY rowid DESC", (match,))
+            cur = self._match(f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?{span} ORDER BY rowid DESC",
+                              (match, *bounds))
         picked: list[int] = []
         boundary = None
         # Rowids come newest second first; keep going past `limit` only while still in the same second,
@@ -776,12 +795,14 @@ class SQLiteStore(AuthorTables, VectorTables):
         cur.close()
         return self._papers_by_keys(picked, limit)
 
-    def _newest(self, limit: int, within: Sequence[str] | None) -> list[Paper]:
+    def _newest(self, limit: int, within: Sequence[str] | None, q: PaperQuery | None = None) -> list[Paper]:
+        lo, hi = _key_bounds(q)
         if within is not None:
-            keys = sorted(self._keys_for(within), reverse=True)
+            keys = sorted((k for k in self._keys_for(within) if lo <= k <= hi), reverse=True)
         else:
             keys = [k for (k,) in self.conn.execute(
-                "SELECT sort_key FROM papers ORDER BY sort_key DESC LIMIT ?", (limit + 64,))]
+                "SELECT sort_key FROM papers WHERE sort_key BETWEEN ? AND ? ORDER BY sort_key DESC LIMIT ?",
+                (lo, hi, limit + 64))]
         if len(keys) > limit:  # keep the whole last second so ties are ordered by id
             sec = keys[limit - 1] >> SLOT_BITS
             keys = [k for i, k in enumerate(keys) if i < limit or k >> SLOT_BITS == sec]
@@ -798,8 +819,13 @@ class SQLiteStore(AuthorTables, VectorTables):
     def count_matching(self, q: PaperQuery) -> int:
         match = compile_match(q)
         if match is None:
-            return self.count()
-        return int(self._match("SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?", (match,)).fetchone()[0])
+            if not q.bounded:
+                return self.count()
+            return int(self.conn.execute("SELECT count(*) FROM papers WHERE sort_key BETWEEN ? AND ?",
+                                         _key_bounds(q)).fetchone()[0])
+        span, bounds = _key_span(q)
+        return int(self._match(f"SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?{span}",
+                               (match, *bounds)).fetchone()[0])
 
     def search(self, q: PaperQuery, *, order: str = "relevance", limit: int = 50) -> list[Paper]:
         """Full-text search; `order` is 'relevance' (BM25, title weighted highest) or 'date' (newest first)."""
@@ -810,14 +836,15 @@ class SQLiteStore(AuthorTables, VectorTables):
             return self.newest_matching(q, limit)
         if limit <= 0:
             return []
-        ranked = self._rank_search(q, match, limit)
+        ranked = None if q.bounded else self._rank_search(q, match, limit)  # the lists know no dates
         if ranked is not None:
             keys = ranked
         else:
+            span, bounds = _key_span(q)
             rows = self._match(
-                "SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? "
+                f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?{span} "
                 "ORDER BY bm25(papers_fts, 8.0, 1.0, 4.0, 0.5, 0.0) LIMIT ?",
-                (match, limit),
+                (match, *bounds, limit),
             ).fetchall()
             keys = [r[0] for r in rows]
         by_key = {r[2]: r for r in self._rows_where("sort_key", keys)}

@@ -80,12 +80,12 @@ def search(request: Request, q: str = Query(..., min_length=1), mode: Literal["t
            order: Literal["relevance", "date"] = "relevance", category: str = "",
            code: Literal["yes", "no", ""] = "", since: str | None = None, until: str | None = None,
            limit: int = Query(20, ge=1, le=200)) -> Any:
-    has_code, day0, day1 = parse_code(code), parse_day(since, "since"), parse_day(until, "until")
-    filtered = has_code is not None or day0 or day1
-    result = papers.search(_views(request).library, q, order=order, limit=min(limit * 3, 200) if filtered else limit,
+    has_code = parse_code(code)
+    result = papers.search(_views(request).library, q, order=order,
+                           limit=min(limit * 3, 200) if has_code is not None else limit,
                            categories=tuple(c for c in category.split() if c), semantic=mode == "semantic",
-                           count=True)
-    result.hits = keep_hits(result.hits, has_code, day0, day1)[:limit]
+                           count=True, since=parse_day(since, "since"), until=parse_day(until, "until"))
+    result.hits = keep_hits(result.hits, has_code)[:limit]
     return result.to_dict()
 
 

@@ -104,13 +104,13 @@ def search(request: Request, q: str = "", mode: str = "text", category: str = ""
         raise InputError(f"n must be a number of papers, not {n!r}")
     shown = min(max(int(n or PAGE), PAGE), MAX_SHOWN) // PAGE * PAGE
     if q.strip():
-        has_code, day0, day1 = parse_code(code), parse_day(since, "since"), parse_day(until, "until")
-        filtered = has_code is not None or day0 or day1
-        window = shown * 3 if filtered else shown  # the code and date filters pick among this many best matches
+        has_code = parse_code(code)
+        window = shown * 3 if has_code is not None else shown  # the code filter picks among this many best matches
         result = papers.search(v.library, q, order=choice(order, ("relevance", "date"), "order"),
                                limit=window, categories=tuple(c for c in category.split() if c),
-                               semantic=choice(mode, ("text", "semantic"), "mode") == "semantic", count=True)
-        hits = keep_hits(result.hits, has_code, day0, day1)[:shown]
+                               semantic=choice(mode, ("text", "semantic"), "mode") == "semantic", count=True,
+                               since=parse_day(since, "since"), until=parse_day(until, "until"))
+        hits = keep_hits(result.hits, has_code)[:shown]
     more = None
     if result is not None and shown < MAX_SHOWN and len(result.hits) >= window and len(hits) >= shown:
         more = "/search?" + urlencode({**f, "n": shown + PAGE})

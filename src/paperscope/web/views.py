@@ -83,16 +83,9 @@ def topic_for_slug(library: Any, slug: str) -> str:
     raise NotFound(f"no topic {slug!r} in the config", kind="topic", key=slug)
 
 
-def keep_hits(hits: list[Any], has_code: bool | None, since: date | None, until: date | None) -> list[Any]:
-    """Search hits through the page's code and date filters (the search verb takes categories only)."""
-    out = []
-    for h in hits:
-        p = h.paper
-        d = p.updated.date()
-        if (has_code is not None and p.has_code != has_code) or (since and d < since) or (until and d > until):
-            continue
-        out.append(h)
-    return out
+def keep_hits(hits: list[Any], has_code: bool | None) -> list[Any]:
+    """Search hits through the page's code filter (the store selects by category and date itself)."""
+    return hits if has_code is None else [h for h in hits if h.paper.has_code == has_code]
 
 
 def topic_feed(library: Any, page: Any) -> str:
