@@ -152,6 +152,9 @@ def test_span_of_last_updates_bounds_every_read(store: Store) -> None:
     assert store.count_matching(span("graph", since=d1, until=d3)) == 3
     assert store.count_matching(span(since=d3)) == 3 and store.count_matching(span(until=T0)) == 1
     assert store.count_matching(span("graph", ("cs.LG",), since=d1)) == 2
+    assert store.count_matching(span("graph"), at_most=4) == 4 and store.count_matching(span("graph"), at_most=99) == 6
+    assert store.count_matching(span(), at_most=3) == 3 and store.count_matching(span(since=d3), at_most=2) == 2
+    assert store.count_matching(span("graph", since=d1, until=d3), at_most=10) == 3
     assert set(ids(store.search(span('"graph nets"', since=d1, until=d3)))) == {"2501.00002"}
     assert set(ids(store.search(span("graph", ("cs.CL",), until=d3)))) == {"2501.00003"}
     assert ids(store.search(span("graph", since=d3), order="date")) == ["2501.00005", "2501.00004", "2501.00003"]

@@ -37,23 +37,24 @@ def build(store, tmp_path):  # type: ignore[no-untyped-def]
 
 def test_a_month_long_past_shows_its_papers(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     lib, papers = build(store, tmp_path)
-    page = topic_page(lib, "Graphs", since=date(2025, 2, 1), until=date(2025, 2, 28))
+    page = topic_page(lib, "Graphs", since=date(2025, 2, 1), until=date(2025, 2, 28), count=True)
     want = sorted((p for p in papers if date(2025, 2, 1) <= p.updated.date() <= date(2025, 2, 28)),
                   key=lambda p: p.updated, reverse=True)
     assert [p.id for p in page.papers] == [p.id for p in want[:20]] and page.total == 28
     assert page.note == ""
-    whole = topic_page(lib, "Graphs")
-    assert len(whole.papers) == 20 and whole.total == 240
+    whole = topic_page(lib, "Graphs", count=True)
+    assert len(whole.papers) == 20 and whole.total == 240 and not whole.more_than
+    assert topic_page(lib, "Graphs").total is None  # not asked: not counted (the digest path stays one query)
     none = topic_page(lib, "Graphs", since=date(2027, 1, 1))
     assert none.papers == [] and none.note == "No papers of this topic match these filters."
 
 
 def test_category_and_code_filters(store, tmp_path) -> None:  # type: ignore[no-untyped-def]
     lib, papers = build(store, tmp_path)
-    cv = topic_page(lib, "Graphs", category="cs.CV", until=date(2025, 3, 31))
+    cv = topic_page(lib, "Graphs", category="cs.CV", until=date(2025, 3, 31), count=True)
     assert cv.papers and all("cs.CV" in p.categories and p.updated.date() <= date(2025, 3, 31) for p in cv.papers)
     assert cv.total == sum(1 for p in papers if "cs.CV" in p.categories and p.updated.date() <= date(2025, 3, 31))
-    coded = topic_page(lib, "Graphs", has_code=True)
+    coded = topic_page(lib, "Graphs", has_code=True, count=True)
     assert len(coded.papers) == 20 and all(p.has_code for p in coded.papers) and coded.total is None
     assert topic_page(lib, "Graphs", category="cs.RO").papers == []
     with pytest.raises(InputError, match="arXiv category"):
@@ -67,6 +68,17 @@ def test_search_dates_and_total(store, tmp_path) -> None:  # type: ignore[no-unt
     got = search(lib, "graph", order="date", limit=5, since=date(2025, 4, 1), until=date(2025, 4, 30), count=True)
     assert [h.paper.updated.date() for h in got.hits] == [date(2025, 4, 30) - timedelta(days=i) for i in range(5)]
     assert got.total == 30
+    from paperscope.service import papers as papers_service
+
+    capped = search(lib, "graph", limit=5, count=True)
+    assert capped.total == 240 and not capped.more_than
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(papers_service, "COUNT_CAP", 100)
+    try:
+        capped = search(lib, "graph", limit=5, count=True)
+    finally:
+        monkey.undo()
+    assert capped.total == 100 and capped.more_than
     rel = search(lib, "graph", limit=200, until=date(2025, 1, 31))
     assert len(rel.hits) == 26 and all(h.paper.updated.date() <= date(2025, 1, 31) for h in rel.hits)
 

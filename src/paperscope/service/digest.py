@@ -16,7 +16,7 @@ from paperscope.library import Library
 from paperscope.models import UTC, Paper, Topic
 from paperscope.render.model import Digest, DigestSection
 from paperscope.service.ingest import pick_topics, topic_query
-from paperscope.service.papers import filtered_query
+from paperscope.service.papers import COUNT_CAP, filtered_query
 from paperscope.service.results import JSONValue, Result, as_dict, jsonable
 
 FOLLOW_WINDOW_DAYS = 7
@@ -125,13 +125,15 @@ class TopicPage(Result):
     scores: dict[str, float] = field(default_factory=dict)
     code: dict[str, str] = field(default_factory=dict)
     ratings: dict[str, str] = field(default_factory=dict)
-    total: int | None = None  # papers of the topic within the page's category and dates (None with a code filter)
+    total: int | None = None  # papers of the topic within the category and dates (asked with count=True, no code filter)
+    more_than: bool = False  # `total` is COUNT_CAP and there are more
 
 
 def topic_page(lib: Library, name: str, *, order: str = "date", category: str | None = None,
                has_code: bool | None = None, since: date | None = None, until: date | None = None,
-               limit: int | None = None) -> TopicPage:
-    """One topic's papers as a page: ordered, filtered by category, code and date range, with their scores."""
+               limit: int | None = None, count: bool = False) -> TopicPage:
+    """One topic's papers as a page: ordered, filtered by category, code and date range, with their scores;
+    `count` also says how many papers the topic holds within the category and dates (up to COUNT_CAP)."""
     topic = pick_topics(lib, [name])[0]
     want = limit or topic.max_papers
     q = filtered_query(topic_query(topic), category=category, since=since, until=until)
@@ -141,7 +143,9 @@ def topic_page(lib: Library, name: str, *, order: str = "date", category: str | 
         pool = [p for p in pool if p.has_code == has_code]
     filtered = bool(category or since or until or has_code is not None)
     # how many the topic holds within the category and dates (unknown with the code filter, which is not counted)
-    total = None if has_code is not None else store.count_matching(q) if len(pool) >= want else len(pool)
+    total = None
+    if count and has_code is None:
+        total = store.count_matching(q, at_most=COUNT_CAP + 1) if len(pool) >= want else len(pool)
     papers, why = order_papers(lib, pool[:want], order, _library_path(lib))
     ids = [p.id for p in papers]
     nov = {i: d["percentile"] for i, d in store.novelty_for(ids).items() if d["percentile"] is not None}
@@ -150,7 +154,8 @@ def topic_page(lib: Library, name: str, *, order: str = "date", category: str | 
     empty = "No papers of this topic match these filters." if filtered else _empty_note(lib)
     return TopicPage(topic, order, papers, note=why or ("" if papers else empty), novelty=nov,
                      scores=sc, code={p.id: p.code_url for p in papers if p.code_url},
-                     ratings={i: rated[i] for i in ids if i in rated}, total=total)
+                     ratings={i: rated[i] for i in ids if i in rated}, total=None if total is None else min(total, COUNT_CAP),
+                     more_than=total is not None and total > COUNT_CAP)
 
 
 def render_digest(result: DigestResult | Digest, fmt: str) -> str:

@@ -14,6 +14,7 @@ from paperscope.store.api import PaperQuery
 
 RRF_K = 60  # reciprocal-rank fusion constant (Cormack et al.'s usual choice)
 MAX_LIMIT = 10_000
+COUNT_CAP = 10_000  # a page's count of matches stops here ("10,000+"): counting all of a broad query at 2.9M is slow
 
 
 @dataclass(slots=True)
@@ -31,7 +32,8 @@ class SearchResult(Result):
     semantic: bool
     hits: list[SearchHit]
     terms: list[str] = field(default_factory=list)  # words to highlight
-    total: int | None = None  # papers matching the words and categories (asked with count=True; full text only)
+    total: int | None = None  # papers matching the words, categories and dates (count=True; full text only)
+    more_than: bool = False  # `total` is COUNT_CAP and there are more
 
     @property
     def papers(self) -> list[Paper]:
@@ -89,8 +91,10 @@ def search(lib: Library, query: str, *, order: str = "relevance", limit: int = 2
     terms = parsed.positive_terms()
     if not semantic:
         hits = [SearchHit(p) for p in lib.store.search(q, order=order, limit=limit)]
-        total = (len(hits) if len(hits) < limit else lib.store.count_matching(q)) if count else None
-        return SearchResult(query, False, hits, terms, total)
+        total = (len(hits) if len(hits) < limit else lib.store.count_matching(q, at_most=COUNT_CAP + 1)) if count \
+            else None
+        return SearchResult(query, False, hits, terms, None if total is None else min(total, COUNT_CAP),
+                            total is not None and total > COUNT_CAP)
     from paperscope.semantic.embed import paper_text
 
     text_hits = lib.store.search(q, order="relevance", limit=max(pool, limit))

@@ -548,17 +548,22 @@ class PostgresStore(PgTables):
         rows = self._matching(f"{_SELECT} WHERE {' AND '.join(where)} {_NEWEST} LIMIT %s", (*params, limit))
         return [self._paper(r) for r in rows]
 
-    def count_matching(self, q: PaperQuery) -> int:
+    def count_matching(self, q: PaperQuery, *, at_most: int | None = None) -> int:
         c = self._compile(q)
         if c.nothing:
             return 0
         where, params = _span(q)
         if c.match is None and not q.bounded:
-            return self.count()
+            return self.count() if at_most is None else min(self.count(), max(at_most, 0))
         if c.match is not None:
             where.append("tsv @@ %s::tsquery")
             params.append(c.match)
-        return int(self._matching(f"SELECT count(*) FROM papers WHERE {' AND '.join(where)}", tuple(params))[0][0])
+        cap = ""
+        if at_most is not None:
+            cap = " LIMIT %s"
+            params.append(max(at_most, 0))
+        return int(self._matching(f"SELECT count(*) FROM (SELECT 1 FROM papers WHERE {' AND '.join(where)}{cap}) m",
+                                  tuple(params))[0][0])
 
     def search(self, q: PaperQuery, *, order: str = "relevance", limit: int = 50) -> list[Paper]:
         """Full-text search; `order` is 'relevance' (ts_rank_cd, title weighted highest) or 'date' (newest first)."""

@@ -816,16 +816,18 @@ class SQLiteStore(AuthorTables, VectorTables):
     def _keys_for(self, arxiv_ids: Sequence[str]) -> list[int]:
         return [k for (k,) in select_in(self.conn, "SELECT sort_key FROM papers WHERE arxiv_id IN ({in})", arxiv_ids)]
 
-    def count_matching(self, q: PaperQuery) -> int:
+    def count_matching(self, q: PaperQuery, *, at_most: int | None = None) -> int:
         match = compile_match(q)
+        cap, capped = ("", ()) if at_most is None else (" LIMIT ?", (max(at_most, 0),))
         if match is None:
             if not q.bounded:
-                return self.count()
-            return int(self.conn.execute("SELECT count(*) FROM papers WHERE sort_key BETWEEN ? AND ?",
-                                         _key_bounds(q)).fetchone()[0])
+                return self.count() if at_most is None else min(self.count(), max(at_most, 0))
+            return int(self.conn.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM papers WHERE sort_key BETWEEN ? AND ?{cap})",
+                (*_key_bounds(q), *capped)).fetchone()[0])
         span, bounds = _key_span(q)
-        return int(self._match(f"SELECT count(*) FROM papers_fts WHERE papers_fts MATCH ?{span}",
-                               (match, *bounds)).fetchone()[0])
+        return int(self._match(f"SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?{span}{cap})",
+                               (match, *bounds, *capped)).fetchone()[0])
 
     def search(self, q: PaperQuery, *, order: str = "relevance", limit: int = 50) -> list[Paper]:
         """Full-text search; `order` is 'relevance' (BM25, title weighted highest) or 'date' (newest first)."""

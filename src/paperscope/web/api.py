@@ -59,7 +59,7 @@ def topic(request: Request, slug: str,
     lib = _views(request).library
     return digest.topic_page(lib, topic_for_slug(lib, slug), order=order, category=category,
                              has_code=parse_code(code), since=parse_day(since, "since"),
-                             until=parse_day(until, "until"), limit=limit).to_dict()
+                             until=parse_day(until, "until"), limit=limit, count=True).to_dict()
 
 
 @router.get("/papers/{paper_id:path}", summary="A paper: versions, code, citations, novelty, similar, AI Score")

@@ -72,7 +72,7 @@ def topic(request: Request, slug: str, order: str = "date", category: str = "", 
     v = _views(request)
     result = digest.topic_page(v.library, topic_for_slug(v.library, slug), order=choice(order, ORDERS, "order"),
                                category=category or None, has_code=parse_code(code),
-                               since=parse_day(since, "since"), until=parse_day(until, "until"))
+                               since=parse_day(since, "since"), until=parse_day(until, "until"), count=True)
     return v.page(request, "topic.html", title=result.topic.name, result=result, slug=slug,
                   f={"order": order, "category": category, "code": code, "since": since, "until": until})
 
