@@ -51,6 +51,9 @@ async def _session_calls(session: ClientSession) -> dict[str, object]:
     out["bad_type"] = await session.call_tool("search", {"query": "x", "limit": "many"})
     out["bad_query"] = await session.call_tool("search", {"query": '"unclosed'})
     out["bad_k"] = await session.call_tool("similar", {"paper_id": "2606.04061", "k": 0})
+    out["since"] = await session.call_tool("search", {"query": "diffusion", "limit": 5, "since": "2026-06-20",
+                                                      "until": "2026-06-25"})
+    out["bad_since"] = await session.call_tool("search", {"query": "diffusion", "since": "June"})
     out["still_alive"] = await session.call_tool("search", {"query": "diffusion", "limit": 1})
     return out
 
@@ -77,7 +80,10 @@ def check(out: dict[str, object]) -> None:
     trend = result_json(out["trends"])
     assert not out["trends"].isError, out["trends"].content  # type: ignore[attr-defined]
     assert "Reward Model" in json.dumps(trend)
-    for bad in ("unknown_paper", "bad_type", "bad_query", "bad_k", "recommend"):
+    spanned = result_json(out["since"])["hits"]
+    assert spanned and all("2026-06-20" <= h["paper"]["updated"][:10] <= "2026-06-25" for h in spanned)
+    assert "since must be a date" in out["bad_since"].content[0].text  # type: ignore[attr-defined]
+    for bad in ("unknown_paper", "bad_type", "bad_query", "bad_k", "recommend", "bad_since"):
         assert out[bad].isError, bad  # type: ignore[attr-defined]
     assert "not in the library" in out["unknown_paper"].content[0].text  # type: ignore[attr-defined]
     assert not out["still_alive"].isError  # type: ignore[attr-defined]

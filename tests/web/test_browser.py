@@ -167,6 +167,18 @@ def test_search_marks_the_matched_words(tab: Page) -> None:
     assert all(m.lower().startswith("hallucinat") for m in marks.all_inner_texts())
 
 
+def test_search_marks_a_phrase_where_its_words_stand_together(tab: Page) -> None:
+    """'"reward model"' marked every "reward" and every "model" apart; now the phrase, and the other word alone."""
+    import re
+
+    page = tab.open('/search?q=%22reward+model%22+preference', "search-phrase-marks")
+    marks = [m.lower() for m in page.locator(".results mark").all_inner_texts()]
+    phrases = [m for m in marks if m.startswith("reward")]
+    assert phrases and all(re.fullmatch(r"reward\w*\W+model\w*", m) for m in phrases), phrases
+    assert "preference" in marks or any(m.startswith("preference") for m in marks)
+    assert not [m for m in marks if m.startswith("model")]  # "model" alone is not what was asked
+
+
 def test_author_page_reads_on_a_phone(browser: Any, live: Any, library: Any) -> None:
     phone = Page(browser, live.url, viewport={"width": 390, "height": 844}, is_mobile=True, device_scale_factor=2)
     try:

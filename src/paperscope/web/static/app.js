@@ -40,18 +40,25 @@
     return count;
   }
 
-  // ---- search: mark the query's words (and their other endings) in titles and abstracts
-  function queryWords(q) {
-    return q.replace(/\b(ti|abs|au|co|cat):/g, " ").replace(/["()]/g, " ").split(/\s+/)
-      .filter(function (w) { return w && !/^(AND|OR|NOT)$/.test(w) && w.length > 1; })
-      .map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); });
+  // ---- search: mark the query's words and phrases (with their other endings) in titles and abstracts; a
+  // phrase is marked where its words stand together, not each word wherever it is
+  function escaped(w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }
+  function queryPatterns(terms) {
+    var out = [];
+    terms.forEach(function (t) {
+      var words = t.split(/[^\w]+/).filter(function (w) { return w.length > 1 || /\d/.test(w); });
+      if (words.length) out.push(words.map(function (w) { return escaped(w) + "\\w*"; }).join("\\W+"));
+    });
+    return out.sort(function (a, b) { return b.length - a.length; });  // a phrase before its own words
   }
   function highlight() {
     var box = document.querySelector(".results[data-terms]");
     if (!box) return 0;
-    var words = queryWords(box.getAttribute("data-terms"));
-    if (!words.length) return 0;
-    var re = new RegExp("\\b(" + words.join("|") + ")\\w*", "gi"), count = 0;
+    var terms;
+    try { terms = JSON.parse(box.getAttribute("data-terms")); } catch (e) { return 0; }
+    var patterns = queryPatterns(Array.isArray(terms) ? terms : []);
+    if (!patterns.length) return 0;
+    var re = new RegExp("\\b(?:" + patterns.join("|") + ")", "gi"), count = 0;
     box.querySelectorAll(".title, .abstract p").forEach(function (el) {
       textNodes(el).forEach(function (node) {
         if (node.parentNode.closest(".katex")) return;
