@@ -159,6 +159,15 @@ def test_span_of_last_updates_bounds_every_read(store: Store) -> None:
     assert set(ids(store.search(span("graph", ("cs.CL",), until=d3)))) == {"2501.00003"}
     assert ids(store.search(span("graph", since=d3), order="date")) == ["2501.00005", "2501.00004", "2501.00003"]
     assert store.search(span("graph", since=T0 + timedelta(days=30))) == []
+    # a category ANDed onto a query whose root is a NOT (as a topic page's category filter builds it)
+    from paperscope.query import And, Query, Term
+
+    store.upsert_papers([paper("2501.00020", title="graph survey", cats=("cs.CL",), updated=T0 + timedelta(days=4))])
+    root = parse_query("graph NOT survey").root
+    narrowed = PaperQuery(Query(And((root, Term("cs.CL", "cat")))), (), (), d3, None)
+    assert ids(store.newest_matching(narrowed, 10)) == ["2501.00005", "2501.00004", "2501.00003"]
+    assert store.count_matching(narrowed) == 3 and set(ids(store.search(narrowed))) == {"2501.00003", "2501.00004",
+                                                                                      "2501.00005"}
 
 
 def test_authors_recent_and_keys(store: Store) -> None:
