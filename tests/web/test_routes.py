@@ -339,3 +339,35 @@ def test_pages_are_cached_until_a_change(library: Any) -> None:
     assert c.get("/api/following").json()["authors"] == []  # still the cached answer
     c.put(f"/api/authors/{quote(name)}/follow", headers=BEARER)  # a change through it clears the cache
     assert {f["name"] for f in c.get("/api/following").json()["authors"]} == {"Some One", name}
+
+
+def test_topic_page_says_how_many_and_shows_more(tmp_path: Any) -> None:
+    """A topic page names the papers it leaves out (its digest keeps max_papers) and lists more on request."""
+    from datetime import datetime, timedelta, timezone
+
+    from paperscope import Library
+    from paperscope.models import Author, Paper, Version
+    from paperscope.web import create_app
+
+    (tmp_path / "config.toml").write_text('[[topics]]\nname = "Graphs"\nquery = "graph"\nmax_papers = 7\n',
+                                          encoding="utf-8")
+    t0 = datetime(2026, 1, 5, tzinfo=timezone.utc)
+    papers = [Paper(id=f"2601.{i:05d}", version=1, title=f"Graph paper {i}", abstract="On graphs.",
+                    updated=t0 + timedelta(days=i), published=t0 + timedelta(days=i), authors=[Author("A B")],
+                    categories=["cs.LG"], primary_category="cs.LG", versions=[Version(1, t0 + timedelta(days=i))])
+              for i in range(20)]
+    with Library.open(tmp_path / "lib.db", tmp_path / "config.toml") as lib:
+        lib.store.upsert_papers(papers)
+        with TestClient(create_app(lib, token=TOKEN, cache_seconds=0)) as client:
+            first = client.get("/topic/graphs").text
+            assert "the 7 newest of 20 papers" in first
+            ids1 = re.findall(r'<article class="paper" data-id="([^"]+)"', first)
+            assert ids1 == [f"2601.{i:05d}" for i in range(19, 12, -1)]
+            more = re.search(r'<p class="more"><a href="([^"]+)">', first)
+            assert more and "n=14" in more.group(1)
+            second = client.get(more.group(1).replace("&amp;", "&")).text
+            ids2 = re.findall(r'<article class="paper" data-id="([^"]+)"', second)
+            assert len(ids2) == 14 and ids2[:7] == ids1
+            last = client.get("/topic/graphs?n=21").text
+            assert len(re.findall(r'<article class="paper"', last)) == 20 and '<p class="more">' not in last
+            assert client.get("/topic/graphs?n=many").status_code == 400

@@ -16,6 +16,7 @@ from paperscope.web.views import Views, keep_hits, topic_feed, topic_for_slug
 
 PAGE = 30  # search results a page shows, and how many more each "more" link adds
 MAX_SHOWN = 300
+MAX_TOPIC_SHOWN = 1000  # a topic page lists at most this many of its newest papers
 
 router = APIRouter()
 
@@ -68,13 +69,21 @@ def home(request: Request) -> Response:
 
 @router.get("/topic/{slug}", include_in_schema=False)
 def topic(request: Request, slug: str, order: str = "date", category: str = "", code: str = "",
-          since: str = "", until: str = "") -> Response:
+          since: str = "", until: str = "", n: str = "") -> Response:
     v = _views(request)
-    result = digest.topic_page(v.library, topic_for_slug(v.library, slug), order=choice(order, ORDERS, "order"),
+    if n and not n.isdigit():
+        raise InputError(f"n must be a number of papers, not {n!r}")
+    name = topic_for_slug(v.library, slug)
+    result = digest.topic_page(v.library, name, order=choice(order, ORDERS, "order"),
                                category=category or None, has_code=parse_code(code),
-                               since=parse_day(since, "since"), until=parse_day(until, "until"), count=True)
-    return v.page(request, "topic.html", title=result.topic.name, result=result, slug=slug,
-                  f={"order": order, "category": category, "code": code, "since": since, "until": until})
+                               since=parse_day(since, "since"), until=parse_day(until, "until"), count=True,
+                               limit=min(int(n), MAX_TOPIC_SHOWN) if n and int(n) > 0 else None)
+    f = {"order": order, "category": category, "code": code, "since": since, "until": until}
+    shown, step = len(result.papers), result.topic.max_papers
+    more = None
+    if result.total is not None and result.total > shown and shown < MAX_TOPIC_SHOWN:
+        more = f"/topic/{slug}?" + urlencode({**{k: x for k, x in f.items() if x}, "n": min(shown + step, MAX_TOPIC_SHOWN)})
+    return v.page(request, "topic.html", title=result.topic.name, result=result, slug=slug, f=f, more=more)
 
 
 @router.get("/paper/{paper_id:path}", include_in_schema=False)
