@@ -207,6 +207,24 @@ def test_ratings_change_the_next_recommendations(tmp_path: Path, lib: Library) -
         store.close()
 
 
+def test_ratings_alone_are_a_library(lib: Library) -> None:
+    """A researcher who only rates papers in the web app (no library file) gets recommendations from the 👍s."""
+    store = SQLiteStore(lib.store.path)  # a second connection: ratings must not leak into the shared fixture
+    other = make_library(store, clock=lambda: NOV1)
+    try:
+        with pytest.raises(PaperscopeError, match=r"no paper rated up \(👍\) yet"):
+            recommend(other, days=100_000)
+        rate(other, ORIGINAL, "up")
+        got = recommend(other, days=100_000, limit=5)
+        assert got.library_items == 0 and got.matched == 1 and len(got.recommendations) == 5
+        assert ORIGINAL not in [r.paper.id for r in got.recommendations]
+        assert all(r.why.papers and r.why.papers[0].id == ORIGINAL for r in got.recommendations)
+        assert "2607.99999" in [r.paper.id for r in got.recommendations]  # its re-worded copy, nearest of all
+    finally:
+        store.conn.execute("DELETE FROM ratings")
+        store.close()
+
+
 def test_recommend_window_counts_back_from_the_newest_paper_not_the_clock(lib: Library, tmp_path: Path) -> None:
     mine = tmp_path / "mine.txt"
     mine.write_text(ORIGINAL + "\n", encoding="utf-8")

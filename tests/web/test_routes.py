@@ -181,6 +181,27 @@ def test_author_page_lists_similar_authors(client: TestClient, library: Any) -> 
     assert "similar_authors" not in client.get(f"/api/authors/{quote(name)}?similar=0").json()
 
 
+def test_for_you_page_learns_from_thumbs_up(client: TestClient, library: Any) -> None:
+    """With no library file, the page says what to do; after a 👍 it lists papers like the rated one."""
+    first = client.get("/recommend")
+    assert first.status_code == 200 and "no paper rated up" in first.text and 'href="/recommend"' in first.text
+    refused = client.get("/api/recommend")
+    assert refused.status_code == 400 and "no paper rated up" in refused.text
+    from paperscope.service.meaning import recommend
+    from paperscope.service.people import author_profile
+
+    pid = author_profile(library, busiest_author(library)).profile.cards[0].paper.id
+    assert client.post(f"/api/papers/{pid}/rating", json={"rating": "up"}, headers=BEARER).status_code == 200
+    page = client.get("/recommend").text
+    listed = re.findall(r'<article class="paper" data-id="([^"]+)"', page)
+    want = recommend(library, limit=30).recommendations
+    assert listed and pid not in listed and listed == [r.paper.id for r in want]
+    assert "the papers you rated up" in page
+    assert page.count("like: ") == sum(1 for r in want if r.why.papers)
+    api = client.get("/api/recommend?limit=30").json()
+    assert [r["paper"]["id"] for r in api["recommendations"]] == listed
+
+
 # ------------------------------------------------------------------------------------------------ not embedded
 @pytest.fixture
 def bare_client(bare_path: Any) -> Any:

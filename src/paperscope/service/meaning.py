@@ -323,24 +323,32 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
               today: date | None = None) -> RecommendResult:
     """Rank papers of a window (`since`..`until`, or the last `days` before the newest paper in the library)
     by likeness to the researcher's own library (semantic/ranker.py); 👍 papers count double in it, 👎 and
-    not-interested ones are left out and push their look-alikes down. Each recommendation says why."""
+    not-interested ones are left out and push their look-alikes down. Without a library file the 👍 papers
+    alone are the library. Each recommendation says why."""
     path = library or lib.settings.library_file
-    if not path:
-        raise InputError("no library file given: set library_file in the config")
+    store = lib.store
+    rated = store.ratings()
+    if not path and "up" not in rated.values():
+        raise InputError("no library file given and no paper rated up (👍) yet: set library_file in the config, "
+                         "or rate papers up")
     day = today or lib.today()
     if since is None:
         end = until or newest_announcement(lib)
         since = end - timedelta(days=days if days is not None else int(lib.settings.recommend_days))
-    matched, unmatched, n_items, problems = _library_ids(lib, str(Path(str(path)).expanduser()), day)
-    store = lib.store
+    matched: dict[str, float] = {}
+    unmatched: list[str] = []
+    problems: list[str] = []
+    n_items = 0
+    if path:
+        matched, unmatched, n_items, problems = _library_ids(lib, str(Path(str(path)).expanduser()), day)
     v = lib.vectors()
-    rated = store.ratings()
     for pid, r in rated.items():
         if r == "up" and pid in v:
             matched.setdefault(pid, 1.0)
     if not matched:
         raise InputError(f"{path}: none of its {n_items} items is in the library with a vector "
-                         "(import or fetch those papers, then embed them)")
+                         "(import or fetch those papers, then embed them)" if path else
+                         "none of the papers rated up (👍) is embedded yet (run `paperscope embed`)")
     skip = set(matched) | store.not_interested() | {i for i, r in rated.items() if r == "down"}
     # the window comes from the vector space's own dates: no scan of the papers table per call
     cands = [i for i in v.submitted_between(since.isoformat(), until.isoformat() if until else None)
@@ -366,7 +374,8 @@ def recommend(lib: Library, library: str | Path | None = None, *, days: int | No
     candidates, papers = paper_set(cands)
     if not len(positives):
         raise InputError(f"{path}: none of its {n_items} items is in the library with a vector "
-                         "(import or fetch those papers, then embed them)")
+                         "(import or fetch those papers, then embed them)" if path else
+                         "none of the papers rated up (👍) is in the library any more")
     ranked = rank(candidates, positives, negatives, doc_freq=_doc_freq(lib), limit=limit)
     disliked_title = dict(zip(negatives.ids, negatives.titles or []))
     recs = [Recommendation(papers[r.id], round(r.score, 4), Why(

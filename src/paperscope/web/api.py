@@ -89,6 +89,12 @@ def search(request: Request, q: str = Query(..., min_length=1), mode: Literal["t
     return result.to_dict()
 
 
+@router.get("/recommend", summary="Recent papers like your library file or the papers you rated up, each with why")
+def recommend(request: Request, days: int | None = Query(None, ge=1, le=36500),
+              limit: int = Query(20, ge=1, le=200)) -> Any:
+    return meaning.recommend(_views(request).library, days=days, limit=limit).to_dict()
+
+
 @router.get("/trends", summary="Papers per week and rising terms per topic")
 def trends_all(request: Request, weeks: int = Query(26, ge=5, le=520)) -> Any:
     lib = _views(request).library

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.requests import Request
 
-from paperscope.errors import InputError, NotFound
+from paperscope.errors import InputError, NotFound, NotReady
 from paperscope.service import digest, meaning, papers, people, trends
 from paperscope.web.security import SESSION_COOKIE
 from paperscope.web.views import Views, keep_hits, topic_feed, topic_for_slug
@@ -125,6 +125,19 @@ def search(request: Request, q: str = "", mode: str = "text", category: str = ""
         more = "/search?" + urlencode({**f, "n": shown + PAGE})
     return v.page(request, "search.html", title=f"Search: {q}" if q else "Search", result=result, hits=hits, f=f,
                   more=more, window=window, filtered=bool(result) and len(hits) < len(result.hits))
+
+
+@router.get("/recommend", include_in_schema=False)
+def recommend_page(request: Request) -> Response:
+    v = _views(request)
+    result, problem, needs = None, "", ""
+    try:
+        result = meaning.recommend(v.library, limit=30)
+    except NotReady as e:
+        problem, needs = str(e), e.needs
+    except InputError as e:  # no library file and no 👍 yet, or none of them embedded: the page says what to do
+        problem = str(e)
+    return v.page(request, "recommend.html", title="For you", result=result, problem=problem, needs=needs)
 
 
 @router.get("/trends", include_in_schema=False)
