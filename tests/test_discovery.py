@@ -273,6 +273,22 @@ def test_digest_orders_by_novelty_and_recommends(lib: Library, tmp_path: Path) -
     assert ORIGINAL in rec.labels["2607.99999"]
 
 
+def test_digest_recommends_from_ratings_without_a_library_file(lib: Library) -> None:
+    topic = Topic("Noisy correspondence", '"noisy correspondence" OR "image-text"', [], 10)
+    settings = Config(None, {"recommend_days": 60}, [topic])
+    store = SQLiteStore(lib.store.path)  # a second connection: ratings must not leak into the shared fixture
+    try:
+        plain = build_digest(make_library(store, settings), today=date(2026, 8, 1))
+        assert [s.title for s in plain.digest.sections] == ["Noisy correspondence"]  # nothing rated: no section
+        rate(make_library(store, settings), ORIGINAL, "up")
+        d = build_digest(make_library(store, settings), today=date(2026, 8, 1))
+        rec = d.digest.sections[-1]
+        assert rec.title == "Recommended for you" and rec.papers[0].id == "2607.99999"
+    finally:
+        store.conn.execute("DELETE FROM ratings")
+        store.close()
+
+
 def test_recommend_command_shows_why_in_text_and_json(lib: Library, tmp_path: Path) -> None:
     from click.testing import CliRunner
 

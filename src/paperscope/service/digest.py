@@ -47,7 +47,8 @@ def _empty_note(lib: Library) -> str:
 
 def build_digest(lib: Library, topics: Sequence[str] = (), *, today: date | None = None) -> DigestResult:
     """One section per topic with its newest papers (reordered by novelty, score or fit when the topic asks),
-    then followed authors, then "Recommended for you" when a library file is set and vectors exist."""
+    then followed authors, then "Recommended for you" when a library file is set (or papers were rated up) and
+    vectors exist."""
     store = lib.store
     day = today or lib.today()
     library = _library_path(lib)
@@ -68,11 +69,18 @@ def build_digest(lib: Library, topics: Sequence[str] = (), *, today: date | None
             title="Followed authors", papers=[p for p, _, _ in rows],
             labels={p.id: f"{label} · {who}" for p, who, label in rows},
             note="" if rows else f"No new papers or revisions by followed authors in the last {FOLLOW_WINDOW_DAYS} days."))
-    if library and store.active_model():
+    liked_only = not library and "up" in store.ratings().values()  # the papers rated up are the library
+    if (library or liked_only) and store.active_model():
         from paperscope.service.meaning import recommend
 
         days = int(lib.settings.recommend_days)
-        rep = recommend(lib, library, days=days, limit=20, today=day)
+        try:
+            rep = recommend(lib, library, days=days, limit=20, today=day)
+        except InputError as e:
+            if not liked_only:
+                raise
+            notes.append(f"recommendations: {e}")  # e.g. none of the liked papers embedded yet
+            return DigestResult(Digest(generated=day, sections=sections), notes)
         sections.append(DigestSection(
             title="Recommended for you", papers=[r.paper for r in rep.recommendations],
             labels={r.paper.id: "like " + ", ".join(x.id for x in r.resembles[:2]) for r in rep.recommendations},
