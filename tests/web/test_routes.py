@@ -202,6 +202,24 @@ def test_for_you_page_learns_from_thumbs_up(client: TestClient, library: Any) ->
     assert [r["paper"]["id"] for r in api["recommendations"]] == listed
 
 
+def test_paper_page_reads_the_ai_score_input_by_input(client: TestClient, library: Any) -> None:
+    """The AI Score's inputs were a dump of the stored dicts ("{'text (words)': 13.54…"): now one row an input,
+    its value and its points, which add up with the average paper's to the score."""
+    from paperscope.service.papers import paper_detail
+
+    pid = next(i for i, in library.store.conn.execute("SELECT arxiv_id FROM scores LIMIT 1"))
+    d = paper_detail(library, pid)
+    assert d.score is not None and d.score.base is not None and len(d.score.breakdown) >= 8
+    total = d.score.base + sum(r.points or 0.0 for r in d.score.breakdown)
+    assert abs(min(100.0, max(0.0, total)) - d.score.value) < 0.05
+    page = client.get(f"/paper/{pid}").text
+    table = page.split('<table class="inputs">')[1].split("</table>")[0]
+    rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td class=\"num\">([^<]*)</td></tr>", table)
+    assert rows[0][0] == "an average paper" and [r[0] for r in rows[1:len(d.score.breakdown) + 1]] == \
+        [html.escape(r.input) for r in d.score.breakdown]
+    assert "{" not in table and "text (words)" in table
+
+
 # ------------------------------------------------------------------------------------------------ not embedded
 @pytest.fixture
 def bare_client(bare_path: Any) -> Any:

@@ -196,11 +196,8 @@ def score(ctx: Ctx, arxiv_id: str | None, min_train: int, as_json: bool) -> None
         emit_json({"id": p.id, **got.to_dict()})
         return
     click.echo(f"{p.id}: {got.text}")
-    values = got.inputs.get("values") or {}
-    points = got.inputs.get("contributions") or {}
-    assert isinstance(values, dict) and isinstance(points, dict)
-    if "base" in got.inputs:
-        click.echo(f"  {float(got.inputs['base']):6.1f}  points for an average paper")  # type: ignore[arg-type]
-    for name in sorted(values, key=lambda n: -abs(float(points.get(n, 0.0)))):
-        pts = f"{float(points[name]):+6.1f}" if name in points else "      "
-        click.echo(f"  {pts}  {name}: {values[name]}")
+    if got.base is not None:
+        click.echo(f"  {got.base:6.1f}  points for an average paper")
+    for row in got.breakdown:
+        pts = f"{row.points:+6.1f}" if row.points is not None else "      "
+        click.echo(f"  {pts}  {row.input}: {row.value}")

@@ -156,12 +156,37 @@ class NoveltyInfo(Result):
 
 
 @dataclass(slots=True)
+class ScoreInput(Result):
+    """One input of an AI Score as a reader sees it: its value and the points it adds (None: not scored)."""
+
+    input: str
+    value: str
+    points: float | None
+
+
+@dataclass(slots=True)
 class ScoreInfo(Result):
     value: float
     method: str
     text: str
     inputs: dict[str, JSONValue] = field(default_factory=dict)
     computed: str = ""
+    base: float | None = None  # the points of an average paper, where the inputs' points add to it
+    breakdown: list[ScoreInput] = field(default_factory=list)  # largest |points| first
+
+
+def score_breakdown(inputs: dict[str, JSONValue]) -> tuple[float | None, list[ScoreInput]]:
+    """The stored inputs of a score as (base, one row per input, largest |points| first)."""
+    values, points, base = inputs.get("values"), inputs.get("contributions"), inputs.get("base")
+    if not isinstance(values, dict):
+        return None, []
+    pts = points if isinstance(points, dict) else {}
+    rows = []
+    for name, v in values.items():
+        got = pts.get(name)
+        rows.append(ScoreInput(str(name), str(v), float(got) if isinstance(got, (int, float)) else None))
+    rows.sort(key=lambda r: -abs(r.points or 0.0))
+    return (float(base) if isinstance(base, (int, float)) else None), rows
 
 
 @dataclass(slots=True)
@@ -208,8 +233,9 @@ def score_info(lib: Library, pid: str, paper: Paper) -> ScoreInfo | None:
     got = lib.store.scores_for([pid]).get(pid)
     if got is None:
         return None
+    base, rows = score_breakdown(got["inputs"])
     return ScoreInfo(float(got["value"]), got["method"], score_text(float(got["value"]), paper, got["method"], got["inputs"]),
-                     got["inputs"], got["computed"])
+                     got["inputs"], got["computed"], base, rows)
 
 
 def paper_detail(lib: Library, paper_id: str, *, similar: int = 5) -> PaperDetail:
