@@ -270,7 +270,10 @@ def test_digest_orders_by_novelty_and_recommends(lib: Library, tmp_path: Path) -
     assert values == sorted(values, reverse=True)
     rec = d.sections[-1]
     assert rec.title == "Recommended for you" and rec.papers[0].id == "2607.99999"
-    assert ORIGINAL in rec.labels["2607.99999"]
+    original = lib.store.get_paper(ORIGINAL)
+    assert original is not None
+    shown = original.title if len(original.title) <= 70 else original.title[:69].rstrip() + "…"
+    assert rec.labels["2607.99999"] == f"like “{shown}” ({ORIGINAL})"  # the reader sees which paper, by title
 
 
 def test_digest_recommends_from_ratings_without_a_library_file(lib: Library) -> None:

@@ -114,17 +114,14 @@ def build(ctx: RunContext, topics: list[Topic] | None = None, library: str | Non
 
 def _own_recommendations(ctx: RunContext, d: Digest, library: str) -> None:
     """Replace "Recommended for you" with the recommendations for a recipient's own library file."""
-    from paperscope.render.model import DigestSection
     from paperscope.service import meaning
+    from paperscope.service.digest import recommended_section
 
     if not ctx.lib.store.active_model():
         return
     days = int(ctx.lib.settings.recommend_days)
     rep = meaning.recommend(ctx.lib, str(Path(library).expanduser()), days=days, limit=20, today=ctx.day)
-    section = DigestSection(
-        title="Recommended for you", papers=[r.paper for r in rep.recommendations],
-        labels={r.paper.id: "like " + ", ".join(x.id for x in r.resembles[:2]) for r in rep.recommendations},
-        note="" if rep.recommendations else f"Nothing new in the last {days} days resembles your library.")
+    section = recommended_section(rep, days)
     d.sections = [s for s in d.sections if s.title != "Recommended for you"] + [section]
 
 

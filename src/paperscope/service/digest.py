@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from paperscope.errors import InputError
 from paperscope.library import Library
@@ -18,6 +19,9 @@ from paperscope.render.model import Digest, DigestSection
 from paperscope.service.ingest import pick_topics, topic_query
 from paperscope.service.papers import COUNT_CAP, filtered_query
 from paperscope.service.results import JSONValue, Result, as_dict, jsonable
+
+if TYPE_CHECKING:
+    from paperscope.service.meaning import Recommendation, RecommendResult
 
 FOLLOW_WINDOW_DAYS = 7
 ORDERS = ("date", "novelty", "score", "fit")
@@ -81,11 +85,23 @@ def build_digest(lib: Library, topics: Sequence[str] = (), *, today: date | None
                 raise
             notes.append(f"recommendations: {e}")  # e.g. none of the liked papers embedded yet
             return DigestResult(Digest(generated=day, sections=sections), notes)
-        sections.append(DigestSection(
-            title="Recommended for you", papers=[r.paper for r in rep.recommendations],
-            labels={r.paper.id: "like " + ", ".join(x.id for x in r.resembles[:2]) for r in rep.recommendations},
-            note="" if rep.recommendations else f"Nothing new in the last {days} days resembles your library."))
+        sections.append(recommended_section(rep, days))
     return DigestResult(Digest(generated=day, sections=sections), notes)
+
+
+def recommended_section(rep: RecommendResult, days: int) -> DigestSection:
+    """"Recommended for you": each paper labelled with the library paper it is most like, by title and id."""
+    def like(r: Recommendation) -> str:
+        if not r.resembles:
+            return ""
+        top = r.resembles[0]
+        title = top.title if len(top.title) <= 70 else top.title[:69].rstrip() + "…"
+        return f"like “{title}” ({top.id})" if title else f"like {top.id}"
+
+    return DigestSection(
+        title="Recommended for you", papers=[r.paper for r in rep.recommendations],
+        labels={r.paper.id: like(r) for r in rep.recommendations if r.resembles},
+        note="" if rep.recommendations else f"Nothing new in the last {days} days resembles your library.")
 
 
 def _library_path(lib: Library) -> str | None:
