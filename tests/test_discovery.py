@@ -148,6 +148,10 @@ def test_hybrid_search_shows_both_ranks(lib: Library) -> None:
     assert hits[0].paper.id in (ORIGINAL, "2607.99999")
     assert hits[0].text_rank is not None and hits[0].vector_rank is not None
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    # a sentence asked by meaning marks its words, not its "that" and "from"
+    asked = search(lib, "images that match captions from the web", limit=3, semantic=True)
+    assert asked.terms == ["images", "match", "captions", "web"]
+    assert search(lib, "that from", limit=3).terms == ["that", "from"]  # full text: what was asked is matched
 
 
 def test_recommend_from_a_plain_list(lib: Library, tmp_path: Path) -> None:

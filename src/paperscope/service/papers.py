@@ -117,7 +117,10 @@ def search(lib: Library, query: str, *, order: str = "relevance", limit: int = 2
     for h in fused.values():
         h.score = round(sum(1 / (RRF_K + r) for r in (h.text_rank, h.vector_rank) if r), 6)
     hits = sorted(fused.values(), key=lambda h: (-(h.score or 0.0), h.paper.id))[:limit]
-    return SearchResult(query, True, hits, terms)
+    from paperscope.service.trends import FUNCTION_WORDS
+
+    # a sentence asked by meaning: its "that", "from", "a" are no words to mark in the results
+    return SearchResult(query, True, hits, [t for t in terms if t.lower() not in FUNCTION_WORDS])
 
 
 def get_paper(lib: Library, paper_id: str) -> Paper:

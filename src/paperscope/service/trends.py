@@ -30,15 +30,18 @@ TOPIC_POOL = 5000  # newest papers of a topic looked at
 MAP_POINTS = 4000  # points sent to the browser; the layout itself uses every embedded paper
 
 _WORD = re.compile(r"[a-z][a-z0-9\-]{2,}")
+# Function words: no trend, and not worth marking in a semantic search's results.
+FUNCTION_WORDS = frozenset("""
+a an in on of to is it as at by or be we us the and for with that this from are our which these their into can
+has have been also than such its not both while each when where how via all between within but one whether same
+does did done doing every whose who whom what why should would could might must may will shall was were being any
+some few much very just even still yet though although because since until upon about above after again against
+among around before behind below beneath beside beyond during except inside near off onto out outside per toward
+towards unlike versus they them there then through most many other own here now today another either neither nor
+those whereas thus hence therefore moreover furthermore only well more less further etc
+""".split())
 # Function words and the verbs and adjectives of every abstract: never part of a term.
-_STOP = frozenset("""
-the and for with that this from are our which these their into can has have been also than such its not both
-while each when where how via all between within but one whether same does did done doing every whose who whom
-what why should would could might must may will shall was were being any some few much very just even still yet
-though although because since until upon about above after again against among around before behind below
-beneath beside beyond during except inside near off onto out outside per toward towards unlike versus they them
-there then through most many other own here now today another either neither nor those whereas thus hence
-therefore moreover furthermore only well more less further etc
+_STOP = FUNCTION_WORDS | frozenset("""
 using use used uses based new two three four five over show shows shown propose proposes proposed present presents
 however existing large achieve achieves achieved demonstrate demonstrates without across significant
 significantly provide provides under novel first improve improves improved state-of-the-art effective efficient
