@@ -57,10 +57,11 @@ def trends(ctx: Ctx, topic_names: tuple[str, ...], weeks: int, as_json: bool) ->
     for i, t in enumerate(result.topics):
         span = f"{t.weeks[0].week.isoformat()} to {result.until.isoformat()}" if t.weeks else ""
         click.echo(("\n" if i else "") + f"{t.topic}: {t.papers} papers in {len(t.weeks)} weeks ({span})")
-        click.echo(f"  per week  {sparkline([w.papers for w in t.weeks])}  (most {max((w.papers for w in t.weeks), default=0)})")
+        counts = [w.papers for w in t.weeks]
+        click.echo(f"  per week  {sparkline(counts)}  (most {max(counts, default=0)})")
         if t.rising:
             n_before = t.papers - t.recent_papers
-            click.echo(f"  rising in the last 4 weeks, share of papers before → now:")
+            click.echo("  rising in the last 4 weeks, share of papers before → now:")
             for r in t.rising:
                 click.echo(f"    {r.term:<28} {r.before_share:4.0%} → {r.recent_share:4.0%}"
                            f"   ({r.before} of {n_before} → {r.recent} of {t.recent_papers} papers)")

@@ -84,8 +84,8 @@ def build_digest(lib: Library, topics: Sequence[str] = (), *, today: date | None
             if not liked_only:
                 raise
             notes.append(f"recommendations: {e}")  # e.g. none of the liked papers embedded yet
-            return DigestResult(Digest(generated=day, sections=sections), notes)
-        sections.append(recommended_section(rep, days))
+        else:
+            sections.append(recommended_section(rep, days))
     return DigestResult(Digest(generated=day, sections=sections), notes)
 
 
@@ -149,7 +149,7 @@ class TopicPage(Result):
     scores: dict[str, float] = field(default_factory=dict)
     code: dict[str, str] = field(default_factory=dict)
     ratings: dict[str, str] = field(default_factory=dict)
-    total: int | None = None  # papers of the topic within the category and dates (asked with count=True, no code filter)
+    total: int | None = None  # the topic's papers within the category and dates (count=True, no code filter)
     more_than: bool = False  # `total` is COUNT_CAP and there are more
 
 
@@ -178,7 +178,8 @@ def topic_page(lib: Library, name: str, *, order: str = "date", category: str | 
     empty = "No papers of this topic match these filters." if filtered else _empty_note(lib)
     return TopicPage(topic, order, papers, note=why or ("" if papers else empty), novelty=nov,
                      scores=sc, code={p.id: p.code_url for p in papers if p.code_url},
-                     ratings={i: rated[i] for i in ids if i in rated}, total=None if total is None else min(total, COUNT_CAP),
+                     ratings={i: rated[i] for i in ids if i in rated},
+                     total=None if total is None else min(total, COUNT_CAP),
                      more_than=total is not None and total > COUNT_CAP)
 
 

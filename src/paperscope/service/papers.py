@@ -237,8 +237,9 @@ def score_info(lib: Library, pid: str, paper: Paper) -> ScoreInfo | None:
     if got is None:
         return None
     base, rows = score_breakdown(got["inputs"])
-    return ScoreInfo(float(got["value"]), got["method"], score_text(float(got["value"]), paper, got["method"], got["inputs"]),
-                     got["inputs"], got["computed"], base, rows)
+    value = float(got["value"])
+    return ScoreInfo(value, got["method"], score_text(value, paper, got["method"], got["inputs"]), got["inputs"],
+                     got["computed"], base, rows)
 
 
 def paper_detail(lib: Library, paper_id: str, *, similar: int = 5) -> PaperDetail:

@@ -209,7 +209,8 @@ def topic_trends(lib: Library, topics: Sequence[Topic], *, weeks: int = WEEKS, u
     return TrendsResult(end, out)
 
 
-def trends_of(lib: Library, names: Sequence[str] = (), *, weeks: int = WEEKS, until: date | None = None) -> TrendsResult:
+def trends_of(lib: Library, names: Sequence[str] = (), *, weeks: int = WEEKS,
+              until: date | None = None) -> TrendsResult:
     """`topic_trends` of the config's topics, or of the named ones (NotFound names the topics there are)."""
     from paperscope.service.ingest import pick_topics
 

@@ -57,6 +57,8 @@ def _key_span(q: PaperQuery) -> tuple[str, tuple[int, ...]]:
     if not q.bounded:
         return "", ()
     return " AND rowid BETWEEN ? AND ?", _key_bounds(q)
+
+
 BATCH = 2000
 # Papers per transaction: FTS5 flushes its in-memory index at each commit, so big transactions
 # make few, large segments (a 1M-paper import builds its index about 1.5x faster than with small ones).
@@ -826,8 +828,8 @@ class SQLiteStore(AuthorTables, VectorTables):
                 f"SELECT count(*) FROM (SELECT 1 FROM papers WHERE sort_key BETWEEN ? AND ?{cap})",
                 (*_key_bounds(q), *capped)).fetchone()[0])
         span, bounds = _key_span(q)
-        return int(self._match(f"SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?{span}{cap})",
-                               (match, *bounds, *capped)).fetchone()[0])
+        sql = f"SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?{span}{cap})"
+        return int(self._match(sql, (match, *bounds, *capped)).fetchone()[0])
 
     def search(self, q: PaperQuery, *, order: str = "relevance", limit: int = 50) -> list[Paper]:
         """Full-text search; `order` is 'relevance' (BM25, title weighted highest) or 'date' (newest first)."""

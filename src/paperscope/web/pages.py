@@ -82,7 +82,8 @@ def topic(request: Request, slug: str, order: str = "date", category: str = "", 
     shown, step = len(result.papers), result.topic.max_papers
     more = None
     if result.total is not None and result.total > shown and shown < MAX_TOPIC_SHOWN:
-        more = f"/topic/{slug}?" + urlencode({**{k: x for k, x in f.items() if x}, "n": min(shown + step, MAX_TOPIC_SHOWN)})
+        asked = {k: x for k, x in f.items() if x}
+        more = f"/topic/{slug}?" + urlencode({**asked, "n": min(shown + step, MAX_TOPIC_SHOWN)})
     return v.page(request, "topic.html", title=result.topic.name, result=result, slug=slug, f=f, more=more)
 
 
