@@ -23,10 +23,12 @@ JSON = dict[str, JSONValue]
 
 INSTRUCTIONS = (
     "paperscope is the user's local library of arXiv papers. Use `search` (full text with the query syntax: words, "
-    '"phrases", AND/OR/NOT, ti:/abs:/au:/cat: fields; semantic=true adds meaning), `paper` for everything known '
-    "about one paper (versions, code, citations, novelty with its evidence, AI Score with inputs, BibTeX), "
-    "`similar` for papers nearest in meaning, `author_profile` for a researcher, `digest` for the user's topics' "
-    "newest papers, `recommend` for papers like the user's own library, and `trends` for a topic over time."
+    '"phrases", AND/OR/NOT, ti:/abs:/au:/cat: fields; semantic=true adds meaning; since/until bound the dates), '
+    "`paper` for everything known about one paper (versions, code, citations, novelty with its evidence, AI Score "
+    "input by input, BibTeX), `similar` for papers nearest in meaning, `author_profile` for a researcher (with the "
+    "authors nearest in meaning), `digest` for the user's topics' newest papers, `recommend` for papers like the "
+    "user's own library or the papers they rated up, and `trends` for a topic over time (papers per week, rising "
+    "terms)."
 )
 
 NEEDS = {"embed": "the library has no embeddings yet: the user can run `paperscope embed`",
