@@ -105,8 +105,9 @@ def create_server(lib: Library, *, host: str = "127.0.0.1", port: int = 8765) ->
     @server.tool()
     def recommend(library_file: str | None = None, days: int | None = None, since: str | None = None,
                   until: str | None = None, limit: int = 20) -> JSON:
-        """Papers ranked by likeness to the user's own library (their configured library file, or `library_file`),
-        from the last `days` before the newest paper, or between `since` and `until` (YYYY-MM-DD)."""
+        """Papers ranked by likeness to the user's own library (their configured library file, or `library_file`;
+        without either, the papers they rated up), from the last `days` before the newest paper, or between `since`
+        and `until` (YYYY-MM-DD); each says which library paper it is like and the terms they share."""
         if not 1 <= limit <= 200:
             raise ToolError("limit must be between 1 and 200")
         return _call(lambda: meaning.recommend(lib, library_file, days=days, since=_day(since, "since"),
