@@ -106,6 +106,26 @@ def test_follow_lists_new_and_revised(lib: SQLiteStore) -> None:
         unfollow(library, "Jürgen Schmidhuber")
 
 
+def test_digest_shows_followed_authors_of_the_librarys_own_last_week(store: SQLiteStore) -> None:
+    """An old snapshot read months later: the week is the one before its newest paper, not before today."""
+    from paperscope.config import Config
+    from paperscope.models import Topic
+    from paperscope.service.digest import build_digest
+
+    cfg = Config(None, topics=[Topic("Work", "work")])
+    store.upsert_papers([make_paper("2606.00001", title="Old work", authors=["Ada Lovelace"], updated=dt(2026, 5, 1)),
+                         make_paper("2606.00002", title="Her newest", authors=["Ada Lovelace"], updated=dt(2026, 6, 28)),
+                         make_paper("2606.00003", title="Someone else", authors=["Bo Other"], updated=dt(2026, 7, 1))])
+    library = make_library(store, cfg, clock=lambda: dt(2026, 12, 7))
+    follow(library, "Ada Lovelace")
+    section = next(s for s in build_digest(library).digest.sections if s.title == "Followed authors")
+    assert [p.id for p in section.papers] == ["2606.00002"]
+    quiet = make_library(store, cfg, clock=lambda: dt(2026, 12, 7))
+    store.upsert_papers([make_paper("2607.00009", title="Much later", authors=["Bo Other"], updated=dt(2026, 9, 1))])
+    section = next(s for s in build_digest(quiet).digest.sections if s.title == "Followed authors")
+    assert section.papers == [] and "up to 2026-09-01" in section.note
+
+
 class FakeSource:
     """A CitationSource that knows a fixed set of ids (the HTTP clients have their own local-server tests)."""
 

@@ -67,12 +67,17 @@ def build_digest(lib: Library, topics: Sequence[str] = (), *, today: date | None
     if store.following():
         from paperscope.service.people import followed_papers
 
-        since = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=FOLLOW_WINDOW_DAYS)
+        from paperscope.service.meaning import newest_announcement
+
+        # the week before the newest announcement the library holds (an old snapshot still shows its own week)
+        end = min(day, newest_announcement(lib))
+        since = datetime(end.year, end.month, end.day, tzinfo=UTC) - timedelta(days=FOLLOW_WINDOW_DAYS)
         rows = followed_papers(lib, since=since)
         sections.append(DigestSection(
             title="Followed authors", papers=[p for p, _, _ in rows],
             labels={p.id: f"{label} · {who}" for p, who, label in rows},
-            note="" if rows else f"No new papers or revisions by followed authors in the last {FOLLOW_WINDOW_DAYS} days."))
+            note="" if rows else (f"No new papers or revisions by followed authors in the {FOLLOW_WINDOW_DAYS} days "
+                                  f"up to {end.isoformat()}.")))
     liked_only = not library and "up" in store.ratings().values()  # the papers rated up are the library
     if (library or liked_only) and store.active_model():
         from paperscope.service.meaning import recommend
