@@ -170,6 +170,30 @@ def test_span_of_last_updates_bounds_every_read(store: Store) -> None:
                                                                                       "2501.00005"}
 
 
+def test_code_link_selects_in_every_read(store: Store) -> None:
+    """`has_code` selects papers with a code link (True) or without one (False) in newest, count and search."""
+    papers = [paper(f"2502.0000{i}", title="graph nets" if i < 6 else "unrelated", updated=T0 + timedelta(days=i))
+              for i in range(8)]
+    for i in (1, 4, 6):
+        papers[i].code_url = f"https://github.com/lab/repo{i}"
+    store.upsert_papers(papers)
+
+    def coded(text: str | None, has: bool | None, since: datetime | None = None) -> PaperQuery:
+        return PaperQuery(parse_query(text) if text else None, (), (), since, None, has)
+
+    assert ids(store.newest_matching(coded("graph", True), 10)) == ["2502.00004", "2502.00001"]
+    assert ids(store.newest_matching(coded("graph", False), 2)) == ["2502.00005", "2502.00003"]
+    assert ids(store.newest_matching(coded(None, True), 10)) == ["2502.00006", "2502.00004", "2502.00001"]
+    assert ids(store.newest_matching(coded("graph", True, T0 + timedelta(days=2)), 10)) == ["2502.00004"]
+    assert ids(store.newest_matching(coded("graph", True), 10, within=["2502.00001", "2502.00002"])) == \
+        ["2502.00001"]
+    assert store.count_matching(coded("graph", True)) == 2 and store.count_matching(coded("graph", False)) == 4
+    assert store.count_matching(coded(None, False)) == 5 and store.count_matching(coded(None, True), at_most=2) == 2
+    assert set(ids(store.search(coded("graph", True)))) == {"2502.00001", "2502.00004"}
+    assert ids(store.search(coded("graph", False), order="date", limit=1)) == ["2502.00005"]
+    assert all(p.has_code for p in store.search(coded("graph", True)))
+
+
 def test_authors_recent_and_keys(store: Store) -> None:
     store.upsert_papers([paper("2501.00001", authors=("Grace Hopper", "Alan Turing")),
                          paper("2501.00002", authors=("Alan Kay",), updated=T0 - timedelta(days=10))])

@@ -161,8 +161,11 @@ def test_search_says_how_many_match_and_shows_more(client: TestClient, library: 
     few = client.get("/search?q=%22" + "reward%20model%22%20AND%20hallucination").text
     assert 0 < few.count('<article class="paper"') < 30
     assert "papers match" not in few and '<p class="more">' not in few  # all shown: no total, no link
+    coded = library.store.count_matching(PaperQuery(parse_query("model"), has_code=True))
     filtered = client.get("/search?q=model&code=yes").text
-    assert "pass the code filter among the 90 best of" in filtered
+    listed = re.findall(r'<article class="paper" data-id="([^"]+)"', filtered)
+    assert listed and all(p.has_code for p in library.store.get_papers(listed))
+    assert (f"{coded:,} papers match" in filtered) if coded > 30 else (f"{coded} papers" in filtered)
     assert client.get("/search?q=model&n=lots").status_code == 400
 
 

@@ -154,7 +154,7 @@ class TopicPage(Result):
     scores: dict[str, float] = field(default_factory=dict)
     code: dict[str, str] = field(default_factory=dict)
     ratings: dict[str, str] = field(default_factory=dict)
-    total: int | None = None  # the topic's papers within the category and dates (count=True, no code filter)
+    total: int | None = None  # the topic's papers within the filters (asked with count=True)
     more_than: bool = False  # `total` is COUNT_CAP and there are more
 
 
@@ -162,18 +162,15 @@ def topic_page(lib: Library, name: str, *, order: str = "date", category: str | 
                has_code: bool | None = None, since: date | None = None, until: date | None = None,
                limit: int | None = None, count: bool = False) -> TopicPage:
     """One topic's papers as a page: ordered, filtered by category, code and date range, with their scores;
-    `count` also says how many papers the topic holds within the category and dates (up to COUNT_CAP)."""
+    `count` also says how many papers the topic holds within the filters (up to COUNT_CAP)."""
     topic = pick_topics(lib, [name])[0]
     want = limit or topic.max_papers
-    q = filtered_query(topic_query(topic), category=category, since=since, until=until)
+    q = filtered_query(topic_query(topic), category=category, since=since, until=until, has_code=has_code)
     store = lib.store
-    pool = store.newest_matching(q, want * (4 if has_code is not None else 1))
-    if has_code is not None:  # the one filter the store cannot select by: among the newest
-        pool = [p for p in pool if p.has_code == has_code]
+    pool = store.newest_matching(q, want)
     filtered = bool(category or since or until or has_code is not None)
-    # how many the topic holds within the category and dates (unknown with the code filter, which is not counted)
-    total = None
-    if count and has_code is None:
+    total = None  # how many the topic holds within the filters
+    if count:
         total = store.count_matching(q, at_most=COUNT_CAP + 1) if len(pool) >= want else len(pool)
     papers, why = order_papers(lib, pool[:want], order, _library_path(lib))
     ids = [p.id for p in papers]

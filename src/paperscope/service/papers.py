@@ -55,9 +55,10 @@ def _day_span(since: date | None, until: date | None) -> tuple[datetime | None, 
 
 
 def filtered_query(q: PaperQuery, *, category: str | None = None, since: date | None = None,
-                   until: date | None = None) -> PaperQuery:
-    """`q` narrowed to one arXiv category (besides its own categories, any of which it may have) and to papers
-    last updated between `since` and `until` (days, inclusive): the store selects them, not a filter afterwards."""
+                   until: date | None = None, has_code: bool | None = None) -> PaperQuery:
+    """`q` narrowed to one arXiv category (besides its own categories, any of which it may have), to papers
+    last updated between `since` and `until` (days, inclusive) and to papers with (or without) a code link: the
+    store selects them over the whole library, not a filter afterwards."""
     from paperscope.query import And, Query, Term, is_category
 
     query = q.query
@@ -69,25 +70,28 @@ def filtered_query(q: PaperQuery, *, category: str | None = None, since: date | 
     lo, hi = _day_span(since, until)
     if since and until and since > until:
         raise InputError(f"since ({since}) is after until ({until})")
-    return PaperQuery(query, q.categories, q.title_words, lo or q.since, hi or q.until)
+    return PaperQuery(query, q.categories, q.title_words, lo or q.since, hi or q.until,
+                      q.has_code if has_code is None else has_code)
 
 
 def _in_span(p: Paper, q: PaperQuery) -> bool:
-    return (q.since is None or p.updated >= q.since) and (q.until is None or p.updated <= q.until)
+    return (q.since is None or p.updated >= q.since) and (q.until is None or p.updated <= q.until) and \
+        (q.has_code is None or p.has_code == q.has_code)
 
 
 def search(lib: Library, query: str, *, order: str = "relevance", limit: int = 20, categories: Sequence[str] = (),
            semantic: bool = False, pool: int = 50, count: bool = False, since: date | None = None,
-           until: date | None = None) -> SearchResult:
+           until: date | None = None, has_code: bool | None = None) -> SearchResult:
     """Full-text search in the topic query syntax; `semantic` fuses it with meaning by reciprocal rank.
 
-    `since` / `until` (days, inclusive) bound the papers' last updates. `count` also counts every paper the
-    words, categories and dates match (`total`), for a page that says how many there are beyond those shown."""
+    `since` / `until` (days, inclusive) bound the papers' last updates; `has_code` keeps papers with (without) a
+    code link. `count` also counts every paper all of that matches (`total`), for a page that says how many
+    there are beyond those shown."""
     from paperscope.query import parse_query
 
     check_limit(limit)
     parsed = parse_query(query)
-    q = filtered_query(PaperQuery(parsed, tuple(categories)), since=since, until=until)
+    q = filtered_query(PaperQuery(parsed, tuple(categories)), since=since, until=until, has_code=has_code)
     terms = parsed.positive_terms()
     if not semantic:
         hits = [SearchHit(p) for p in lib.store.search(q, order=order, limit=limit)]

@@ -35,18 +35,21 @@ JSONDict = dict[str, JSONValue]
 
 @dataclass(frozen=True, slots=True)
 class PaperQuery:
-    """What a search selects: a parsed query, categories (any of them), words that must all be in the title, and
-    the span of last updates (`since` and `until` inclusive, aware datetimes; None: unbounded)."""
+    """What a search selects: a parsed query, categories (any of them), words that must all be in the title, the
+    span of last updates (`since` and `until` inclusive, aware datetimes; None: unbounded), and whether the paper
+    has a code link (None: either)."""
 
     query: Query | None = None
     categories: tuple[str, ...] = ()
     title_words: tuple[str, ...] = ()
     since: datetime | None = None
     until: datetime | None = None
+    has_code: bool | None = None
 
     @property
     def bounded(self) -> bool:
-        return self.since is not None or self.until is not None
+        """Whether it selects by more than text and categories (dates or code), which the ranking lists cannot."""
+        return self.since is not None or self.until is not None or self.has_code is not None
 
 
 # ---------------------------------------------------------------------------------------------- records

@@ -173,7 +173,7 @@ def split_library_url(url: str) -> tuple[str, str]:
 
 def _span(q: PaperQuery) -> tuple[list[str], list[Any]]:
     """WHERE conditions (never empty) and parameters of a query's span of last updates (stored as ISO text to
-    the second: `since` rounds up to its next whole second, `until` down)."""
+    the second: `since` rounds up to its next whole second, `until` down) and of its code condition."""
     where: list[str] = ["TRUE"]
     params: list[Any] = []
     if q.since is not None:
@@ -183,6 +183,8 @@ def _span(q: PaperQuery) -> tuple[list[str], list[Any]]:
     if q.until is not None:
         where.append("updated <= %s")
         params.append(iso(q.until))
+    if q.has_code is not None:  # a NULL link (not looked for yet) is none
+        where.append("code_url <> ''" if q.has_code else "(code_url IS NULL OR code_url = '')")
     return where, params
 
 

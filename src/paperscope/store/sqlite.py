@@ -54,9 +54,23 @@ def _key_bounds(q: PaperQuery | None) -> tuple[int, int]:
 
 def _key_span(q: PaperQuery) -> tuple[str, tuple[int, ...]]:
     """The rowid condition of the span (FTS5 rowids are the sort keys) and its parameters; '' when unbounded."""
-    if not q.bounded:
+    if q.since is None and q.until is None:
         return "", ()
-    return " AND rowid BETWEEN ? AND ?", _key_bounds(q)
+    return " AND papers_fts.rowid BETWEEN ? AND ?", _key_bounds(q)
+
+
+def _code_cond(q: PaperQuery, column: str = "code_url") -> str:
+    """The papers-table condition of `q.has_code` ('' for either); a NULL link (not looked for yet) is none."""
+    if q.has_code is None:
+        return ""
+    return f" AND {column} <> ''" if q.has_code else f" AND ({column} IS NULL OR {column} = '')"
+
+
+def _fts_rows(q: PaperQuery) -> str:
+    """FROM/WHERE text selecting the FTS rows of a MATCH (one parameter), joined to papers when `q` asks for code."""
+    if q.has_code is None:
+        return "papers_fts WHERE papers_fts MATCH ?"
+    return f"papers_fts JOIN papers p ON p.sort_key = papers_fts.rowid WHERE papers_fts MATCH ?{_code_cond(q, 'p.code_url')}"
 
 
 BATCH = 2000
@@ -776,13 +790,13 @@ class SQLiteStore(AuthorTables, VectorTables):
             if not keys:
                 return []
             cur = self._match(
-                f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ? AND rowid IN ({','.join('?' * len(keys))})"
-                f"{span} ORDER BY rowid DESC",
+                f"SELECT papers_fts.rowid FROM {_fts_rows(q)} AND papers_fts.rowid IN ({','.join('?' * len(keys))})"
+                f"{span} ORDER BY papers_fts.rowid DESC",
                 (match, *keys, *bounds),
             )
         else:
-            cur = self._match(f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?{span} ORDER BY rowid DESC",
-                              (match, *bounds))
+            cur = self._match(f"SELECT papers_fts.rowid FROM {_fts_rows(q)}{span}"
+                              " ORDER BY papers_fts.rowid DESC", (match, *bounds))
         picked: list[int] = []
         boundary = None
         # Rowids come newest second first; keep going past `limit` only while still in the same second,
@@ -799,11 +813,12 @@ class SQLiteStore(AuthorTables, VectorTables):
 
     def _newest(self, limit: int, within: Sequence[str] | None, q: PaperQuery | None = None) -> list[Paper]:
         lo, hi = _key_bounds(q)
+        code = _code_cond(q) if q is not None else ""
         if within is not None:
-            keys = sorted((k for k in self._keys_for(within) if lo <= k <= hi), reverse=True)
+            keys = sorted((k for k in self._keys_for(within, code) if lo <= k <= hi), reverse=True)
         else:
             keys = [k for (k,) in self.conn.execute(
-                "SELECT sort_key FROM papers WHERE sort_key BETWEEN ? AND ? ORDER BY sort_key DESC LIMIT ?",
+                f"SELECT sort_key FROM papers WHERE sort_key BETWEEN ? AND ?{code} ORDER BY sort_key DESC LIMIT ?",
                 (lo, hi, limit + 64))]
         if len(keys) > limit:  # keep the whole last second so ties are ordered by id
             sec = keys[limit - 1] >> SLOT_BITS
@@ -815,8 +830,9 @@ class SQLiteStore(AuthorTables, VectorTables):
         papers.sort(key=lambda p: (p.updated, p.id), reverse=True)
         return papers[:limit]
 
-    def _keys_for(self, arxiv_ids: Sequence[str]) -> list[int]:
-        return [k for (k,) in select_in(self.conn, "SELECT sort_key FROM papers WHERE arxiv_id IN ({in})", arxiv_ids)]
+    def _keys_for(self, arxiv_ids: Sequence[str], code: str = "") -> list[int]:
+        return [k for (k,) in select_in(self.conn, f"SELECT sort_key FROM papers WHERE arxiv_id IN ({{in}}){code}",
+                                        arxiv_ids)]
 
     def count_matching(self, q: PaperQuery, *, at_most: int | None = None) -> int:
         match = compile_match(q)
@@ -825,10 +841,11 @@ class SQLiteStore(AuthorTables, VectorTables):
             if not q.bounded:
                 return self.count() if at_most is None else min(self.count(), max(at_most, 0))
             return int(self.conn.execute(
-                f"SELECT count(*) FROM (SELECT 1 FROM papers WHERE sort_key BETWEEN ? AND ?{cap})",
+                f"SELECT count(*) FROM (SELECT 1 FROM papers WHERE sort_key BETWEEN ? AND ?{_code_cond(q)}{cap})",
                 (*_key_bounds(q), *capped)).fetchone()[0])
         span, bounds = _key_span(q)
-        sql = f"SELECT count(*) FROM (SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?{span}{cap})"
+        sql = (f"SELECT count(*) FROM (SELECT papers_fts.rowid FROM {_fts_rows(q)}"
+               f"{span}{cap})")
         return int(self._match(sql, (match, *bounds, *capped)).fetchone()[0])
 
     def search(self, q: PaperQuery, *, order: str = "relevance", limit: int = 50) -> list[Paper]:
@@ -840,13 +857,13 @@ class SQLiteStore(AuthorTables, VectorTables):
             return self.newest_matching(q, limit)
         if limit <= 0:
             return []
-        ranked = None if q.bounded else self._rank_search(q, match, limit)  # the lists know no dates
+        ranked = None if q.bounded else self._rank_search(q, match, limit)  # the lists know no dates or code
         if ranked is not None:
             keys = ranked
         else:
             span, bounds = _key_span(q)
             rows = self._match(
-                f"SELECT rowid FROM papers_fts WHERE papers_fts MATCH ?{span} "
+                f"SELECT papers_fts.rowid FROM {_fts_rows(q)}{span} "
                 "ORDER BY bm25(papers_fts, 8.0, 1.0, 4.0, 0.5, 0.0) LIMIT ?",
                 (match, *bounds, limit),
             ).fetchall()

@@ -14,7 +14,7 @@ from starlette.requests import Request
 
 from paperscope.service import digest, meaning, papers, people, trends
 from paperscope.web.pages import parse_code, parse_day
-from paperscope.web.views import Views, keep_hits, topic_for_slug
+from paperscope.web.views import Views, topic_for_slug
 
 router = APIRouter(tags=["library"])
 
@@ -80,13 +80,10 @@ def search(request: Request, q: str = Query(..., min_length=1), mode: Literal["t
            order: Literal["relevance", "date"] = "relevance", category: str = "",
            code: Literal["yes", "no", ""] = "", since: str | None = None, until: str | None = None,
            limit: int = Query(20, ge=1, le=200)) -> Any:
-    has_code = parse_code(code)
-    result = papers.search(_views(request).library, q, order=order,
-                           limit=min(limit * 3, 200) if has_code is not None else limit,
-                           categories=tuple(c for c in category.split() if c), semantic=mode == "semantic",
-                           count=True, since=parse_day(since, "since"), until=parse_day(until, "until"))
-    result.hits = keep_hits(result.hits, has_code)[:limit]
-    return result.to_dict()
+    return papers.search(_views(request).library, q, order=order, limit=limit,
+                         categories=tuple(c for c in category.split() if c), semantic=mode == "semantic",
+                         count=True, since=parse_day(since, "since"), until=parse_day(until, "until"),
+                         has_code=parse_code(code)).to_dict()
 
 
 @router.get("/recommend", summary="Recent papers like your library file or the papers you rated up, each with why")

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from paperscope.errors import InputError, NotFound, NotReady
 from paperscope.service import digest, meaning, papers, people, trends
 from paperscope.web.security import SESSION_COOKIE
-from paperscope.web.views import Views, keep_hits, topic_feed, topic_for_slug
+from paperscope.web.views import Views, topic_feed, topic_for_slug
 
 PAGE = 30  # search results a page shows, and how many more each "more" link adds
 MAX_SHOWN = 300
@@ -109,23 +109,22 @@ def search(request: Request, q: str = "", mode: str = "text", category: str = ""
            since: str = "", until: str = "", order: str = "relevance", n: str = "") -> Response:
     v = _views(request)
     f = {"q": q, "mode": mode, "category": category, "code": code, "since": since, "until": until, "order": order}
-    result, hits, window = None, [], 0
+    result, hits = None, []
     if n and not n.isdigit():
         raise InputError(f"n must be a number of papers, not {n!r}")
     shown = min(max(int(n or PAGE), PAGE), MAX_SHOWN) // PAGE * PAGE
     if q.strip():
-        has_code = parse_code(code)
-        window = shown * 3 if has_code is not None else shown  # the code filter picks among this many best matches
         result = papers.search(v.library, q, order=choice(order, ("relevance", "date"), "order"),
-                               limit=window, categories=tuple(c for c in category.split() if c),
+                               limit=shown, categories=tuple(c for c in category.split() if c),
                                semantic=choice(mode, ("text", "semantic"), "mode") == "semantic", count=True,
-                               since=parse_day(since, "since"), until=parse_day(until, "until"))
-        hits = keep_hits(result.hits, has_code)[:shown]
+                               since=parse_day(since, "since"), until=parse_day(until, "until"),
+                               has_code=parse_code(code))
+        hits = result.hits
     more = None
-    if result is not None and shown < MAX_SHOWN and len(result.hits) >= window and len(hits) >= shown:
+    if result is not None and shown < MAX_SHOWN and len(hits) >= shown:
         more = "/search?" + urlencode({**f, "n": shown + PAGE})
     return v.page(request, "search.html", title=f"Search: {q}" if q else "Search", result=result, hits=hits, f=f,
-                  more=more, window=window, filtered=bool(result) and len(hits) < len(result.hits))
+                  more=more)
 
 
 @router.get("/recommend", include_in_schema=False)

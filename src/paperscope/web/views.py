@@ -83,11 +83,6 @@ def topic_for_slug(library: Any, slug: str) -> str:
     raise NotFound(f"no topic {slug!r} in the config", kind="topic", key=slug)
 
 
-def keep_hits(hits: list[Any], has_code: bool | None) -> list[Any]:
-    """Search hits through the page's code filter (the store selects by category and date itself)."""
-    return hits if has_code is None else [h for h in hits if h.paper.has_code == has_code]
-
-
 def topic_feed(library: Any, page: Any) -> str:
     """A topic page as its Atom feed, by the render package's Atom renderer."""
     from paperscope.render import Digest, DigestSection, render_atom
