@@ -94,3 +94,6 @@ def test_cli_search_since_until(store, tmp_path) -> None:  # type: ignore[no-unt
                                     "2025-05-01", "--until", "2025-05-03", "--json"], catch_exceptions=False)
     assert res.exit_code == 0, res.output
     assert [p["id"] for p in json.loads(res.output)] == ["2501.00117", "2501.00116", "2501.00115"]
+    res = CliRunner().invoke(main, ["--db", str(store.path), "search", "graph", "--order", "date", "--code", "yes",
+                                    "--until", "2025-01-31", "--json"], catch_exceptions=False)
+    assert [p["id"] for p in json.loads(res.output)] == [f"2501.{i:05d}" for i in (24, 20, 16, 12, 8, 4, 0)]

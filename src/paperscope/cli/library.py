@@ -77,16 +77,18 @@ def trends(ctx: Ctx, topic_names: tuple[str, ...], weeks: int, as_json: bool) ->
 @click.option("--semantic", is_flag=True, help="Hybrid search: full text and meaning, fused by reciprocal rank.")
 @click.option("--since", type=click.DateTime(["%Y-%m-%d"]), help="Only papers last updated on or after this day.")
 @click.option("--until", type=click.DateTime(["%Y-%m-%d"]), help="Only papers last updated on or before this day.")
+@click.option("--code", type=click.Choice(["yes", "no"]), help="Only papers with (yes) or without (no) a code link.")
 @json_option
 @pass_ctx
 @friendly
 def search_cmd(ctx: Ctx, query: str, order: str, limit: int, categories: tuple[str, ...], semantic: bool,
-               since: datetime | None, until: datetime | None, as_json: bool) -> None:
+               since: datetime | None, until: datetime | None, code: str | None, as_json: bool) -> None:
     """Search the library (words, "phrases", AND/OR/NOT, parentheses; --semantic adds meaning)."""
     from paperscope.service.papers import search
 
     result = search(ctx.library(readonly=True), query, order=order, limit=limit, categories=categories,
-                    semantic=semantic, since=since.date() if since else None, until=until.date() if until else None)
+                    semantic=semantic, since=since.date() if since else None, until=until.date() if until else None,
+                    has_code=None if code is None else code == "yes")
     if as_json:
         if semantic:
             emit_json([{**h.to_dict()["paper"], "score": h.score, "text_rank": h.text_rank,  # type: ignore[dict-item]
