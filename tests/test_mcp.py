@@ -54,6 +54,7 @@ async def _session_calls(session: ClientSession) -> dict[str, object]:
     out["since"] = await session.call_tool("search", {"query": "diffusion", "limit": 5, "since": "2026-06-20",
                                                       "until": "2026-06-25"})
     out["bad_since"] = await session.call_tool("search", {"query": "diffusion", "since": "June"})
+    out["coded"] = await session.call_tool("search", {"query": "diffusion", "limit": 5, "has_code": True})
     out["still_alive"] = await session.call_tool("search", {"query": "diffusion", "limit": 1})
     return out
 
@@ -83,6 +84,8 @@ def check(out: dict[str, object]) -> None:
     spanned = result_json(out["since"])["hits"]
     assert spanned and all("2026-06-20" <= h["paper"]["updated"][:10] <= "2026-06-25" for h in spanned)
     assert "since must be a date" in out["bad_since"].content[0].text  # type: ignore[attr-defined]
+    coded = result_json(out["coded"])["hits"]
+    assert len(coded) == 5 and all(h["paper"]["code_url"] for h in coded)
     for bad in ("unknown_paper", "bad_type", "bad_query", "bad_k", "recommend", "bad_since"):
         assert out[bad].isError, bad  # type: ignore[attr-defined]
     assert "not in the library" in out["unknown_paper"].content[0].text  # type: ignore[attr-defined]

@@ -66,13 +66,15 @@ def create_server(lib: Library, *, host: str = "127.0.0.1", port: int = 8765) ->
     @server.tool()
     def search(query: str, limit: int = 10, semantic: bool = False, categories: list[str] | None = None,
                order: Literal["relevance", "date"] = "relevance", since: str | None = None,
-               until: str | None = None) -> JSON:
+               until: str | None = None, has_code: bool | None = None) -> JSON:
         """Search the library. `query` uses paperscope's syntax (words, "phrases", AND/OR/NOT, parentheses,
         ti:/abs:/au:/co:/cat: prefixes); `semantic` fuses full text with meaning; `categories` like ["cs.CL"];
-        `since` / `until` (YYYY-MM-DD, inclusive) bound the papers' last updates."""
+        `since` / `until` (YYYY-MM-DD, inclusive) bound the papers' last updates; `has_code` true (false) keeps
+        papers with (without) a code link."""
         return _call(lambda: papers.search(lib, query, limit=limit, semantic=semantic,
                                            categories=tuple(categories or ()), order=order,
-                                           since=_day(since, "since"), until=_day(until, "until")).to_dict())
+                                           since=_day(since, "since"), until=_day(until, "until"),
+                                           has_code=has_code).to_dict())
 
     @server.tool()
     def paper(paper_id: str) -> JSON:
