@@ -118,7 +118,9 @@ def test_api_routes(client: TestClient, library: Any) -> None:
     assert len(trends["topics"]) == 4 and all(len(t["weeks"]) == 12 for t in trends["topics"])
     m = client.get("/api/trends/map?points=50").json()
     assert len(m["points"]) == 50 and all(0 <= p[1] <= 1 and 0 <= p[2] <= 1 for p in m["points"])
-    assert client.get("/api/following").json() == {"authors": []}
+    nobody = client.get("/api/following").json()
+    assert nobody["authors"] == [] and nobody["papers"] == [] and nobody["days"] == 30
+    assert "You follow nobody yet" in client.get("/following").text
     spec = client.get("/api/openapi.json").json()
     assert {"/api/search", "/api/papers/{paper_id}", "/api/trends/map"} <= set(spec["paths"])
 
@@ -297,6 +299,19 @@ def test_follow_through_the_api(client: TestClient, library: Any) -> None:
     assert client.put(url).status_code == 403
     assert client.put(url, headers=BEARER).json()["followed"] is True
     assert [f["name"] for f in client.get("/api/following").json()["authors"]] == [name]
+    # the page lists whom and their papers of the year before the library's newest paper (the hostile one)
+    from paperscope.store.api import PaperQuery
+
+    recent = library.store.search(PaperQuery(), order="date", limit=2)[1]  # the newest but the hostile one
+    other = recent.author_names[0]
+    assert client.put(f"/api/authors/{quote(other)}/follow", headers=BEARER).json()["followed"] is True
+    page = client.get("/following?days=365").text
+    assert f'href="/author/{quote(name)}"' in page and f'href="/author/{quote(other)}"' in page
+    theirs = client.get("/api/following?days=365").json()["papers"]
+    listed = re.findall(r'<article class="paper" data-id="([^"]+)"', page)
+    assert recent.id in listed and listed == [r["paper"]["id"] for r in theirs]
+    assert client.get("/following?days=lots").status_code == 400
+    assert client.delete(f"/api/authors/{quote(other)}/follow", headers=BEARER).json()["followed"] is False
     assert client.delete(url).status_code == 403
     assert client.delete(url, headers=BEARER).json()["followed"] is False
     assert client.delete(url, headers=BEARER).status_code == 404  # not followed any more

@@ -328,6 +328,36 @@ def following(lib: Library) -> FollowingResult:
     return FollowingResult([Followed(f["name"], f["key"], f["since"]) for f in lib.store.following()])
 
 
+@dataclass(slots=True)
+class FollowedPaper(Result):
+    paper: Paper
+    author: str  # the followed author, as followed
+    label: str  # "new" (a first version) or "revised"
+
+
+@dataclass(slots=True)
+class FollowingPage(Result):
+    """Whom the researcher follows and what they put out in the `days` up to the library's newest announcement."""
+
+    authors: list[Followed]
+    papers: list[FollowedPaper]
+    days: int
+    until: date
+
+
+def following_page(lib: Library, *, days: int = 30) -> FollowingPage:
+    """The followed authors and their new papers and revisions of the last `days` before the newest
+    announcement in the library (an old snapshot shows its own last month)."""
+    from paperscope.service.meaning import newest_announcement
+
+    if not 1 <= days <= 3650:
+        raise InputError(f"days must be between 1 and 3650, not {days}")
+    end = min(lib.today(), newest_announcement(lib))
+    since = datetime(end.year, end.month, end.day, tzinfo=UTC) - timedelta(days=days)
+    rows = [FollowedPaper(p, who, label) for p, who, label in followed_papers(lib, since=since)]
+    return FollowingPage(following(lib).authors, rows, days, end)
+
+
 def followed_papers(lib: Library, *, since: datetime) -> list[tuple[Paper, str, str]]:
     """(paper, followed author, "new" | "revised") for papers by followed authors updated since `since`."""
     store = lib.store

@@ -103,9 +103,9 @@ def library_map(request: Request, points: int = Query(4000, ge=10, le=20000)) ->
     return trends.library_map(_views(request).library, max_points=points).to_dict()
 
 
-@router.get("/following", summary="Followed authors")
-def following(request: Request) -> Any:
-    return people.following(_views(request).library).to_dict()
+@router.get("/following", summary="Followed authors, and their new papers and revisions of the last `days`")
+def following(request: Request, days: int = Query(30, ge=1, le=3650)) -> Any:
+    return people.following_page(_views(request).library, days=days).to_dict()
 
 
 @router.post("/papers/{paper_id:path}/rating", summary="Rate a paper: up, down, not_interested or none (token)")

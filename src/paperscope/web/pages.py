@@ -127,6 +127,15 @@ def search(request: Request, q: str = "", mode: str = "text", category: str = ""
                   more=more)
 
 
+@router.get("/following", include_in_schema=False)
+def following_page(request: Request, days: str = "30") -> Response:
+    v = _views(request)
+    if not days.isdigit():
+        raise InputError(f"days must be a number of days, not {days!r}")
+    result = people.following_page(v.library, days=int(days))
+    return v.page(request, "following.html", title="Following", result=result)
+
+
 @router.get("/recommend", include_in_schema=False)
 def recommend_page(request: Request) -> Response:
     v = _views(request)
