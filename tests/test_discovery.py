@@ -296,6 +296,24 @@ def test_digest_recommends_from_ratings_without_a_library_file(lib: Library) -> 
         store.close()
 
 
+def test_topic_ordered_by_fit_to_the_papers_rated_up(lib: Library) -> None:
+    from paperscope.service.digest import topic_page
+
+    topic = Topic("Noisy correspondence", '"noisy correspondence" OR "image-text" OR retrieval', [], 30, "fit")
+    settings = Config(None, {}, [topic])
+    store = SQLiteStore(lib.store.path)  # a second connection: ratings must not leak into the shared fixture
+    try:
+        plain = topic_page(make_library(store, settings), "Noisy correspondence", order="fit")
+        assert plain.note == "ordered by date: fit needs library_file in the config or papers rated up"
+        rate(make_library(store, settings), ORIGINAL, "up")
+        page = topic_page(make_library(store, settings), "Noisy correspondence", order="fit")
+        assert page.note == "" and page.papers[0].id == "2607.99999"  # the re-worded copy of the liked paper
+        assert [p.id for p in page.papers] != [p.id for p in plain.papers]
+    finally:
+        store.conn.execute("DELETE FROM ratings")
+        store.close()
+
+
 def test_recommend_command_shows_why_in_text_and_json(lib: Library, tmp_path: Path) -> None:
     from click.testing import CliRunner
 

@@ -136,8 +136,8 @@ def order_papers(lib: Library, papers: list[Paper], order: str, library: str | N
     elif order == "score":
         key = {i: float(d["value"]) for i, d in store.scores_for(ids).items()}
     elif order == "fit":
-        if not library:
-            return papers, "ordered by date: fit needs library_file in the config"
+        if not library and "up" not in store.ratings().values():
+            return papers, "ordered by date: fit needs library_file in the config or papers rated up"
         from paperscope.service.meaning import library_fit
 
         key = library_fit(lib, library, ids)

@@ -425,11 +425,15 @@ def _doc_freq(lib: Library) -> DocFreq:
     return df
 
 
-def library_fit(lib: Library, library: str | Path, ids: Sequence[str]) -> dict[str, float]:
-    """How close each paper is to the researcher's library: its highest similarity to a library paper."""
-    parsed = lib.library_file(library)
+def library_fit(lib: Library, library: str | Path | None, ids: Sequence[str]) -> dict[str, float]:
+    """How close each paper is to the researcher's library: its highest similarity to a library paper (with no
+    library file, to a paper they rated up)."""
     v = lib.vectors()
-    lib_ids = v.present([it.arxiv_id for it in parsed.items if it.arxiv_id])
+    if library:
+        parsed = lib.library_file(library)
+        lib_ids = v.present([it.arxiv_id for it in parsed.items if it.arxiv_id])
+    else:
+        lib_ids = v.present([i for i, r in lib.store.ratings().items() if r == "up"])
     have = v.present(list(ids))
     if not lib_ids or not have:
         return {}
