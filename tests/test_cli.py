@@ -274,6 +274,11 @@ def test_follow_and_unfollow_have_json(env: dict[str, str]) -> None:
     got = json.loads(run("--db", env["db"], "follow", "Jiancheng Lv", "--json"))
     assert got["followed"] and got["changed"] and got["papers"] >= 1
     assert [a["name"] for a in json.loads(run("--db", env["db"], "following", "--json"))] == [got["name"]]
+    lately = json.loads(run("--db", env["db"], "following", "--days", "3650", "--json"))
+    assert lately["authors"][0]["name"] == got["name"] and len(lately["papers"]) == got["papers"]
+    assert all(r["author"] == got["name"] and r["label"] in ("new", "revised") for r in lately["papers"])
+    text = run("--db", env["db"], "following", "--days", "3650")
+    assert "Their papers in the 3650 days up to" in text and lately["papers"][0]["paper"]["id"] in text
     gone = json.loads(run("--db", env["db"], "unfollow", "Jiancheng Lv", "--json"))
     assert gone["followed"] is False
     res = CliRunner().invoke(main, ["--db", env["db"], "unfollow", "Jiancheng Lv"])

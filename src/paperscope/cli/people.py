@@ -77,21 +77,41 @@ def unfollow(ctx: Ctx, name: str, as_json: bool) -> None:
 
 
 @main.command()
+@click.option("--days", type=int, default=0, show_default=True,
+              help="Also list their new papers and revisions of this many days (up to the newest in the library).")
 @json_option
 @pass_ctx
 @friendly
-def following(ctx: Ctx, as_json: bool) -> None:
-    """The authors you follow."""
+def following(ctx: Ctx, days: int, as_json: bool) -> None:
+    """The authors you follow (and, with --days, what they put out lately)."""
     from paperscope.service.people import following as list_following
+    from paperscope.service.people import following_page
 
-    r = list_following(ctx.library(readonly=True))
+    lib = ctx.library(readonly=True)
+    if not days:
+        names = list_following(lib)
+        if as_json:
+            emit_json([a.to_dict() for a in names.authors])
+            return
+        if not names.authors:
+            click.echo("Not following anyone yet (`paperscope follow NAME`).")
+        for a in names.authors:
+            click.echo(f"{a.name}  (since {a.since[:10]})")
+        return
+    r = following_page(lib, days=days)
     if as_json:
-        emit_json([a.to_dict() for a in r.authors])
+        emit_json(r)
         return
     if not r.authors:
         click.echo("Not following anyone yet (`paperscope follow NAME`).")
     for a in r.authors:
         click.echo(f"{a.name}  (since {a.since[:10]})")
+    if r.authors:
+        click.echo(f"\nTheir papers in the {r.days} days up to {r.until.isoformat()}:"
+                   if r.papers else f"\nNo new papers or revisions by them in the {r.days} days up to {r.until}.")
+        for fp in r.papers:
+            click.echo(f"  {fp.paper.updated.date().isoformat()}  {fp.paper.id}  {fp.label:<7}  {fp.author}: "
+                       f"{fp.paper.title}")
 
 
 @main.command()
