@@ -11,7 +11,8 @@ from click.testing import CliRunner
 
 from conftest import dt, make_paper
 from paperscope.cli import main
-from paperscope.service.trends import MIN_KEYNESS, keyness, rising_terms, sparkline
+from paperscope.cli.library import sparkline
+from paperscope.service.trends import MIN_KEYNESS, keyness, rising_terms
 
 FILLER = ("we study contributing factors that leave the main question open and show that our approach leaves "
           "little room for naive baselines").split()

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import click
 
 from paperscope.cli.app import Ctx, emit_json, friendly, json_option, main, pass_ctx, positive
+
+_SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: Sequence[int]) -> str:
+    """Counts as a line of block characters, the highest a full block, zero the lowest."""
+    top = max(counts, default=0)
+    if not top:
+        return _SPARKS[0] * len(counts)
+    return "".join(_SPARKS[min(len(_SPARKS) - 1, round(c * (len(_SPARKS) - 1) / top))] for c in counts)
 
 
 def _authors(p: object) -> str:
@@ -48,7 +59,7 @@ def digest(ctx: Ctx, out: str | None, fmt: str | None, topic_names: tuple[str, .
 @friendly
 def trends(ctx: Ctx, topic_names: tuple[str, ...], weeks: int, as_json: bool) -> None:
     """Each topic over time: papers per week and the terms rising in its last 4 weeks."""
-    from paperscope.service.trends import sparkline, trends_of
+    from paperscope.service.trends import trends_of
 
     result = trends_of(ctx.library(readonly=True), topic_names, weeks=weeks)
     if as_json:

@@ -88,28 +88,20 @@ def following(ctx: Ctx, days: int, as_json: bool) -> None:
     from paperscope.service.people import following_page
 
     lib = ctx.library(readonly=True)
-    if not days:
-        names = list_following(lib)
-        if as_json:
-            emit_json([a.to_dict() for a in names.authors])
-            return
-        if not names.authors:
-            click.echo("Not following anyone yet (`paperscope follow NAME`).")
-        for a in names.authors:
-            click.echo(f"{a.name}  (since {a.since[:10]})")
-        return
-    r = following_page(lib, days=days)
+    page = following_page(lib, days=days) if days else None  # their papers only when asked: one call either way
+    authors = page.authors if page else list_following(lib).authors
     if as_json:
-        emit_json(r)
+        emit_json(page if page else [a.to_dict() for a in authors])
         return
-    if not r.authors:
+    if not authors:
         click.echo("Not following anyone yet (`paperscope follow NAME`).")
-    for a in r.authors:
+        return
+    for a in authors:
         click.echo(f"{a.name}  (since {a.since[:10]})")
-    if r.authors:
-        click.echo(f"\nTheir papers in the {r.days} days up to {r.until.isoformat()}:"
-                   if r.papers else f"\nNo new papers or revisions by them in the {r.days} days up to {r.until}.")
-        for fp in r.papers:
+    if page:
+        click.echo(f"\nTheir papers in the {page.days} days up to {page.until.isoformat()}:" if page.papers
+                   else f"\nNo new papers or revisions by them in the {page.days} days up to {page.until}.")
+        for fp in page.papers:
             click.echo(f"  {fp.paper.updated.date().isoformat()}  {fp.paper.id}  {fp.label:<7}  {fp.author}: "
                        f"{fp.paper.title}")
 

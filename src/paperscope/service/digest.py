@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from paperscope.errors import InputError
 from paperscope.library import Library
-from paperscope.models import UTC, Paper, Topic
+from paperscope.models import Paper, Topic
 from paperscope.render.model import Digest, DigestSection
 from paperscope.service.ingest import pick_topics, topic_query
 from paperscope.service.papers import COUNT_CAP, filtered_query
@@ -65,23 +65,19 @@ def build_digest(lib: Library, topics: Sequence[str] = (), *, today: date | None
         sections.append(DigestSection(title=t.name, papers=papers, topic=t,
                                       note="" if papers else _empty_note(lib)))
     if store.following():
-        from paperscope.service.people import followed_papers
-
-        from paperscope.service.meaning import newest_announcement
+        from paperscope.service.people import following_page
 
         # the week before the newest announcement the library holds (an old snapshot still shows its own week)
-        end = min(day, newest_announcement(lib))
-        since = datetime(end.year, end.month, end.day, tzinfo=UTC) - timedelta(days=FOLLOW_WINDOW_DAYS)
-        rows = followed_papers(lib, since=since)
+        week = following_page(lib, days=FOLLOW_WINDOW_DAYS, today=day)
         sections.append(DigestSection(
-            title="Followed authors", papers=[p for p, _, _ in rows],
-            labels={p.id: f"{label} · {who}" for p, who, label in rows},
-            note="" if rows else (f"No new papers or revisions by followed authors in the {FOLLOW_WINDOW_DAYS} days "
-                                  f"up to {end.isoformat()}.")))
-    liked_only = not library and "up" in store.ratings().values()  # the papers rated up are the library
-    if (library or liked_only) and store.active_model():
-        from paperscope.service.meaning import recommend
+            title="Followed authors", papers=[r.paper for r in week.papers],
+            labels={r.paper.id: f"{r.label} · {r.author}" for r in week.papers},
+            note="" if week.papers else (f"No new papers or revisions by followed authors in the {FOLLOW_WINDOW_DAYS} "
+                                         f"days up to {week.until.isoformat()}.")))
+    from paperscope.service.meaning import rated_up, recommend
 
+    liked_only = not library and bool(rated_up(lib))  # the papers rated up are the library
+    if (library or liked_only) and store.active_model():
         days = int(lib.settings.recommend_days)
         try:
             rep = recommend(lib, library, days=days, limit=20, today=day)
@@ -136,10 +132,10 @@ def order_papers(lib: Library, papers: list[Paper], order: str, library: str | N
     elif order == "score":
         key = {i: float(d["value"]) for i, d in store.scores_for(ids).items()}
     elif order == "fit":
-        if not library and "up" not in store.ratings().values():
-            return papers, "ordered by date: fit needs library_file in the config or papers rated up"
-        from paperscope.service.meaning import library_fit
+        from paperscope.service.meaning import library_fit, rated_up
 
+        if not library and not rated_up(lib):
+            return papers, "ordered by date: fit needs library_file in the config or papers rated up"
         key = library_fit(lib, library, ids)
     return sorted(papers, key=lambda p: key.get(p.id, -1.0), reverse=True), ""
 

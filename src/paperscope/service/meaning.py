@@ -312,6 +312,11 @@ def _library_ids(lib: Library, library: str | Path, today: date) -> tuple[dict[s
     return matched, unmatched, len(parsed.items), list(parsed.problems)
 
 
+def rated_up(lib: Library) -> list[str]:
+    """The papers the researcher rated up (👍): with no library file, they are the library."""
+    return [i for i, r in lib.store.ratings().items() if r == "up"]
+
+
 def newest_announcement(lib: Library) -> date:
     """The day of the newest paper in the library (what `--days` counts back from), else today."""
     newest = lib.store.search(PaperQuery(), order="date", limit=1)
@@ -433,7 +438,7 @@ def library_fit(lib: Library, library: str | Path | None, ids: Sequence[str]) ->
         parsed = lib.library_file(library)
         lib_ids = v.present([it.arxiv_id for it in parsed.items if it.arxiv_id])
     else:
-        lib_ids = v.present([i for i, r in lib.store.ratings().items() if r == "up"])
+        lib_ids = v.present(rated_up(lib))
     have = v.present(list(ids))
     if not lib_ids or not have:
         return {}

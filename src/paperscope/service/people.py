@@ -345,14 +345,14 @@ class FollowingPage(Result):
     until: date
 
 
-def following_page(lib: Library, *, days: int = 30) -> FollowingPage:
+def following_page(lib: Library, *, days: int = 30, today: date | None = None) -> FollowingPage:
     """The followed authors and their new papers and revisions of the last `days` before the newest
-    announcement in the library (an old snapshot shows its own last month)."""
+    announcement in the library (an old snapshot shows its own last month) or `today`, whichever is earlier."""
     from paperscope.service.meaning import newest_announcement
 
     if not 1 <= days <= 3650:
         raise InputError(f"days must be between 1 and 3650, not {days}")
-    end = min(lib.today(), newest_announcement(lib))
+    end = min(today or lib.today(), newest_announcement(lib))
     since = datetime(end.year, end.month, end.day, tzinfo=UTC) - timedelta(days=days)
     rows = [FollowedPaper(p, who, label) for p, who, label in followed_papers(lib, since=since)]
     return FollowingPage(following(lib).authors, rows, days, end)

@@ -217,17 +217,6 @@ def trends_of(lib: Library, names: Sequence[str] = (), *, weeks: int = WEEKS,
     return topic_trends(lib, pick_topics(lib, names), weeks=weeks, until=until)
 
 
-_SPARKS = "▁▂▃▄▅▆▇█"
-
-
-def sparkline(counts: Sequence[int]) -> str:
-    """Counts as a line of block characters, the highest a full block, zero the lowest."""
-    top = max(counts, default=0)
-    if not top:
-        return _SPARKS[0] * len(counts)
-    return "".join(_SPARKS[min(len(_SPARKS) - 1, round(c * (len(_SPARKS) - 1) / top))] for c in counts)
-
-
 # ------------------------------------------------------------------------------------------------ the map
 @dataclass(slots=True)
 class MapPoint:

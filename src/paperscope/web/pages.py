@@ -41,6 +41,15 @@ def parse_code(value: str | None) -> bool | None:
     return {"yes": True, "no": False}.get(value or "")
 
 
+def parse_count(value: str, name: str, what: str) -> int | None:
+    """A whole number from the query string ('' for none); anything else is a 400 naming the parameter."""
+    if not value:
+        return None
+    if not value.isdigit():
+        raise InputError(f"{name} must be a number of {what}, not {value!r}")
+    return int(value)
+
+
 def choice(value: str, allowed: tuple[str, ...], name: str) -> str:
     if value not in allowed:
         raise InputError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
@@ -71,13 +80,12 @@ def home(request: Request) -> Response:
 def topic(request: Request, slug: str, order: str = "date", category: str = "", code: str = "",
           since: str = "", until: str = "", n: str = "") -> Response:
     v = _views(request)
-    if n and not n.isdigit():
-        raise InputError(f"n must be a number of papers, not {n!r}")
+    asked_n = parse_count(n, "n", "papers")
     name = topic_for_slug(v.library, slug)
     result = digest.topic_page(v.library, name, order=choice(order, ORDERS, "order"),
                                category=category or None, has_code=parse_code(code),
                                since=parse_day(since, "since"), until=parse_day(until, "until"), count=True,
-                               limit=min(int(n), MAX_TOPIC_SHOWN) if n and int(n) > 0 else None)
+                               limit=min(asked_n, MAX_TOPIC_SHOWN) if asked_n else None)
     f = {"order": order, "category": category, "code": code, "since": since, "until": until}
     shown, step = len(result.papers), result.topic.max_papers
     more = None
@@ -110,9 +118,7 @@ def search(request: Request, q: str = "", mode: str = "text", category: str = ""
     v = _views(request)
     f = {"q": q, "mode": mode, "category": category, "code": code, "since": since, "until": until, "order": order}
     result, hits = None, []
-    if n and not n.isdigit():
-        raise InputError(f"n must be a number of papers, not {n!r}")
-    shown = min(max(int(n or PAGE), PAGE), MAX_SHOWN) // PAGE * PAGE
+    shown = min(max(parse_count(n, "n", "papers") or PAGE, PAGE), MAX_SHOWN) // PAGE * PAGE
     if q.strip():
         result = papers.search(v.library, q, order=choice(order, ("relevance", "date"), "order"),
                                limit=shown, categories=tuple(c for c in category.split() if c),
@@ -121,7 +127,8 @@ def search(request: Request, q: str = "", mode: str = "text", category: str = ""
                                has_code=parse_code(code))
         hits = result.hits
     more = None
-    if result is not None and shown < MAX_SHOWN and len(hits) >= shown:
+    beyond = result is not None and (result.total > shown if result.total is not None else len(hits) >= shown)
+    if beyond and shown < MAX_SHOWN:
         more = "/search?" + urlencode({**f, "n": shown + PAGE})
     return v.page(request, "search.html", title=f"Search: {q}" if q else "Search", result=result, hits=hits, f=f,
                   more=more)
@@ -130,9 +137,7 @@ def search(request: Request, q: str = "", mode: str = "text", category: str = ""
 @router.get("/following", include_in_schema=False)
 def following_page(request: Request, days: str = "30") -> Response:
     v = _views(request)
-    if not days.isdigit():
-        raise InputError(f"days must be a number of days, not {days!r}")
-    result = people.following_page(v.library, days=int(days))
+    result = people.following_page(v.library, days=parse_count(days, "days", "days") or 30)
     return v.page(request, "following.html", title="Following", result=result)
 
 
